@@ -1,0 +1,18 @@
+/* iisguard command line: one file per command; public API only. */
+#ifndef IG_CLI_H
+#define IG_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+int cmd_dump(int argc, char **argv);
+
+/* Collects the inputs named on the command line: files as given, folders
+ * walked recursively for files whose name ends in `ext` (case-insensitive),
+ * sorted by path.  Returns the count (caller frees with cli_free_paths) or
+ * -1 when out of memory; unreadable entries are reported on stderr and
+ * counted in *errors. */
+long cli_collect(char **args, int nargs, const char *ext, char ***out, unsigned *errors);
+void cli_free_paths(char **paths, long n);
+
+#endif

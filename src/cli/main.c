@@ -1,0 +1,38 @@
+/* iisguard — finds malicious IIS components (MITRE ATT&CK T1505.004). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "iisguard/iisguard.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: iisguard COMMAND [ARGS]\n"
+          "commands:\n"
+          "  dump FILE|DIR...   decode Windows event logs (.evtx) to JSON lines or XML\n"
+          "  version            print the version\n"
+          "Run 'iisguard COMMAND --help' for a command's options.\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 1;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "dump") == 0)
+        return cmd_dump(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("iisguard %s\n", IG_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "iisguard: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 1;
+}

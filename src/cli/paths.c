@@ -1,0 +1,112 @@
+/* Inputs from the command line: files and folders (walked recursively). */
+#define _DEFAULT_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+
+typedef struct plist {
+    char **v;
+    long n, cap;
+} plist;
+
+static bool add(plist *l, const char *p)
+{
+    if (l->n == l->cap) {
+        long cap = l->cap ? l->cap * 2 : 64;
+        char **v = realloc(l->v, sizeof(*v) * (size_t)cap);
+        if (v == NULL)
+            return false;
+        l->v = v;
+        l->cap = cap;
+    }
+    size_t len = strlen(p);
+    char *c = malloc(len + 1);
+    if (c == NULL)
+        return false;
+    memcpy(c, p, len + 1);
+    l->v[l->n++] = c;
+    return true;
+}
+
+static bool has_ext(const char *name, const char *ext)
+{
+    size_t n = strlen(name), e = strlen(ext);
+    return n > e && strcasecmp(name + n - e, ext) == 0;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool walk(plist *l, const char *dir, const char *ext, unsigned *errors, int depth)
+{
+    if (depth > 64)
+        return true;
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        fprintf(stderr, "iisguard: %s: %s\n", dir, strerror(errno));
+        (*errors)++;
+        return true;
+    }
+    long start = l->n;
+    struct dirent *e;
+    bool ok = true;
+    while (ok && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        size_t need = strlen(dir) + strlen(e->d_name) + 2;
+        char *p = malloc(need);
+        if (p == NULL) {
+            ok = false;
+            break;
+        }
+        snprintf(p, need, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(p, &st) != 0) {
+            fprintf(stderr, "iisguard: %s: %s\n", p, strerror(errno));
+            (*errors)++;
+        } else if (S_ISDIR(st.st_mode)) {
+            ok = walk(l, p, ext, errors, depth + 1);
+        } else if (S_ISREG(st.st_mode) && has_ext(e->d_name, ext)) {
+            ok = add(l, p);
+        }
+        free(p);
+    }
+    closedir(d);
+    if (ok)
+        qsort(l->v + start, (size_t)(l->n - start), sizeof(*l->v), cmp);
+    return ok;
+}
+
+long cli_collect(char **args, int nargs, const char *ext, char ***out, unsigned *errors)
+{
+    plist l = {0};
+    for (int i = 0; i < nargs; i++) {
+        struct stat st;
+        bool ok;
+        if (stat(args[i], &st) == 0 && S_ISDIR(st.st_mode))
+            ok = walk(&l, args[i], ext, errors, 0);
+        else
+            ok = add(&l, args[i]); /* errors are reported when it is opened */
+        if (!ok) {
+            cli_free_paths(l.v, l.n);
+            return -1;
+        }
+    }
+    *out = l.v;
+    return l.n;
+}
+
+void cli_free_paths(char **paths, long n)
+{
+    for (long i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+}

@@ -1,0 +1,147 @@
+#include "core/utf16.h"
+
+/* Escape table: 0 = copy, otherwise needs the slow path. */
+static bool needs_escape(uint32_t c, ig_esc esc)
+{
+    if (esc == IG_ESC_NONE)
+        return false;
+    if (c < 0x20)
+        return true;
+    if (esc == IG_ESC_JSON)
+        return c == '"' || c == '\\';
+    return c == '&' || c == '<' || c == '>' || c == '"' || c == '\'';
+}
+
+static bool put_escaped_ascii(ig_buf *b, uint32_t c, ig_esc esc)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (esc == IG_ESC_JSON) {
+        switch (c) {
+        case '"': return ig_buf_lit(b, "\\\"");
+        case '\\': return ig_buf_lit(b, "\\\\");
+        case '\n': return ig_buf_lit(b, "\\n");
+        case '\r': return ig_buf_lit(b, "\\r");
+        case '\t': return ig_buf_lit(b, "\\t");
+        case '\b': return ig_buf_lit(b, "\\b");
+        case '\f': return ig_buf_lit(b, "\\f");
+        default: {
+            char u[6] = {'\\', 'u', '0', '0', hex[(c >> 4) & 15u], hex[c & 15u]};
+            return ig_buf_put(b, u, sizeof(u));
+        }
+        }
+    }
+    switch (c) {
+    case '&': return ig_buf_lit(b, "&amp;");
+    case '<': return ig_buf_lit(b, "&lt;");
+    case '>': return ig_buf_lit(b, "&gt;");
+    case '"': return ig_buf_lit(b, "&quot;");
+    case '\'': return ig_buf_lit(b, "&apos;");
+    case '\n':
+    case '\r':
+    case '\t': return ig_buf_putc(b, (uint8_t)c);
+    default: {
+        char u[6] = {'&', '#', 'x', hex[(c >> 4) & 15u], hex[c & 15u], ';'};
+        return ig_buf_put(b, u, sizeof(u));
+    }
+    }
+}
+
+static bool put_cp(ig_buf *b, uint32_t c, ig_esc esc)
+{
+    if (c < 0x80) {
+        if (needs_escape(c, esc))
+            return put_escaped_ascii(b, c, esc);
+        return ig_buf_putc(b, (uint8_t)c);
+    }
+    uint8_t o[4];
+    size_t n;
+    if (c < 0x800) {
+        o[0] = (uint8_t)(0xC0 | (c >> 6));
+        o[1] = (uint8_t)(0x80 | (c & 0x3F));
+        n = 2;
+    } else if (c < 0x10000) {
+        o[0] = (uint8_t)(0xE0 | (c >> 12));
+        o[1] = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
+        o[2] = (uint8_t)(0x80 | (c & 0x3F));
+        n = 3;
+    } else {
+        o[0] = (uint8_t)(0xF0 | (c >> 18));
+        o[1] = (uint8_t)(0x80 | ((c >> 12) & 0x3F));
+        o[2] = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
+        o[3] = (uint8_t)(0x80 | (c & 0x3F));
+        n = 4;
+    }
+    return ig_buf_put(b, o, n);
+}
+
+bool ig_utf16le_append(ig_buf *b, const uint8_t *p, size_t nchars, ig_esc esc)
+{
+    /* worst case 3 bytes of UTF-8 per code unit, 6 for an escape */
+    if (nchars > SIZE_MAX / 8 || ig_buf_reserve(b, nchars * 3) != IG_OK)
+        return false;
+    size_t i = 0;
+    while (i < nchars) {
+        /* fast path: a run of plain ASCII */
+        uint8_t *o = b->data + b->len;
+        size_t room = b->cap - b->len, k = 0;
+        while (i < nchars && k < room) {
+            uint32_t c = (uint32_t)p[2 * i] | ((uint32_t)p[2 * i + 1] << 8);
+            if (c >= 0x80 || needs_escape(c, esc))
+                break;
+            o[k++] = (uint8_t)c;
+            i++;
+        }
+        b->len += k;
+        if (i >= nchars)
+            break;
+        uint32_t c = (uint32_t)p[2 * i] | ((uint32_t)p[2 * i + 1] << 8);
+        i++;
+        if (c >= 0xD800 && c <= 0xDBFF) {
+            uint32_t lo = i < nchars ? ((uint32_t)p[2 * i] | ((uint32_t)p[2 * i + 1] << 8)) : 0;
+            if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
+                i++;
+            } else {
+                c = 0xFFFD;
+            }
+        } else if (c >= 0xDC00 && c <= 0xDFFF) {
+            c = 0xFFFD;
+        }
+        if (!put_cp(b, c, esc))
+            return false;
+    }
+    return true;
+}
+
+bool ig_utf8_append_escaped(ig_buf *b, const uint8_t *p, size_t n, ig_esc esc)
+{
+    if (esc == IG_ESC_NONE)
+        return ig_buf_put(b, p, n);
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < 0x80 && needs_escape(p[i], esc)) {
+            if (!ig_buf_put(b, p + start, i - start) || !put_escaped_ascii(b, p[i], esc))
+                return false;
+            start = i + 1;
+        }
+    }
+    return ig_buf_put(b, p + start, n - start);
+}
+
+/* Windows-1252 0x80–0x9F; the rest of the upper half is Latin-1. */
+static const uint16_t cp1252_hi[32] = {
+    0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD, 0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178};
+
+bool ig_cp1252_append(ig_buf *b, const uint8_t *p, size_t n, ig_esc esc)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = p[i];
+        if (c >= 0x80 && c < 0xA0)
+            c = cp1252_hi[c - 0x80];
+        if (!put_cp(b, c, esc))
+            return false;
+    }
+    return true;
+}

@@ -1,0 +1,422 @@
+/* File header (libevtx notes §2) and the chunk pipeline: the calling thread
+ * reads chunks in order into a ring of slots, worker threads decode them in
+ * parallel, and the calling thread emits finished slots in ring order, so
+ * output order is file order then record order whatever the thread count.
+ * Memory is bounded by the ring (4 slots per thread), not by file size. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/limits.h"
+#include "core/rd.h"
+#include "formats/evtx/chunk.h"
+
+enum { SLOT_FREE, SLOT_READY, SLOT_BUSY, SLOT_DONE };
+
+typedef struct slot {
+    int state;
+    uint8_t *data; /* IG_EVTX_CHUNK_SIZE bytes */
+    uint32_t len;
+    uint64_t file_off;
+    int64_t index;
+    ig_buf name; /* the input's name, NUL-terminated */
+    evtx_chunk_out out;
+} slot;
+
+struct ig_evtx_dumper {
+    ig_evtx_opts opts;
+    unsigned nthreads, nworkers, started;
+    pthread_t *threads;
+    evtx_worker *workers; /* one per thread (or one for inline decoding) */
+    slot *slots;
+    unsigned nslots;
+    unsigned head, tail; /* head: next to emit; tail: next to fill */
+    unsigned inflight;
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    bool stop, stopped_by_output;
+    ig_evtx_stats stats;
+    evtx_chunk_out hdr_out; /* file-level anomalies */
+};
+
+static void report(ig_evtx_dumper *d, const char *name, const evtx_chunk_out *o)
+{
+    for (uint32_t i = 0; i < o->nan; i++) {
+        d->stats.anomalies++;
+        if (d->opts.anomaly != NULL) {
+            ig_evtx_anomaly a = {name, o->an[i].offset, o->an[i].chunk,
+                                 (const char *)o->msgs.data + o->an[i].msg};
+            d->opts.anomaly(d->opts.anomaly_ud, &a);
+        }
+    }
+}
+
+static void emit(ig_evtx_dumper *d, slot *s)
+{
+    evtx_chunk_out *o = &s->out;
+    report(d, (const char *)s->name.data, o);
+    d->stats.chunks += o->chunks;
+    d->stats.records += o->records;
+    d->stats.bad_records += o->bad_records;
+    d->stats.chunk_bytes += o->chunk_bytes;
+    d->stats.templates_compiled += o->templates_compiled;
+    d->stats.templates_reused += o->templates_reused;
+    if (o->text.len > 0 && !d->stopped_by_output && d->opts.output != NULL &&
+        d->opts.output(d->opts.output_ud, (const char *)o->text.data, o->text.len) != 0)
+        d->stopped_by_output = true;
+    evtx_chunk_out_reset(o);
+}
+
+static void *worker_main(void *arg)
+{
+    ig_evtx_dumper *d = ((void **)arg)[0];
+    evtx_worker *w = ((void **)arg)[1];
+    ig_free(arg);
+    pthread_mutex_lock(&d->mu);
+    for (;;) {
+        slot *s = NULL;
+        while (!d->stop) {
+            /* oldest ready slot first, in ring order from head */
+            for (unsigned k = 0; k < d->nslots; k++) {
+                unsigned i = (d->head + k) % d->nslots;
+                if (d->slots[i].state == SLOT_READY) {
+                    s = &d->slots[i];
+                    break;
+                }
+            }
+            if (s != NULL)
+                break;
+            pthread_cond_wait(&d->work, &d->mu);
+        }
+        if (s == NULL)
+            break;
+        s->state = SLOT_BUSY;
+        pthread_mutex_unlock(&d->mu);
+        evtx_chunk_decode(w, s->data, s->len, s->file_off, s->index, d->opts.format, &s->out);
+        pthread_mutex_lock(&d->mu);
+        s->state = SLOT_DONE;
+        pthread_cond_broadcast(&d->done);
+    }
+    pthread_mutex_unlock(&d->mu);
+    return NULL;
+}
+
+ig_evtx_dumper *ig_evtx_dumper_create(const ig_evtx_opts *opts)
+{
+    ig_evtx_dumper *d = ig_calloc(1, sizeof(*d));
+    if (d == NULL)
+        return NULL;
+    d->opts = *opts;
+    unsigned n = opts->threads;
+    if (n == 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        n = c > 0 ? (unsigned)c : 1;
+    }
+    if (n > IG_MAX_THREADS)
+        n = IG_MAX_THREADS;
+    d->nthreads = n;
+    d->nworkers = n;
+    d->nslots = n == 1 ? 1 : 4 * n;
+    d->slots = ig_calloc(d->nslots, sizeof(*d->slots));
+    d->workers = ig_calloc(n, sizeof(*d->workers));
+    evtx_chunk_out_init(&d->hdr_out);
+    if (d->slots == NULL || d->workers == NULL)
+        goto fail;
+    for (unsigned i = 0; i < d->nslots; i++) {
+        evtx_chunk_out_init(&d->slots[i].out);
+        ig_buf_init(&d->slots[i].name, 65536);
+        d->slots[i].data = ig_malloc(IG_EVTX_CHUNK_SIZE);
+        if (d->slots[i].data == NULL)
+            goto fail;
+    }
+    for (unsigned i = 0; i < n; i++)
+        if (!evtx_worker_init(&d->workers[i]))
+            goto fail;
+    pthread_mutex_init(&d->mu, NULL);
+    pthread_cond_init(&d->work, NULL);
+    pthread_cond_init(&d->done, NULL);
+    if (n > 1) {
+        d->threads = ig_calloc(n, sizeof(*d->threads));
+        if (d->threads == NULL)
+            goto fail_sync;
+        for (unsigned i = 0; i < n; i++) {
+            void **arg = ig_malloc(2 * sizeof(void *));
+            if (arg == NULL)
+                goto fail_threads;
+            arg[0] = d;
+            arg[1] = &d->workers[i];
+            if (pthread_create(&d->threads[i], NULL, worker_main, arg) != 0) {
+                ig_free(arg);
+                goto fail_threads;
+            }
+            d->started = i + 1;
+        }
+    }
+    return d;
+fail_threads:
+    /* keep the threads that started; with none, decode inline */
+    d->nthreads = d->started;
+    if (d->started > 0)
+        return d;
+    ig_free(d->threads);
+    d->threads = NULL;
+    d->nthreads = 1;
+    d->nslots = 1;
+    return d;
+fail_sync:
+    pthread_mutex_destroy(&d->mu);
+    pthread_cond_destroy(&d->work);
+    pthread_cond_destroy(&d->done);
+fail:
+    if (d->slots != NULL)
+        for (unsigned i = 0; i < d->nslots; i++) {
+            ig_free(d->slots[i].data);
+            evtx_chunk_out_free(&d->slots[i].out);
+            ig_buf_free(&d->slots[i].name);
+        }
+    if (d->workers != NULL)
+        for (unsigned i = 0; i < n; i++)
+            evtx_worker_free(&d->workers[i]);
+    evtx_chunk_out_free(&d->hdr_out);
+    ig_free(d->slots);
+    ig_free(d->workers);
+    ig_free(d);
+    return NULL;
+}
+
+/* Waits for the head slot, emits it and frees it.  Called with mu held
+ * (threaded mode). */
+static void drain_one(ig_evtx_dumper *d)
+{
+    slot *s = &d->slots[d->head];
+    while (s->state != SLOT_DONE)
+        pthread_cond_wait(&d->done, &d->mu);
+    pthread_mutex_unlock(&d->mu);
+    emit(d, s);
+    pthread_mutex_lock(&d->mu);
+    s->state = SLOT_FREE;
+    d->head = (d->head + 1) % d->nslots;
+    d->inflight--;
+}
+
+/* Queues one chunk (copied) for decoding; emits finished work as needed. */
+static void submit(ig_evtx_dumper *d, const char *name, const uint8_t *data, uint32_t len,
+                   uint64_t file_off, int64_t index)
+{
+    if (d->threads == NULL) {
+        slot *s = &d->slots[0];
+        ig_buf_reset(&s->name);
+        ig_buf_puts(&s->name, name);
+        ig_buf_putc(&s->name, 0);
+        if (s->name.failed)
+            ig_buf_reset(&s->name), ig_buf_lit(&s->name, "?\0");
+        evtx_chunk_decode(&d->workers[0], data, len, file_off, index, d->opts.format, &s->out);
+        emit(d, s);
+        return;
+    }
+    pthread_mutex_lock(&d->mu);
+    while (d->inflight == d->nslots)
+        drain_one(d);
+    slot *s = &d->slots[d->tail];
+    pthread_mutex_unlock(&d->mu);
+    if (s->data != data)
+        memcpy(s->data, data, len);
+    s->len = len;
+    s->file_off = file_off;
+    s->index = index;
+    ig_buf_reset(&s->name);
+    ig_buf_puts(&s->name, name);
+    ig_buf_putc(&s->name, 0);
+    if (s->name.failed)
+        ig_buf_reset(&s->name), ig_buf_lit(&s->name, "?\0");
+    pthread_mutex_lock(&d->mu);
+    s->state = SLOT_READY;
+    d->tail = (d->tail + 1) % d->nslots;
+    d->inflight++;
+    pthread_cond_signal(&d->work);
+    /* emit whatever is already finished, without waiting */
+    while (d->inflight > 0 && d->slots[d->head].state == SLOT_DONE)
+        drain_one(d);
+    pthread_mutex_unlock(&d->mu);
+}
+
+static void file_anomaly(ig_evtx_dumper *d, const char *name, uint64_t off, const char *fmt,
+                         const char *detail)
+{
+    evtx_chunk_out *o = &d->hdr_out;
+    evtx_anom_add(o, off, -1, fmt, detail);
+    report(d, name, o);
+    evtx_chunk_out_reset(o);
+}
+
+/* Reads up to `n` bytes at `off` from either a file or a buffer. */
+typedef struct src {
+    int fd;
+    const uint8_t *buf;
+    uint64_t size;
+} src;
+
+static bool src_read(const src *s, uint64_t off, uint8_t *dst, uint32_t n, const uint8_t **out)
+{
+    if (off >= s->size)
+        return false;
+    if (s->buf != NULL) {
+        *out = s->buf + off;
+        return true;
+    }
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(s->fd, dst + got, n - got, (off_t)(off + got));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return false;
+        got += (size_t)r;
+    }
+    *out = dst;
+    return true;
+}
+
+static ig_err dump_src(ig_evtx_dumper *d, const char *name, const src *s)
+{
+    uint8_t hdr[IG_EVTX_HEADER_SIZE];
+    const uint8_t *h = NULL;
+    d->stats.files++;
+    if (s->size < 128 || !src_read(s, 0, hdr, 128, &h) || memcmp(h, "ElfFile", 8) != 0) {
+        /* a header may be damaged while its chunks are fine */
+        uint8_t probe[8];
+        const uint8_t *pc = NULL;
+        if (s->size >= IG_EVTX_HEADER_SIZE + 8 &&
+            src_read(s, IG_EVTX_HEADER_SIZE, probe, 8, &pc) && memcmp(pc, "ElfChnk", 8) == 0) {
+            file_anomaly(d, name, 0, "%s", "bad file header signature; reading chunks anyway");
+        } else {
+            d->stats.files_failed++;
+            file_anomaly(d, name, 0, "%s", "not an EVTX file (no ElfFile signature)");
+            return IG_EFORMAT;
+        }
+    } else {
+        uint32_t stored = ig_le32(h + 124), crc = evtx_crc32(h, 120, 0);
+        if (stored != crc) {
+            char det[64];
+            snprintf(det, sizeof(det), "stored %08x, computed %08x", stored, crc);
+            file_anomaly(d, name, 124, "file header CRC32 mismatch (%s)", det);
+        }
+        uint16_t minor = ig_le16(h + 36), major = ig_le16(h + 38);
+        if (major != 3 || (minor != 1 && minor != 2)) {
+            char det[32];
+            snprintf(det, sizeof(det), "%u.%u", major, minor);
+            file_anomaly(d, name, 36, "unknown format version %s; decoding anyway", det);
+        }
+    }
+    uint8_t *buf = d->threads == NULL ? d->slots[0].data : NULL;
+    int64_t index = 0;
+    for (uint64_t off = IG_EVTX_HEADER_SIZE; off < s->size; off += IG_EVTX_CHUNK_SIZE, index++) {
+        uint64_t left = s->size - off;
+        uint32_t len = left < IG_EVTX_CHUNK_SIZE ? (uint32_t)left : IG_EVTX_CHUNK_SIZE;
+        if (len < IG_EVTX_CHUNK_SIZE) {
+            char det[48];
+            snprintf(det, sizeof(det), "%u", len);
+            file_anomaly(d, name, off, "truncated chunk at end of file (%s bytes); skipped", det);
+            break;
+        }
+        const uint8_t *chunk = NULL;
+        uint8_t *dst = buf;
+        if (dst == NULL) {
+            /* threaded: read straight into the next slot's buffer */
+            pthread_mutex_lock(&d->mu);
+            while (d->inflight == d->nslots)
+                drain_one(d);
+            dst = d->slots[d->tail].data;
+            pthread_mutex_unlock(&d->mu);
+        }
+        if (!src_read(s, off, dst, len, &chunk)) {
+            file_anomaly(d, name, off, "%s", "read error; rest of file skipped");
+            return IG_EIO;
+        }
+        submit(d, name, chunk, len, off, index);
+        if (d->stopped_by_output)
+            break;
+    }
+    return IG_OK;
+}
+
+ig_err ig_evtx_dumper_buffer(ig_evtx_dumper *d, const char *name, const uint8_t *data, size_t len)
+{
+    src s = {-1, data, len};
+    return dump_src(d, name, &s);
+}
+
+ig_err ig_evtx_dumper_file(ig_evtx_dumper *d, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int e = errno;
+        d->stats.files++;
+        d->stats.files_failed++;
+        file_anomaly(d, path, 0, "cannot read: %s",
+                     fd >= 0 && e == 0 ? "not a regular file" : strerror(e ? e : EISDIR));
+        if (fd >= 0)
+            close(fd);
+        return IG_EIO;
+    }
+#ifdef POSIX_FADV_SEQUENTIAL
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+    src s = {fd, NULL, (uint64_t)st.st_size};
+    ig_err e = dump_src(d, path, &s);
+    /* chunks queued from this file were copied into slots: safe to close */
+    close(fd);
+    return e;
+}
+
+static void finish(ig_evtx_dumper *d)
+{
+    if (d->threads == NULL)
+        return;
+    pthread_mutex_lock(&d->mu);
+    while (d->inflight > 0)
+        drain_one(d);
+    pthread_mutex_unlock(&d->mu);
+}
+
+void ig_evtx_dumper_stats(ig_evtx_dumper *d, ig_evtx_stats *out)
+{
+    finish(d);
+    *out = d->stats;
+}
+
+void ig_evtx_dumper_destroy(ig_evtx_dumper *d)
+{
+    if (d == NULL)
+        return;
+    finish(d);
+    if (d->threads != NULL) {
+        pthread_mutex_lock(&d->mu);
+        d->stop = true;
+        pthread_cond_broadcast(&d->work);
+        pthread_mutex_unlock(&d->mu);
+        for (unsigned i = 0; i < d->started; i++)
+            pthread_join(d->threads[i], NULL);
+        ig_free(d->threads);
+    }
+    pthread_mutex_destroy(&d->mu);
+    pthread_cond_destroy(&d->work);
+    pthread_cond_destroy(&d->done);
+    for (unsigned i = 0; i < d->nslots; i++) {
+        ig_free(d->slots[i].data);
+        evtx_chunk_out_free(&d->slots[i].out);
+        ig_buf_free(&d->slots[i].name);
+    }
+    for (unsigned i = 0; i < d->nworkers; i++)
+        evtx_worker_free(&d->workers[i]);
+    evtx_chunk_out_free(&d->hdr_out);
+    ig_free(d->slots);
+    ig_free(d->workers);
+    ig_free(d);
+}

@@ -1,0 +1,250 @@
+#include "formats/evtx/tcache.h"
+
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/limits.h"
+#include "core/rd.h"
+
+/* An owned, compiled template with the bytes that identify it. */
+typedef struct towned {
+    struct towned *next; /* chunk-local list / cache eviction list */
+    ig_arena arena;      /* the template's nodes and names */
+    bx_template tpl;
+    uint64_t hash;
+    uint8_t *bytes; /* in arena */
+} towned;
+
+struct bx_tcache {
+    towned **slots; /* open addressing, power of two */
+    uint32_t cap, len;
+    towned *all; /* every cached template, for destroy */
+    size_t bytes; /* rough memory held */
+};
+
+/* Cap on what one thread's cache holds before it starts over. */
+#define TCACHE_MAX_BYTES (8u * 1024u * 1024u)
+
+struct bx_tmap_ent {
+    uint32_t off; /* 0 = empty (offset 0 is the chunk signature, never a template) */
+    const bx_template *t;
+};
+
+struct bx_nmap_ent {
+    uint32_t off;
+    uint32_t len;
+    const char *s;
+};
+
+static uint64_t hash_bytes(const uint8_t *guid, const uint8_t *p, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+    for (size_t i = 0; i < 16; i += 8)
+        h = (h ^ ig_le64(guid + i)) * 0xff51afd7ed558ccdull;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        h ^= ig_le64(p + i);
+        h *= 0xc4ceb9fe1a85ec53ull;
+        h ^= h >> 29;
+    }
+    for (; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ull;
+    h ^= h >> 33;
+    return h ? h : 1;
+}
+
+static void towned_free(towned *o)
+{
+    ig_arena a = o->arena; /* o lives in its own arena */
+    ig_arena_destroy(&a);
+}
+
+bx_tcache *bx_tcache_create(void)
+{
+    bx_tcache *c = ig_calloc(1, sizeof(*c));
+    if (c == NULL)
+        return NULL;
+    c->cap = 1024;
+    c->slots = ig_calloc(c->cap, sizeof(*c->slots));
+    if (c->slots == NULL) {
+        ig_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void tcache_clear(bx_tcache *c)
+{
+    towned *o = c->all;
+    while (o != NULL) {
+        towned *next = o->next;
+        towned_free(o);
+        o = next;
+    }
+    c->all = NULL;
+    memset(c->slots, 0, sizeof(*c->slots) * c->cap);
+    c->len = 0;
+    c->bytes = 0;
+}
+
+void bx_tcache_destroy(bx_tcache *c)
+{
+    if (c == NULL)
+        return;
+    tcache_clear(c);
+    ig_free(c->slots);
+    ig_free(c);
+}
+
+const bx_template *tcache_get(bx_tcache *c, const uint8_t guid[16], const uint8_t *data,
+                              uint32_t size)
+{
+    if (c == NULL)
+        return NULL;
+    uint64_t h = hash_bytes(guid, data, size);
+    for (uint32_t i = (uint32_t)h & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
+        towned *o = c->slots[i];
+        if (o == NULL)
+            return NULL;
+        if (o->hash == h && o->tpl.data_size == size && memcmp(o->tpl.guid, guid, 16) == 0 &&
+            memcmp(o->bytes, data, size) == 0)
+            return &o->tpl;
+    }
+}
+
+const bx_template *tcache_adopt(bx_ctx *ctx, const bx_template *tpl, ig_arena *scratch,
+                                const uint8_t *data, uint32_t size)
+{
+    bx_tcache *c = ctx->tcache;
+    bool local = tpl->chunk_local || c == NULL || c->len >= c->cap / 2;
+    towned *o = ig_arena_alloc(scratch, sizeof(*o));
+    uint8_t *bytes = local ? NULL : ig_arena_dup(scratch, data, size);
+    if (o == NULL || (!local && bytes == NULL))
+        return NULL;
+    o->tpl = *tpl;
+    o->bytes = bytes;
+    o->hash = local ? 0 : hash_bytes(tpl->guid, data, size);
+    o->arena = *scratch; /* ownership moves; the copy inside o is the only one */
+    if (local) {
+        o->next = (towned *)ctx->chunk_local;
+        ctx->chunk_local = o;
+        return &o->tpl;
+    }
+    o->next = c->all;
+    c->all = o;
+    c->bytes += scratch->used_total + sizeof(*o);
+    for (uint32_t i = (uint32_t)o->hash & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
+        if (c->slots[i] == NULL) {
+            c->slots[i] = o;
+            break;
+        }
+    }
+    c->len++;
+    return &o->tpl;
+}
+
+bool bx_ctx_begin_chunk(bx_ctx *ctx, const uint8_t *chunk, uint32_t len)
+{
+    ctx->chunk = chunk;
+    ctx->chunk_len = len;
+    if (ctx->tcache != NULL &&
+        (ctx->tcache->bytes > TCACHE_MAX_BYTES || ctx->tcache->len >= IG_MAX_TEMPLATE_CACHE ||
+         ctx->tcache->len >= ctx->tcache->cap / 2))
+        tcache_clear(ctx->tcache);
+    if (ctx->tmap == NULL) {
+        ctx->tmap_cap = 256;
+        ctx->tmap = ig_calloc(ctx->tmap_cap, sizeof(*ctx->tmap));
+        ctx->nmap_cap = 1024;
+        ctx->nmap = ig_calloc(ctx->nmap_cap, sizeof(*ctx->nmap));
+        if (ctx->tmap == NULL || ctx->nmap == NULL)
+            return false;
+    }
+    memset(ctx->tmap, 0, sizeof(*ctx->tmap) * ctx->tmap_cap);
+    memset(ctx->nmap, 0, sizeof(*ctx->nmap) * ctx->nmap_cap);
+    ctx->tmap_len = ctx->nmap_len = 0;
+    return true;
+}
+
+void bx_ctx_end_chunk(bx_ctx *ctx)
+{
+    towned *o = ctx->chunk_local;
+    while (o != NULL) {
+        towned *next = o->next;
+        towned_free(o);
+        o = next;
+    }
+    ctx->chunk_local = NULL;
+    ig_arena_reset(ctx->chunk_arena);
+}
+
+void bx_ctx_free(bx_ctx *ctx)
+{
+    bx_ctx_end_chunk(ctx);
+    ig_free(ctx->tmap);
+    ig_free(ctx->nmap);
+    ctx->tmap = NULL;
+    ctx->nmap = NULL;
+}
+
+static uint32_t slot_of(uint32_t off, uint32_t cap)
+{
+    return (off * 2654435761u) & (cap - 1);
+}
+
+const bx_template *tmap_get(const bx_ctx *ctx, uint32_t off)
+{
+    if (ctx->tmap == NULL || off == 0)
+        return NULL;
+    for (uint32_t i = slot_of(off, ctx->tmap_cap);; i = (i + 1) & (ctx->tmap_cap - 1)) {
+        if (ctx->tmap[i].off == 0)
+            return NULL;
+        if (ctx->tmap[i].off == off)
+            return ctx->tmap[i].t;
+    }
+}
+
+void tmap_put(bx_ctx *ctx, uint32_t off, const bx_template *t)
+{
+    if (ctx->tmap == NULL || off == 0 || ctx->tmap_len + 1 >= ctx->tmap_cap / 2)
+        return;
+    for (uint32_t i = slot_of(off, ctx->tmap_cap);; i = (i + 1) & (ctx->tmap_cap - 1)) {
+        if (ctx->tmap[i].off == 0) {
+            ctx->tmap[i].off = off;
+            ctx->tmap[i].t = t;
+            ctx->tmap_len++;
+            return;
+        }
+        if (ctx->tmap[i].off == off)
+            return;
+    }
+}
+
+bool tmap_name_get(const bx_ctx *ctx, uint32_t off, const char **s, uint32_t *len)
+{
+    if (ctx->nmap == NULL || off == 0)
+        return false;
+    for (uint32_t i = slot_of(off, ctx->nmap_cap);; i = (i + 1) & (ctx->nmap_cap - 1)) {
+        if (ctx->nmap[i].off == 0)
+            return false;
+        if (ctx->nmap[i].off == off) {
+            *s = ctx->nmap[i].s;
+            *len = ctx->nmap[i].len;
+            return true;
+        }
+    }
+}
+
+void tmap_name_put(bx_ctx *ctx, uint32_t off, const char *s, uint32_t len)
+{
+    if (ctx->nmap == NULL || off == 0 || ctx->nmap_len + 1 >= ctx->nmap_cap / 2)
+        return;
+    for (uint32_t i = slot_of(off, ctx->nmap_cap);; i = (i + 1) & (ctx->nmap_cap - 1)) {
+        if (ctx->nmap[i].off == 0) {
+            ctx->nmap[i] = (struct bx_nmap_ent){off, len, s};
+            ctx->nmap_len++;
+            return;
+        }
+        if (ctx->nmap[i].off == off)
+            return;
+    }
+}
