@@ -10,6 +10,14 @@
 #include "core/utf16.h"
 #include "formats/evtx/evtx_int.h"
 
+/* Unicode White_Space (what Rust's str::trim_end removes). */
+static bool is_white(uint16_t c)
+{
+    return (c >= 0x09 && c <= 0x0d) || c == 0x20 || c == 0x85 || c == 0xa0 || c == 0x1680 ||
+           (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f ||
+           c == 0x205f || c == 0x3000;
+}
+
 static ig_esc esc_of(vf_mode m)
 {
     return m == VF_JSON ? IG_ESC_JSON : IG_ESC_XML;
@@ -167,6 +175,12 @@ static bool scalar_text(ig_buf *b, uint8_t t, const uint8_t *p, size_t n, vf_mod
         size_t chars = n / 2;
         while (chars > 0 && ig_le16(p + 2 * (chars - 1)) == 0)
             chars--;
+        /* JSON follows evtx_dump, which trims trailing white space from
+         * string values (the regression data shows it: "cmd.exe " →
+         * "cmd.exe"); XML keeps every character. */
+        if (mode == VF_JSON)
+            while (chars > 0 && is_white(ig_le16(p + 2 * (chars - 1))))
+                chars--;
         return ig_utf16le_append(b, p, chars, esc);
     }
     case BX_T_ANSI:
