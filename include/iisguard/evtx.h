@@ -24,10 +24,10 @@ typedef enum ig_evtx_format {
 /* A problem found in the input.  All pointers are borrowed for the duration
  * of the callback. */
 typedef struct ig_evtx_anomaly {
-    const char *path;  /* the input's name */
-    uint64_t offset;   /* absolute file offset of the problem */
-    int64_t chunk;     /* chunk index, -1 for the file header */
-    const char *what;  /* description */
+    const char *path; /* the input's name */
+    uint64_t offset;  /* absolute file offset of the problem */
+    int64_t chunk;    /* chunk index, -1 for the file header */
+    const char *what; /* description */
 } ig_evtx_anomaly;
 
 typedef struct ig_evtx_stats {

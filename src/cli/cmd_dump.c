@@ -31,8 +31,8 @@ static void on_anomaly(void *ud, const ig_evtx_anomaly *a)
         fprintf(stderr, "iisguard: %s: chunk %lld at offset 0x%llx: %s\n", a->path,
                 (long long)a->chunk, (unsigned long long)a->offset, a->what);
     else
-        fprintf(stderr, "iisguard: %s: offset 0x%llx: %s\n", a->path,
-                (unsigned long long)a->offset, a->what);
+        fprintf(stderr, "iisguard: %s: offset 0x%llx: %s\n", a->path, (unsigned long long)a->offset,
+                a->what);
 }
 
 static void usage(FILE *f)

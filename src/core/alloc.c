@@ -14,7 +14,10 @@ static int should_fail(void)
     return 0;
 }
 
-void ig_alloc_fail_after(long n) { fail_after = n; }
+void ig_alloc_fail_after(long n)
+{
+    fail_after = n;
+}
 
 void *ig_malloc(size_t n)
 {
@@ -37,4 +40,7 @@ void *ig_realloc(void *p, size_t n)
     return realloc(p, n ? n : 1);
 }
 
-void ig_free(void *p) { free(p); }
+void ig_free(void *p)
+{
+    free(p);
+}

@@ -30,6 +30,8 @@ void ig_arena_init_block(ig_arena *a, size_t max_bytes, size_t block)
 
 void *ig_arena_alloc(ig_arena *a, size_t n)
 {
+    if (n > SIZE_MAX / 2)
+        return NULL;
     n = (n + 7u) & ~(size_t)7u;
     if (n == 0)
         n = 8;

@@ -31,6 +31,8 @@ ig_err ig_buf_reserve(ig_buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 256;
     while (cap < need)
         cap = cap > b->max / 2 ? b->max : cap * 2;
+    if (cap > b->max)
+        cap = b->max; /* the fast paths trust cap ≤ max */
     uint8_t *p = ig_realloc(b->data, cap);
     if (p == NULL) {
         b->failed = true;

@@ -14,7 +14,7 @@
 typedef struct ig_buf {
     uint8_t *data; /* owned; NULL until first append */
     size_t len, cap;
-    size_t max; /* hard cap on len */
+    size_t max;  /* hard cap on len */
     bool failed; /* sticky: an append failed since the last reset */
 } ig_buf;
 

@@ -3,24 +3,24 @@
 #define IG_CORE_LIMITS_H
 
 /* EVTX: a chunk is always 64 KiB; the header block is 4 KiB (libevtx §2, §3). */
-#define IG_EVTX_HEADER_SIZE 4096u
-#define IG_EVTX_CHUNK_SIZE 65536u
+#define IG_EVTX_HEADER_SIZE       4096u
+#define IG_EVTX_CHUNK_SIZE        65536u
 #define IG_EVTX_CHUNK_HEADER_SIZE 512u
 /* Nesting of elements and nested Binary XML (value type 0x21) in one record. */
-#define IG_MAX_XML_DEPTH 64u
+#define IG_MAX_XML_DEPTH          64u
 /* Nested template instances / BinXML substitutions within one record. */
-#define IG_MAX_TEMPLATE_NESTING 8u
+#define IG_MAX_TEMPLATE_NESTING   8u
 /* Substitution values in one template instance. */
-#define IG_MAX_TEMPLATE_VALUES 4096u
+#define IG_MAX_TEMPLATE_VALUES    4096u
 /* BinXML tokens decoded from one template or record body. */
-#define IG_MAX_BINXML_TOKENS 65536u
+#define IG_MAX_BINXML_TOKENS      65536u
 /* Rendered output for one record (JSON or XML), before it is cut. */
-#define IG_MAX_RECORD_OUTPUT (16u * 1024u * 1024u)
+#define IG_MAX_RECORD_OUTPUT      (16u * 1024u * 1024u)
 /* Compiled templates cached per decoding thread across chunks. */
-#define IG_MAX_TEMPLATE_CACHE 4096u
+#define IG_MAX_TEMPLATE_CACHE     4096u
 /* Anomalies recorded per file before further ones are only counted. */
 #define IG_MAX_ANOMALIES_PER_FILE 10000u
 /* Decoding threads. */
-#define IG_MAX_THREADS 256u
+#define IG_MAX_THREADS            256u
 
 #endif

@@ -36,11 +36,13 @@ static bool put_escaped_ascii(ig_buf *b, uint32_t c, ig_esc esc)
     case '>': return ig_buf_lit(b, "&gt;");
     case '"': return ig_buf_lit(b, "&quot;");
     case '\'': return ig_buf_lit(b, "&apos;");
-    case '\n':
-    case '\r':
     case '\t': return ig_buf_putc(b, (uint8_t)c);
+    case '\n': return ig_buf_lit(b, "&#10;"); /* keeps one record per line */
+    case '\r': return ig_buf_lit(b, "&#13;");
     default: {
-        char u[6] = {'&', '#', 'x', hex[(c >> 4) & 15u], hex[c & 15u], ';'};
+        /* other C0 controls are not allowed in XML 1.0, not even as
+         * references: show them as their Unicode control pictures */
+        uint8_t u[3] = {0xE2, 0x90, (uint8_t)(0x80 + c)};
         return ig_buf_put(b, u, sizeof(u));
     }
     }

@@ -35,9 +35,9 @@ enum {
 /* What is being parsed decides where allocations go and how names behave. */
 typedef struct parse {
     bx_ctx *ctx;
-    ig_rd rd;       /* base = chunk; pos/len are chunk offsets */
+    ig_rd rd; /* base = chunk; pos/len are chunk offsets */
     ig_arena *arena;
-    uint32_t lo;    /* template bytes start (for chunk_local detection) */
+    uint32_t lo; /* template bytes start (for chunk_local detection) */
     bool in_template;
     bool chunk_local; /* set when a name lives outside [lo, rd.len) */
     uint16_t max_sid;
@@ -337,9 +337,7 @@ static bool parse_content(parse *ps, bx_node **head, unsigned depth, bool in_att
             if ((n = new_node(ps, BX_ENTREF)) == NULL || !read_name(ps, &n->str, &n->len))
                 return false;
             break;
-        default:
-            value_part = false;
-            break;
+        default: value_part = false; break;
         }
         if (value_part) {
             *tail = n;
@@ -351,8 +349,7 @@ static bool parse_content(parse *ps, bx_node **head, unsigned depth, bool in_att
             return true;
         }
         switch (k) {
-        case TOK_END:
-            return true;
+        case TOK_END: return true;
         case TOK_OPEN:
         case TOK_OPEN | 0x40:
             if (!parse_element(ps, k, &n, depth))
@@ -381,10 +378,8 @@ static bool parse_content(parse *ps, bx_node **head, unsigned depth, bool in_att
             if (!parse_template_instance(ps, &n, depth))
                 return false;
             break;
-        case TOK_EOF:
-            return fail(ps, "end of data inside an element");
-        default:
-            return fail(ps, "unknown token");
+        case TOK_EOF: return fail(ps, "end of data inside an element");
+        default: return fail(ps, "unknown token");
         }
         *tail = n;
         tail = &n->next;
@@ -404,8 +399,7 @@ static bool parse_fragment(parse *ps, bx_node **head, unsigned depth)
             return fail(ps, "too many tokens");
         bx_node *n = NULL;
         switch (k) {
-        case TOK_EOF:
-            return true;
+        case TOK_EOF: return true;
         case TOK_FRAGMENT:
             if (!ig_rd_skip(&ps->rd, 3))
                 return fail(ps, "truncated fragment header");
@@ -436,16 +430,14 @@ static bool parse_fragment(parse *ps, bx_node **head, unsigned depth)
                 return false;
             while (*tail != NULL)
                 tail = &(*tail)->next;
-            if (ps->rd.pos < ps->rd.len && ps->ctx->chunk[ps->rd.pos] == k &&
-                k == TOK_PI_TARGET) {
+            if (ps->rd.pos < ps->rd.len && ps->ctx->chunk[ps->rd.pos] == k && k == TOK_PI_TARGET) {
                 ps->rd.pos++;
                 if ((n = new_node(ps, BX_PI)) == NULL || !read_name(ps, &n->str, &n->len))
                     return false;
                 break;
             }
             continue;
-        default:
-            return fail(ps, "unknown token at fragment level");
+        default: return fail(ps, "unknown token at fragment level");
         }
         *tail = n;
         tail = &n->next;

@@ -82,12 +82,12 @@ struct bx_node {
 };
 
 struct bx_template {
-    bx_node *root;       /* first top-level node */
+    bx_node *root; /* first top-level node */
     uint8_t guid[16];
-    uint32_t data_size;  /* bytes of definition data */
-    uint32_t chunk_off;  /* where it was defined in its chunk */
-    bool chunk_local;    /* refers to names outside its own bytes */
-    uint16_t max_sid;    /* highest substitution id + 1 */
+    uint32_t data_size; /* bytes of definition data */
+    uint32_t chunk_off; /* where it was defined in its chunk */
+    bool chunk_local;   /* refers to names outside its own bytes */
+    uint16_t max_sid;   /* highest substitution id + 1 */
 };
 
 /* Decoding context for one chunk. */

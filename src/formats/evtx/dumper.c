@@ -291,8 +291,8 @@ static ig_err dump_src(ig_evtx_dumper *d, const char *name, const src *s)
         /* a header may be damaged while its chunks are fine */
         uint8_t probe[8];
         const uint8_t *pc = NULL;
-        if (s->size >= IG_EVTX_HEADER_SIZE + 8 &&
-            src_read(s, IG_EVTX_HEADER_SIZE, probe, 8, &pc) && memcmp(pc, "ElfChnk", 8) == 0) {
+        if (s->size >= IG_EVTX_HEADER_SIZE + 8 && src_read(s, IG_EVTX_HEADER_SIZE, probe, 8, &pc) &&
+            memcmp(pc, "ElfChnk", 8) == 0) {
             file_anomaly(d, name, 0, "%s", "bad file header signature; reading chunks anyway");
         } else {
             d->stats.files_failed++;

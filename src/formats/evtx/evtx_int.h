@@ -28,7 +28,7 @@ struct bx_ctx {
     struct bx_nmap_ent *nmap;
     uint32_t nmap_cap, nmap_len;
     void *chunk_local; /* templates owned by this chunk only */
-    uint32_t tokens; /* tokens decoded for the current record (step limit) */
+    uint32_t tokens;   /* tokens decoded for the current record (step limit) */
     uint32_t nesting;
     /* the first problem found in the current record, if any */
     const char *err;

@@ -59,8 +59,7 @@ bool rn_expand(rn_stack *st, const bx_node *kids, const bx_value *vals, uint32_t
         }
         if (n->kind == BX_SUBST && vals != NULL && n->sid < nvals &&
             vals[n->sid].type == BX_T_BINXML) {
-            if (vals[n->sid].tree != NULL &&
-                !rn_expand(st, vals[n->sid].tree, NULL, 0, depth + 1))
+            if (vals[n->sid].tree != NULL && !rn_expand(st, vals[n->sid].tree, NULL, 0, depth + 1))
                 return false;
             continue;
         }
@@ -82,8 +81,8 @@ static bool entity_text(ig_buf *b, const bx_node *n, vf_mode mode)
             if (n->len == strlen(ents[i].name) && memcmp(n->str, ents[i].name, n->len) == 0)
                 return ig_utf8_append_escaped(b, (const uint8_t *)&ents[i].c, 1, esc);
     }
-    return ig_buf_putc(b, '&') &&
-           ig_utf8_append_escaped(b, (const uint8_t *)n->str, n->len, esc) && ig_buf_putc(b, ';');
+    return ig_buf_putc(b, '&') && ig_utf8_append_escaped(b, (const uint8_t *)n->str, n->len, esc) &&
+           ig_buf_putc(b, ';');
 }
 
 bool rn_text(ig_buf *b, const rn_item *it, vf_mode mode)
@@ -91,8 +90,7 @@ bool rn_text(ig_buf *b, const rn_item *it, vf_mode mode)
     const bx_node *n = it->n;
     ig_esc esc = mode == VF_JSON ? IG_ESC_JSON : IG_ESC_XML;
     switch (n->kind) {
-    case BX_TEXT:
-        return ig_utf8_append_escaped(b, (const uint8_t *)n->str, n->len, esc);
+    case BX_TEXT: return ig_utf8_append_escaped(b, (const uint8_t *)n->str, n->len, esc);
     case BX_CDATA:
         if (mode == VF_XML)
             return ig_buf_lit(b, "<![CDATA[") && ig_buf_put(b, n->str, n->len) &&
@@ -105,13 +103,11 @@ bool rn_text(ig_buf *b, const rn_item *it, vf_mode mode)
             uint8_t u[2] = {(uint8_t)(n->sid & 0xff), (uint8_t)(n->sid >> 8)};
             return ig_utf16le_append(b, u, 1, esc);
         }
-    case BX_ENTREF:
-        return entity_text(b, n, mode);
+    case BX_ENTREF: return entity_text(b, n, mode);
     case BX_SUBST: {
         const bx_value *v = rn_subst_value(it);
         return v == NULL || evtx_value_text(b, v, mode);
     }
-    default:
-        return true;
+    default: return true;
     }
 }

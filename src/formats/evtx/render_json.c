@@ -229,11 +229,11 @@ static bool elem_value(jr *r, uint32_t idx, bool named_data, unsigned depth)
                 if (n < 0)
                     return false;
                 if (n > 0 || a->kids == NULL) {
-                    ok = (f || ig_buf_putc(o, ',')) && ig_buf_putc(o, '"') &&
-                         ig_utf8_append_escaped(o, (const uint8_t *)a->str, a->len,
-                                                IG_ESC_JSON) &&
-                         ig_buf_lit(o, "\":") &&
-                         (n > 0 ? text_value(r, s, r->st->len, (uint32_t)n) : ig_buf_lit(o, "\"\""));
+                    ok =
+                        (f || ig_buf_putc(o, ',')) && ig_buf_putc(o, '"') &&
+                        ig_utf8_append_escaped(o, (const uint8_t *)a->str, a->len, IG_ESC_JSON) &&
+                        ig_buf_lit(o, "\":") &&
+                        (n > 0 ? text_value(r, s, r->st->len, (uint32_t)n) : ig_buf_lit(o, "\"\""));
                     f = false;
                 }
                 r->st->len = s;

@@ -18,7 +18,7 @@ typedef struct towned {
 struct bx_tcache {
     towned **slots; /* open addressing, power of two */
     uint32_t cap, len;
-    towned *all; /* every cached template, for destroy */
+    towned *all;  /* every cached template, for destroy */
     size_t bytes; /* rough memory held */
 };
 

@@ -43,11 +43,11 @@ static bool put_datetime(ig_buf *b, int64_t y, unsigned mo, unsigned d, unsigned
 {
     if (y < 0 || y > 9999)
         y = y < 0 ? 0 : 9999;
-    return ig_buf_udec_pad(b, (uint64_t)y, 4) && ig_buf_putc(b, '-') &&
-           ig_buf_udec_pad(b, mo, 2) && ig_buf_putc(b, '-') && ig_buf_udec_pad(b, d, 2) &&
-           ig_buf_putc(b, 'T') && ig_buf_udec_pad(b, h, 2) && ig_buf_putc(b, ':') &&
-           ig_buf_udec_pad(b, mi, 2) && ig_buf_putc(b, ':') && ig_buf_udec_pad(b, s, 2) &&
-           ig_buf_putc(b, '.') && ig_buf_udec_pad(b, frac, digits) && ig_buf_putc(b, 'Z');
+    return ig_buf_udec_pad(b, (uint64_t)y, 4) && ig_buf_putc(b, '-') && ig_buf_udec_pad(b, mo, 2) &&
+           ig_buf_putc(b, '-') && ig_buf_udec_pad(b, d, 2) && ig_buf_putc(b, 'T') &&
+           ig_buf_udec_pad(b, h, 2) && ig_buf_putc(b, ':') && ig_buf_udec_pad(b, mi, 2) &&
+           ig_buf_putc(b, ':') && ig_buf_udec_pad(b, s, 2) && ig_buf_putc(b, '.') &&
+           ig_buf_udec_pad(b, frac, digits) && ig_buf_putc(b, 'Z');
 }
 
 bool evtx_filetime(ig_buf *b, uint64_t ft, unsigned digits)
@@ -69,8 +69,7 @@ static bool put_systime(ig_buf *b, const uint8_t *p, vf_mode mode)
     unsigned ms = ig_le16(p + 14) % 1000u;
     return put_datetime(b, ig_le16(p), ig_le16(p + 2) % 100u, ig_le16(p + 6) % 100u,
                         ig_le16(p + 8) % 100u, ig_le16(p + 10) % 100u, ig_le16(p + 12) % 100u,
-                        (uint64_t)ms * (mode == VF_JSON ? 1000u : 10000u),
-                        mode == VF_JSON ? 6 : 7);
+                        (uint64_t)ms * (mode == VF_JSON ? 1000u : 10000u), mode == VF_JSON ? 6 : 7);
 }
 
 static bool put_guid(ig_buf *b, const uint8_t *p, vf_mode mode)
@@ -265,8 +264,7 @@ bool evtx_value_is_json_bare(const bx_value *v)
 }
 
 /* Calls `fn` for each element of an array value. */
-typedef bool (*elem_fn)(ig_buf *b, uint8_t t, const uint8_t *p, size_t n, vf_mode mode,
-                        size_t idx);
+typedef bool (*elem_fn)(ig_buf *b, uint8_t t, const uint8_t *p, size_t n, vf_mode mode, size_t idx);
 
 static bool each_elem(ig_buf *b, const bx_value *v, vf_mode mode, elem_fn fn)
 {

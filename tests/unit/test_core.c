@@ -1,0 +1,135 @@
+/* Core parts: bounded reader, arena, capped buffer, UTF-16, numbers,
+ * allocation failure injection. */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "core/alloc.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/num.h"
+#include "core/rd.h"
+#include "core/utf16.h"
+#include "iisguard/error.h"
+#include "test.h"
+
+static const char *cstr(ig_buf *b)
+{
+    ig_buf_putc(b, 0);
+    b->len--;
+    return (const char *)b->data;
+}
+
+static void test_rd(void)
+{
+    const uint8_t bytes[] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    ig_rd r = ig_rd_make(bytes, sizeof(bytes));
+    uint32_t v32;
+    uint64_t v64;
+    uint16_t v16;
+    CHECK(ig_rd_u32le(&r, &v32) && v32 == 0x04030201u);
+    CHECK(ig_rd_u16le(&r, &v16) && v16 == 0x0605);
+    CHECK(!ig_rd_u64le(&r, &v64)); /* 3 left */
+    CHECK(r.pos == 6);             /* failed read leaves the reader unchanged */
+    CHECK(!ig_rd_skip(&r, 4));
+    CHECK(ig_rd_skip(&r, 3) && ig_rd_left(&r) == 0);
+    r.pos = SIZE_MAX; /* an out-of-range position never reads */
+    CHECK(!ig_rd_can(&r, 0) && !ig_rd_u16le(&r, &v16));
+}
+
+static void test_arena(void)
+{
+    ig_arena a;
+    ig_arena_init(&a, 1000);
+    void *p = ig_arena_alloc(&a, 10);
+    CHECK(p != NULL && ((uintptr_t)p & 7u) == 0);
+    CHECK(ig_arena_alloc(&a, 2000) == NULL); /* over the cap */
+    CHECK(ig_arena_alloc(&a, SIZE_MAX) == NULL);
+    ig_arena_reset(&a);
+    CHECK(a.used_total == 0 && ig_arena_alloc(&a, 900) != NULL);
+    ig_arena_destroy(&a);
+    ig_arena_destroy(NULL);
+}
+
+static void test_buf(void)
+{
+    ig_buf b;
+    ig_buf_init(&b, 8);
+    CHECK(ig_buf_lit(&b, "12345678"));
+    CHECK(!ig_buf_putc(&b, 'x') && b.failed && b.len == 8); /* capped */
+    ig_buf_free(&b);
+    ig_buf_init(&b, 0);
+    ig_buf_u64(&b, 0);
+    ig_buf_putc(&b, ' ');
+    ig_buf_i64(&b, INT64_MIN);
+    ig_buf_putc(&b, ' ');
+    ig_buf_hex0x(&b, 0xdeadbeefu);
+    ig_buf_putc(&b, ' ');
+    ig_buf_udec_pad(&b, 7, 3);
+    ig_buf_putc(&b, ' ');
+    ig_buf_hexbytes(&b, (const uint8_t *)"\x01\xab", 2);
+    CHECK_STR(cstr(&b), "0 -9223372036854775808 0xdeadbeef 007 01AB");
+    ig_buf_free(&b);
+}
+
+static void test_utf16(void)
+{
+    ig_buf b;
+    ig_buf_init(&b, 0);
+    /* "a\"é" + U+1F600 (surrogate pair) + lone high surrogate + "<" */
+    const uint8_t s[] = {'a', 0, '"', 0, 0xe9, 0, 0x3d, 0xd8, 0x00, 0xde, 0x00, 0xd8, '<', 0};
+    CHECK(ig_utf16le_append(&b, s, 7, IG_ESC_JSON));
+    CHECK_STR(cstr(&b), "a\\\"\xc3\xa9\xf0\x9f\x98\x80\xef\xbf\xbd<");
+    ig_buf_reset(&b);
+    CHECK(ig_utf16le_append(&b, s, 7, IG_ESC_XML));
+    CHECK_STR(cstr(&b), "a&quot;\xc3\xa9\xf0\x9f\x98\x80\xef\xbf\xbd&lt;");
+    ig_buf_reset(&b);
+    const uint8_t ctl[] = {'\n', 0, 1, 0, '\t', 0};
+    CHECK(ig_utf16le_append(&b, ctl, 3, IG_ESC_JSON));
+    CHECK_STR(cstr(&b), "\\n\\u0001\\t");
+    ig_buf_reset(&b);
+    CHECK(ig_utf16le_append(&b, ctl, 3, IG_ESC_XML));
+    CHECK_STR(cstr(&b), "&#10;\xe2\x90\x81\t");
+    ig_buf_reset(&b);
+    CHECK(ig_cp1252_append(&b, (const uint8_t *)"\x80\xe9", 2, IG_ESC_NONE));
+    CHECK_STR(cstr(&b), "\xe2\x82\xac\xc3\xa9");
+    ig_buf_free(&b);
+}
+
+static void test_num(void)
+{
+    uint64_t v = 42;
+    CHECK(ig_parse_u64("256", 256, &v) && v == 256);
+    CHECK(!ig_parse_u64("257", 256, &v) && v == 256);
+    CHECK(!ig_parse_u64("", 10, &v));
+    CHECK(!ig_parse_u64("1x", 10, &v));
+    CHECK(!ig_parse_u64("18446744073709551616", UINT64_MAX, &v));
+    CHECK(ig_parse_u64("18446744073709551615", UINT64_MAX, &v) && v == UINT64_MAX);
+}
+
+static void test_alloc_failure(void)
+{
+    ig_arena a;
+    ig_arena_init(&a, 0);
+    ig_alloc_fail_after(0);
+    CHECK(ig_arena_alloc(&a, 16) == NULL);
+    ig_buf b;
+    ig_buf_init(&b, 0);
+    CHECK(!ig_buf_lit(&b, "x") && b.failed);
+    ig_alloc_fail_after(-1);
+    CHECK(ig_arena_alloc(&a, 16) != NULL);
+    ig_arena_destroy(&a);
+    ig_buf_free(&b);
+    CHECK_STR(ig_strerror(IG_ENOMEM), "out of memory");
+    CHECK_STR(ig_strerror((ig_err)999), "unknown error");
+}
+
+int main(void)
+{
+    test_rd();
+    test_arena();
+    test_buf();
+    test_utf16();
+    test_num();
+    test_alloc_failure();
+    TEST_MAIN_END();
+}

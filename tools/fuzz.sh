@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer target in build/fuzz: `smoke` (30 s each, part of
+# make test) or `long` (30 min each).  Seeds: fuzz/corpus/<target>/ plus the
+# shared samples when ../shared is present; the working corpus lives in a
+# temporary folder.  New crashers are left in the current folder.
+set -euo pipefail
+mode=${1:-smoke}
+cd "$(dirname "$0")/.."
+secs=30
+[ "$mode" = long ] && secs=1800
+pass=0 fail=0
+for bin in build/fuzz/fuzz_*; do
+  [ -x "$bin" ] || continue
+  t=$(basename "$bin")
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  mkdir -p "$work/corpus" "$work/seeds"
+  [ -d "fuzz/corpus/$t" ] && cp -r "fuzz/corpus/$t/." "$work/seeds/" 2>/dev/null || true
+  if [ "$t" = fuzz_evtx ] && [ -d ../shared/data/evtx ]; then
+    find ../shared/data/evtx -name '*.evtx' -size -200k | head -n 60 | xargs -r -I{} cp {} "$work/seeds/"
+  fi
+  echo "fuzz: $t for ${secs}s"
+  if "$bin" -max_total_time="$secs" -max_len=140000 -timeout=10 -rss_limit_mb=2048 \
+       -print_final_stats=1 "$work/corpus" "$work/seeds" > "$work/log" 2>&1; then
+    pass=$((pass + 1)); grep -E '^stat::number_of_executed_units|^#[0-9]+.*DONE' "$work/log" | tail -n 2 || true
+  else
+    fail=$((fail + 1)); tail -n 40 "$work/log"
+  fi
+  rm -rf "$work"; trap - EXIT
+done
+echo "fuzz $mode: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
