@@ -1,5 +1,11 @@
 #include "core/utf16.h"
 
+#include "core/rd.h"
+
+static const uint8_t json_special[128] = {['"'] = 1, ['\\'] = 1};
+static const uint8_t xml_special[128] = {['&'] = 1, ['<'] = 1, ['>'] = 1, ['"'] = 1, ['\''] = 1};
+static const uint8_t none_special[128] = {0};
+
 /* Escape table: 0 = copy, otherwise needs the slow path. */
 static bool needs_escape(uint32_t c, ig_esc esc)
 {
@@ -78,40 +84,77 @@ static bool put_cp(ig_buf *b, uint32_t c, ig_esc esc)
 
 bool ig_utf16le_append(ig_buf *b, const uint8_t *p, size_t nchars, ig_esc esc)
 {
-    /* worst case 3 bytes of UTF-8 per code unit, 6 for an escape */
-    if (nchars > SIZE_MAX / 8 || ig_buf_reserve(b, nchars * 3) != IG_OK)
+    /* Reserve the worst case once (6 bytes per code unit: a \u00XX escape
+     * or an XML reference; a surrogate pair is 4 bytes for 2 units), then
+     * write without further checks. */
+    if (nchars > SIZE_MAX / 8 || ig_buf_reserve(b, nchars * 6) != IG_OK)
         return false;
+    /* punctuation that needs escaping, per mode (controls are checked apart) */
+    const uint8_t *special = esc == IG_ESC_JSON  ? json_special
+                             : esc == IG_ESC_XML ? xml_special
+                                                 : none_special;
+    uint8_t ctl = esc == IG_ESC_NONE ? 0x00 : 0x20;
+    uint8_t *o = b->data + b->len;
     size_t i = 0;
     while (i < nchars) {
-        /* fast path: a run of plain ASCII */
-        uint8_t *o = b->data + b->len;
-        size_t room = b->cap - b->len, k = 0;
-        while (i < nchars && k < room) {
-            uint32_t c = (uint32_t)p[2 * i] | ((uint32_t)p[2 * i + 1] << 8);
-            if (c >= 0x80 || needs_escape(c, esc))
+        /* runs of plain ASCII, four code units at a time */
+        while (i + 4 <= nchars) {
+            uint64_t w = ig_le64(p + 2 * i);
+            if (w & 0xFF80FF80FF80FF80ull)
                 break;
-            o[k++] = (uint8_t)c;
-            i++;
+            uint8_t c0 = (uint8_t)w, c1 = (uint8_t)(w >> 16), c2 = (uint8_t)(w >> 32),
+                    c3 = (uint8_t)(w >> 48);
+            if ((c0 < ctl) | (c1 < ctl) | (c2 < ctl) | (c3 < ctl) | special[c0] | special[c1] |
+                special[c2] | special[c3])
+                break;
+            o[0] = c0, o[1] = c1, o[2] = c2, o[3] = c3;
+            o += 4;
+            i += 4;
         }
-        b->len += k;
         if (i >= nchars)
             break;
-        uint32_t c = (uint32_t)p[2 * i] | ((uint32_t)p[2 * i + 1] << 8);
+        uint32_t c = ig_le16(p + 2 * i);
         i++;
-        if (c >= 0xD800 && c <= 0xDBFF) {
-            uint32_t lo = i < nchars ? ((uint32_t)p[2 * i] | ((uint32_t)p[2 * i + 1] << 8)) : 0;
-            if (lo >= 0xDC00 && lo <= 0xDFFF) {
+        if (c < 0x80) {
+            if (c >= ctl && !special[c]) {
+                *o++ = (uint8_t)c;
+            } else if (esc == IG_ESC_JSON && (c == '\\' || c == '"')) {
+                o[0] = '\\', o[1] = (uint8_t)c;
+                o += 2;
+            } else {
+                b->len = (size_t)(o - b->data);
+                if (!put_escaped_ascii(b, c, esc))
+                    return false; /* cannot happen: reserved */
+                o = b->data + b->len;
+            }
+            continue;
+        }
+        if (c < 0x800) {
+            o[0] = (uint8_t)(0xC0 | (c >> 6));
+            o[1] = (uint8_t)(0x80 | (c & 0x3F));
+            o += 2;
+            continue;
+        }
+        if (c >= 0xD800 && c <= 0xDFFF) {
+            uint32_t lo = i < nchars ? ig_le16(p + 2 * i) : 0;
+            if (c <= 0xDBFF && lo >= 0xDC00 && lo <= 0xDFFF) {
                 c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
                 i++;
-            } else {
-                c = 0xFFFD;
+                o[0] = (uint8_t)(0xF0 | (c >> 18));
+                o[1] = (uint8_t)(0x80 | ((c >> 12) & 0x3F));
+                o[2] = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
+                o[3] = (uint8_t)(0x80 | (c & 0x3F));
+                o += 4;
+                continue;
             }
-        } else if (c >= 0xDC00 && c <= 0xDFFF) {
-            c = 0xFFFD;
+            c = 0xFFFD; /* unpaired surrogate */
         }
-        if (!put_cp(b, c, esc))
-            return false;
+        o[0] = (uint8_t)(0xE0 | (c >> 12));
+        o[1] = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
+        o[2] = (uint8_t)(0x80 | (c & 0x3F));
+        o += 3;
     }
+    b->len = (size_t)(o - b->data);
     return true;
 }
 

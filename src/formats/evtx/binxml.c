@@ -39,7 +39,9 @@ typedef struct parse {
     ig_arena *arena;
     uint32_t lo; /* template bytes start (for chunk_local detection) */
     bool in_template;
-    bool chunk_local; /* set when a name lives outside [lo, rd.len) */
+    bool chunk_local; /* set when the template holds values of this chunk */
+    bx_extname *ext;  /* names outside [lo, rd.len), in the template's arena */
+    uint32_t next, cap_ext;
     uint16_t max_sid;
 } parse;
 
@@ -81,7 +83,7 @@ static bool utf16_dup(parse *ps, const uint8_t *p, size_t nchars, const char **o
     }
     if (i < nchars) {
         ig_buf b;
-        ig_buf_init(&b, nchars * 4 + 16);
+        ig_buf_init(&b, nchars * 6 + 16);
         if (!ig_utf16le_append(&b, p + 2 * i, nchars - i, IG_ESC_NONE)) {
             ig_buf_free(&b);
             return fail(ps, "out of memory");
@@ -138,6 +140,31 @@ static bool name_at(parse *ps, uint32_t off, const char **out, uint32_t *outlen,
     return true;
 }
 
+/* Records a name outside the template's bytes (its raw UTF-16) so that the
+ * template is reused in another chunk only where that name is the same. */
+static bool remember_ext(parse *ps, uint32_t off, uint32_t slen)
+{
+    for (uint32_t i = 0; i < ps->next; i++)
+        if (ps->ext[i].off == off)
+            return true;
+    if (ps->next == ps->cap_ext) {
+        uint32_t cap = ps->cap_ext ? ps->cap_ext * 2 : 8;
+        bx_extname *v = ig_arena_alloc(ps->arena, sizeof(*v) * cap);
+        if (v == NULL)
+            return fail(ps, "out of memory");
+        if (ps->next)
+            memcpy(v, ps->ext, sizeof(*v) * ps->next);
+        ps->ext = v;
+        ps->cap_ext = cap;
+    }
+    uint32_t nbytes = slen - 10; /* next(4) hash(2) count(2) ... NUL(2) */
+    const uint8_t *copy = ig_arena_dup(ps->arena, ps->ctx->chunk + off + 8, nbytes);
+    if (copy == NULL)
+        return fail(ps, "out of memory");
+    ps->ext[ps->next++] = (bx_extname){off, nbytes, copy};
+    return true;
+}
+
 /* Reads a name reference at the cursor: the name is inline when its offset
  * equals the cursor's, else it was stored earlier in the chunk. */
 static bool read_name(parse *ps, const char **out, uint32_t *outlen)
@@ -153,9 +180,11 @@ static bool read_name(parse *ps, const char **out, uint32_t *outlen)
             return fail(ps, "inline name past the end");
         return true;
     }
-    if (off < ps->lo || off >= ps->rd.len)
-        ps->chunk_local = true;
-    return name_at(ps, off, out, outlen, &slen);
+    if (!name_at(ps, off, out, outlen, &slen))
+        return false;
+    if (ps->in_template && (off < ps->lo || off >= ps->rd.len) && !remember_ext(ps, off, slen))
+        return false;
+    return true;
 }
 
 /* Is there a plausible name structure at chunk offset `off`? */
@@ -171,6 +200,17 @@ static bool name_plausible(const bx_ctx *ctx, uint32_t off, uint32_t before)
 }
 
 static bool parse_content(parse *ps, bx_node **head, unsigned depth, bool in_attr);
+
+/* Names and texts that need no escaping are copied as they are. */
+static uint8_t is_plain(const char *s, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == '"' || c == '\\' || c == '&' || c == '<' || c == '>' || c == '\'')
+            return 0;
+    }
+    return 1;
+}
 
 /* Value text token (§5 "Value text"): type byte (0x01), nchars, UTF-16. */
 static bool parse_value_text(parse *ps, bx_node **out, bx_kind kind)
@@ -188,6 +228,7 @@ static bool parse_value_text(parse *ps, bx_node **out, bx_kind kind)
     if (vt == BX_T_STRING || kind != BX_TEXT) {
         if (!utf16_dup(ps, p, n, &t->str, &t->len))
             return false;
+        t->plain = is_plain(t->str, t->len);
     } else {
         /* other value types in a value token are not written by Windows;
          * keep the bytes as text of their ANSI reading */
@@ -249,6 +290,7 @@ static bool parse_element(parse *ps, uint8_t tok, bx_node **out, unsigned depth)
     bx_node *e = new_node(ps, BX_ELEM);
     if (e == NULL || !read_name(ps, &e->str, &e->len))
         return false;
+    e->plain = is_plain(e->str, e->len);
     if (tok & 0x40) {
         uint32_t attr_size;
         if (!ig_rd_u32le(&ps->rd, &attr_size))
@@ -267,6 +309,7 @@ static bool parse_element(parse *ps, uint8_t tok, bx_node **out, unsigned depth)
             bx_node *a = new_node(ps, BX_ATTR);
             if (a == NULL || !read_name(ps, &a->str, &a->len))
                 return false;
+            a->plain = is_plain(a->str, a->len);
             *atail = a;
             atail = &a->next;
             cur_attr = a;
@@ -466,14 +509,15 @@ static const bx_template *template_at(parse *ps, uint32_t off)
         return NULL;
     }
     uint32_t data_off = (uint32_t)r.pos;
-    t = tcache_get(ctx->tcache, guid, ctx->chunk + data_off, size);
+    t = tcache_get(ctx, guid, ctx->chunk + data_off, size);
     if (t != NULL) {
         ctx->templates_reused++;
         tmap_put(ctx, off, t);
         return t;
     }
     /* compile into the cache's arena unless it turns out chunk-local */
-    parse sub = {ctx, ig_rd_make(ctx->chunk, data_off + size), NULL, data_off, true, false, 0};
+    parse sub = {ctx, ig_rd_make(ctx->chunk, data_off + size), NULL, data_off, true, false,
+                 NULL, 0, 0, 0};
     sub.rd.pos = data_off;
     ig_arena scratch;
     ig_arena_init_block(&scratch, 0, 4096);
@@ -493,6 +537,8 @@ static const bx_template *template_at(parse *ps, uint32_t off)
     tpl.data_size = size;
     tpl.chunk_off = off;
     tpl.chunk_local = sub.chunk_local;
+    tpl.ext = sub.ext;
+    tpl.next_ext = sub.next;
     tpl.max_sid = sub.max_sid;
     t = tcache_adopt(ctx, &tpl, &scratch, ctx->chunk + data_off, size);
     if (t == NULL) {
@@ -580,7 +626,8 @@ static bool parse_template_instance(parse *ps, bx_node **out, unsigned depth)
 
 bx_node *bx_parse_record(bx_ctx *ctx, uint32_t off, uint32_t end)
 {
-    parse ps = {ctx, ig_rd_make(ctx->chunk, end), ctx->record_arena, off, false, false, 0};
+    parse ps = {ctx, ig_rd_make(ctx->chunk, end), ctx->record_arena, off, false, false,
+                NULL, 0, 0, 0};
     ps.rd.pos = off;
     ctx->err = NULL;
     ctx->tokens = 0;

@@ -68,6 +68,7 @@ struct bx_node {
     uint8_t kind;     /* bx_kind */
     uint8_t vtype;    /* BX_SUBST: declared value type */
     uint8_t optional; /* BX_SUBST: optional substitution */
+    uint8_t plain;    /* `str` needs no JSON or XML escaping */
     uint16_t sid;     /* BX_SUBST: value index; BX_CHARREF: code point */
     uint32_t len, len2;
     const char *str;  /* name or text, UTF-8, not NUL-terminated */
@@ -81,13 +82,49 @@ struct bx_node {
     uint32_t nvals;
 };
 
+/* A name a template refers to outside its own bytes (names are shared
+ * within a chunk): part of the template's identity across chunks. */
+typedef struct bx_extname {
+    uint32_t off;         /* chunk offset of the name structure */
+    uint32_t nbytes;      /* UTF-16 bytes */
+    const uint8_t *utf16; /* owned copy */
+} bx_extname;
+
+/* A template's JSON rendering compiled for one shape of its values (which
+ * values are NULL, their types): literal bytes between value slots.  See
+ * render_json.c. */
+typedef struct jp_op {
+    uint32_t lit_off, lit_len; /* literal to copy before the value */
+    uint16_t sid;
+    uint8_t inst; /* which template instance: 0 = the record's, then nested */
+    uint8_t kind; /* JP_JSON: a whole JSON value; JP_TEXT: inside a string */
+} jp_op;
+
+enum { JP_JSON = 1, JP_TEXT = 2 };
+
+typedef struct jprog {
+    const void *tpl;    /* the record's template */
+    uint64_t hash;
+    const uint8_t *sig; /* the shape of the values (render_json.c) */
+    uint32_t siglen;
+    const char *lit;
+    const jp_op *ops;
+    uint32_t nops;
+    uint32_t tail_off, tail_len;
+} jprog;
+
 struct bx_template {
     bx_node *root; /* first top-level node */
     uint8_t guid[16];
     uint32_t data_size; /* bytes of definition data */
     uint32_t chunk_off; /* where it was defined in its chunk */
-    bool chunk_local;   /* refers to names outside its own bytes */
+    bool chunk_local;   /* holds values of this chunk: never shared */
+    const bx_extname *ext; /* names outside its bytes */
+    uint32_t next_ext;
     uint16_t max_sid;   /* highest substitution id + 1 */
+    /* Set by the decoding thread that owns the template. */
+    bool shared;  /* lives in the thread's cache (not only this chunk) */
+    bool no_prog; /* its JSON cannot be compiled (a key from a value...) */
 };
 
 /* Decoding context for one chunk. */

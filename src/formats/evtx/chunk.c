@@ -132,8 +132,11 @@ void evtx_chunk_decode(evtx_worker *w, const uint8_t *c, uint32_t len, uint64_t 
         return;
     }
     out->chunks++;
+    /* flag 0x4: the chunk carries no checksums (libevtx notes §3; sample
+     * Application_no_crc32.evtx) */
+    bool no_crc = (ig_le32(c + 120) & 4u) != 0;
     uint32_t stored_hcrc = ig_le32(c + 124);
-    uint32_t hcrc = evtx_crc32(c + 128, 384, evtx_crc32(c, 120, 0));
+    uint32_t hcrc = no_crc ? stored_hcrc : evtx_crc32(c + 128, 384, evtx_crc32(c, 120, 0));
     if (hcrc != stored_hcrc)
         evtx_anom_add(out, file_off + 124, index,
                       "chunk header CRC32 mismatch (stored %08x, computed %08x)", stored_hcrc,
@@ -142,7 +145,8 @@ void evtx_chunk_decode(evtx_worker *w, const uint8_t *c, uint32_t len, uint64_t 
     uint32_t lim = len;
     if (free_off > IG_EVTX_CHUNK_HEADER_SIZE && free_off <= len) {
         lim = free_off;
-        uint32_t stored = ig_le32(c + 52), dcrc = evtx_crc32(c + 512, lim - 512, 0);
+        uint32_t stored = ig_le32(c + 52);
+        uint32_t dcrc = no_crc ? stored : evtx_crc32(c + 512, lim - 512, 0);
         if (dcrc != stored)
             evtx_anom_add(out, file_off + 52, index,
                           "chunk records CRC32 mismatch (stored %08x, computed %08x)", stored,
@@ -186,7 +190,7 @@ void evtx_chunk_decode(evtx_worker *w, const uint8_t *c, uint32_t len, uint64_t 
         if (root != NULL) {
             evtx_rec rec = {rid, written, root};
             ok = fmt == IG_EVTX_XML ? evtx_render_xml(&w->st, &rec, &out->text)
-                                    : evtx_render_json(&w->st, &rec, &out->text);
+                                    : evtx_render_json(&w->ctx, &w->st, &rec, &out->text);
             if (!ok) {
                 out->text.len = mark;
                 out->text.failed = false;

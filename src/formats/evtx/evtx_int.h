@@ -75,18 +75,37 @@ typedef struct rn_stack {
 bool rn_expand(rn_stack *st, const bx_node *kids, const bx_value *vals, uint32_t nvals,
                unsigned depth);
 /* The value a substitution refers to, or NULL when it is out of range. */
-const bx_value *rn_subst_value(const rn_item *it);
-/* True when a substitution resolves to nothing (NULL type or missing). */
-bool rn_is_null(const rn_item *it);
+static inline const bx_value *rn_subst_value(const rn_item *it)
+{
+    if (it->vals == NULL || it->n->sid >= it->nvals)
+        return NULL;
+    return &it->vals[it->n->sid];
+}
+
+/* True when a substitution resolves to nothing (NULL type, missing, or an
+ * empty value of a non-string type). */
+static inline bool rn_is_null(const rn_item *it)
+{
+    if (it->n->kind != BX_SUBST)
+        return false;
+    const bx_value *v = rn_subst_value(it);
+    if (v == NULL || v->type == BX_T_NULL)
+        return true;
+    return v->len == 0 && (v->type & 0x7f) != BX_T_STRING && (v->type & 0x7f) != BX_T_ANSI;
+}
+
 /* Is this item a text part (not an element / PI)? */
-bool rn_is_text(const rn_item *it);
+static inline bool rn_is_text(const rn_item *it)
+{
+    return it->n->kind != BX_ELEM && it->n->kind != BX_PI;
+}
 /* Appends a text part (substitution, text, char/entity reference, CDATA)
  * unquoted with the escaping of `mode`. */
 bool rn_text(ig_buf *b, const rn_item *it, vf_mode mode);
 
 /* Renderers: append one record (and a trailing newline) to `out`.  Return
  * false when the output buffer refused to grow. */
-bool evtx_render_json(rn_stack *st, const evtx_rec *rec, ig_buf *out);
+bool evtx_render_json(bx_ctx *ctx, rn_stack *st, const evtx_rec *rec, ig_buf *out);
 bool evtx_render_xml(rn_stack *st, const evtx_rec *rec, ig_buf *out);
 
 /* Value formatting shared by the renderers.  `esc` is applied to string

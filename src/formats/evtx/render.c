@@ -23,29 +23,6 @@ static bool push(rn_stack *st, const bx_node *n, const bx_value *vals, uint32_t 
     return true;
 }
 
-const bx_value *rn_subst_value(const rn_item *it)
-{
-    if (it->vals == NULL || it->n->sid >= it->nvals)
-        return NULL;
-    return &it->vals[it->n->sid];
-}
-
-bool rn_is_null(const rn_item *it)
-{
-    if (it->n->kind != BX_SUBST)
-        return false;
-    const bx_value *v = rn_subst_value(it);
-    if (v == NULL || v->type == BX_T_NULL)
-        return true;
-    /* an empty value of a non-string type has nothing to show */
-    return v->len == 0 && (v->type & 0x7f) != BX_T_STRING && (v->type & 0x7f) != BX_T_ANSI;
-}
-
-bool rn_is_text(const rn_item *it)
-{
-    return it->n->kind != BX_ELEM && it->n->kind != BX_PI;
-}
-
 bool rn_expand(rn_stack *st, const bx_node *kids, const bx_value *vals, uint32_t nvals,
                unsigned depth)
 {
@@ -90,7 +67,10 @@ bool rn_text(ig_buf *b, const rn_item *it, vf_mode mode)
     const bx_node *n = it->n;
     ig_esc esc = mode == VF_JSON ? IG_ESC_JSON : IG_ESC_XML;
     switch (n->kind) {
-    case BX_TEXT: return ig_utf8_append_escaped(b, (const uint8_t *)n->str, n->len, esc);
+    case BX_TEXT:
+        if (n->plain)
+            return ig_buf_put(b, n->str, n->len);
+        return ig_utf8_append_escaped(b, (const uint8_t *)n->str, n->len, esc);
     case BX_CDATA:
         if (mode == VF_XML)
             return ig_buf_lit(b, "<![CDATA[") && ig_buf_put(b, n->str, n->len) &&

@@ -12,11 +12,59 @@
 #include "core/limits.h"
 #include "core/utf16.h"
 #include "formats/evtx/evtx_int.h"
+#include "formats/evtx/tcache.h"
+
+/* Records where values land while a template instance renders, to compile
+ * the template's JSON for that shape of values. */
+#define JP_MAX_OPS 1024u
+#define JP_MAX_VALUES 1024u
+#define JP_MAX_INST 16u
+
+/* The template instances of one record: the record's own, then those of its
+ * Binary XML values (EventData/UserData are nested instances), pre-order. */
+typedef struct jinst {
+    const bx_value *vals;
+    uint32_t nvals;
+} jinst;
+
+typedef struct jrec {
+    const jinst *inst;
+    uint32_t ninst;
+    uint32_t n;
+    bool abort;
+    jp_op ops[JP_MAX_OPS];
+    size_t at[JP_MAX_OPS], end[JP_MAX_OPS];
+} jrec;
 
 typedef struct jr {
     rn_stack *st;
     ig_buf *out;
+    jrec *rec; /* NULL when not recording */
 } jr;
+
+/* Emits the value of substitution `it`, as a JSON value or as text inside a
+ * string, and records the slot when recording. */
+static bool emit_value(jr *r, const rn_item *it, uint8_t kind)
+{
+    size_t at = r->out->len;
+    const bx_value *v = rn_subst_value(it);
+    bool ok = kind == JP_JSON ? evtx_value_json(r->out, v) : evtx_value_text(r->out, v, VF_JSON);
+    jrec *rc = r->rec;
+    if (rc != NULL && !rc->abort) {
+        uint32_t k = 0;
+        while (k < rc->ninst && rc->inst[k].vals != it->vals)
+            k++;
+        if (k == rc->ninst || rc->n == JP_MAX_OPS) {
+            rc->abort = true;
+        } else {
+            rc->ops[rc->n] = (jp_op){0, 0, it->n->sid, (uint8_t)k, kind};
+            rc->at[rc->n] = at;
+            rc->end[rc->n] = r->out->len;
+            rc->n++;
+        }
+    }
+    return ok;
+}
 
 typedef struct keyref {
     size_t off;
@@ -58,7 +106,7 @@ static bool text_value(jr *r, uint32_t a, uint32_t b, uint32_t ntext)
             const rn_item *it = &r->st->v[i];
             if (rn_is_text(it) && !rn_is_null(it)) {
                 if (it->n->kind == BX_SUBST)
-                    return evtx_value_json(o, rn_subst_value(it));
+                    return emit_value(r, it, JP_JSON);
                 break;
             }
         }
@@ -67,7 +115,9 @@ static bool text_value(jr *r, uint32_t a, uint32_t b, uint32_t ntext)
         return false;
     for (uint32_t i = a; i < b; i++) {
         const rn_item *it = &r->st->v[i];
-        if (rn_is_text(it) && !rn_is_null(it) && !rn_text(o, it, VF_JSON))
+        if (!rn_is_text(it) || rn_is_null(it))
+            continue;
+        if (!(it->n->kind == BX_SUBST ? emit_value(r, it, JP_TEXT) : rn_text(o, it, VF_JSON)))
             return false;
     }
     return ig_buf_putc(o, '"');
@@ -136,11 +186,16 @@ static bool members(jr *r, uint32_t a, uint32_t b, bool first, unsigned depth)
             uint32_t s = r->st->len;
             if (!rn_expand(r->st, name_attr->kids, it.vals, it.nvals, 0))
                 return false;
-            for (uint32_t k = s; k < r->st->len; k++)
+            for (uint32_t k = s; k < r->st->len; k++) {
+                if (r->rec != NULL && r->st->v[k].n->kind == BX_SUBST)
+                    r->rec->abort = true; /* a key from a value: shape varies */
                 if (rn_is_text(&r->st->v[k]) && !rn_text(o, &r->st->v[k], VF_JSON))
                     return false;
+            }
             r->st->len = s;
-        } else if (!ig_utf8_append_escaped(o, (const uint8_t *)e->str, e->len, IG_ESC_JSON)) {
+        } else if (!(e->plain ? ig_buf_put(o, e->str, e->len)
+                              : ig_utf8_append_escaped(o, (const uint8_t *)e->str, e->len,
+                                                       IG_ESC_JSON))) {
             return false;
         }
         if (!put_key_end(r, key_off, keys, &nkeys))
@@ -231,7 +286,9 @@ static bool elem_value(jr *r, uint32_t idx, bool named_data, unsigned depth)
                 if (n > 0 || a->kids == NULL) {
                     ok =
                         (f || ig_buf_putc(o, ',')) && ig_buf_putc(o, '"') &&
-                        ig_utf8_append_escaped(o, (const uint8_t *)a->str, a->len, IG_ESC_JSON) &&
+                        (a->plain ? ig_buf_put(o, a->str, a->len)
+                                  : ig_utf8_append_escaped(o, (const uint8_t *)a->str, a->len,
+                                                           IG_ESC_JSON)) &&
                         ig_buf_lit(o, "\":") &&
                         (n > 0 ? text_value(r, s, r->st->len, (uint32_t)n) : ig_buf_lit(o, "\"\""));
                     f = false;
@@ -255,14 +312,149 @@ static bool elem_value(jr *r, uint32_t idx, bool named_data, unsigned depth)
     return ok;
 }
 
-bool evtx_render_json(rn_stack *st, const evtx_rec *rec, ig_buf *out)
+static bool render_tree(jr *r, const bx_node *root)
 {
-    jr r = {st, out};
+    rn_stack *st = r->st;
     st->len = 0;
-    if (!rn_expand(st, rec->root, NULL, 0, 0))
+    if (!rn_expand(st, root, NULL, 0, 0))
         return false;
     uint32_t n = st->len;
-    bool ok = ig_buf_putc(out, '{') && members(&r, 0, n, true, 0) && ig_buf_lit(out, "}\n");
+    bool ok = ig_buf_putc(r->out, '{') && members(r, 0, n, true, 0) && ig_buf_lit(r->out, "}\n");
     st->len = 0;
     return ok;
+}
+
+/* The shape of a record's values: per value its type and whether it is
+ * NULL / a bare JSON scalar; for a Binary XML value, the nested template and
+ * the shape of its values.  Collects the instances into `inst`.  Returns
+ * false when the record cannot use a compiled program. */
+typedef struct jsig {
+    uint8_t b[2 * JP_MAX_VALUES];
+    uint32_t len;
+    jinst inst[JP_MAX_INST];
+    uint32_t ninst;
+} jsig;
+
+static bool signature(jsig *sg, const bx_node *ti, unsigned depth)
+{
+    if (sg->ninst == JP_MAX_INST || depth > 4 || ti->nvals > JP_MAX_VALUES || !ti->tpl->shared ||
+        ti->tpl->no_prog)
+        return false; /* programs live only as long as cached templates */
+    sg->inst[sg->ninst++] = (jinst){ti->vals, ti->nvals};
+    if (sg->len + 2 * ti->nvals + 4 > sizeof(sg->b))
+        return false;
+    uint8_t *p = sg->b + sg->len;
+    sg->len += 2 * ti->nvals;
+    uint32_t n = sg->len;
+    /* count first, so that nested signatures follow this one */
+    for (uint32_t i = 0; i < ti->nvals; i++) {
+        const bx_value *v = &ti->vals[i];
+        rn_item it = {NULL, ti->vals, ti->nvals};
+        bx_node fake = {.kind = BX_SUBST, .sid = (uint16_t)i};
+        it.n = &fake;
+        bool null = rn_is_null(&it);
+        p[2 * i] = v->type;
+        p[2 * i + 1] = (uint8_t)(null | (!null && evtx_value_is_json_bare(v)) << 1);
+        if ((v->type & 0x7f) != BX_T_BINXML || null)
+            continue;
+        const bx_node *tree = v->tree;
+        if (v->type & BX_T_ARRAY || tree == NULL || tree->kind != BX_TINST || tree->next != NULL)
+            return false;
+        /* the nested template's identity, then its values */
+        uintptr_t id = (uintptr_t)tree->tpl;
+        if (sg->len + sizeof(id) > sizeof(sg->b))
+            return false;
+        memcpy(sg->b + sg->len, &id, sizeof(id));
+        sg->len += (uint32_t)sizeof(id);
+        if (!signature(sg, tree, depth + 1))
+            return false;
+    }
+    (void)n;
+    return true;
+}
+
+static bool run_prog(const jprog *p, const jsig *sg, ig_buf *out)
+{
+    for (uint32_t i = 0; i < p->nops; i++) {
+        const jp_op *op = &p->ops[i];
+        if (!ig_buf_put(out, p->lit + op->lit_off, op->lit_len))
+            return false;
+        const bx_value *v = &sg->inst[op->inst].vals[op->sid];
+        if (!(op->kind == JP_JSON ? evtx_value_json(out, v) : evtx_value_text(out, v, VF_JSON)))
+            return false;
+    }
+    return ig_buf_put(out, p->lit + p->tail_off, p->tail_len);
+}
+
+/* Turns what was recorded while rendering out[start..] into a program. */
+static void compile_prog(bx_tcache *c, const void *tpl, uint64_t h, const jrec *rc,
+                         const ig_buf *out, size_t start, const uint8_t *sig, uint32_t siglen)
+{
+    ig_arena *a = tcache_prog_arena(c);
+    if (a == NULL)
+        return;
+    size_t total = out->len - start, vbytes = 0;
+    for (uint32_t i = 0; i < rc->n; i++)
+        vbytes += rc->end[i] - rc->at[i];
+    size_t litlen = total - vbytes;
+    jprog *p = ig_arena_alloc(a, sizeof(*p));
+    jp_op *ops = ig_arena_alloc(a, sizeof(*ops) * (rc->n ? rc->n : 1));
+    char *lit = ig_arena_alloc(a, litlen ? litlen : 1);
+    uint8_t *sg = ig_arena_dup(a, sig, siglen ? siglen : 1);
+    if (p == NULL || ops == NULL || lit == NULL || sg == NULL || total > UINT32_MAX)
+        return;
+    size_t from = start, lo = 0;
+    for (uint32_t i = 0; i < rc->n; i++) {
+        size_t n = rc->at[i] - from;
+        memcpy(lit + lo, out->data + from, n);
+        ops[i] = rc->ops[i];
+        ops[i].lit_off = (uint32_t)lo;
+        ops[i].lit_len = (uint32_t)n;
+        lo += n;
+        from = rc->end[i];
+    }
+    memcpy(lit + lo, out->data + from, out->len - from);
+    p->tail_off = (uint32_t)lo;
+    p->tail_len = (uint32_t)(out->len - from);
+    p->lit = lit;
+    p->ops = ops;
+    p->nops = rc->n;
+    p->sig = sg;
+    p->siglen = siglen;
+    p->tpl = tpl;
+    p->hash = h;
+    tcache_prog_put(c, p);
+}
+
+bool evtx_render_json(bx_ctx *ctx, rn_stack *st, const evtx_rec *rec, ig_buf *out)
+{
+    jr r = {st, out, NULL};
+    const bx_node *ti = rec->root;
+    /* the common case: one template instance (with nested ones in its Binary
+     * XML values); its JSON is compiled once per shape of values, after
+     * which records only fill in values */
+    if (ti->kind != BX_TINST || ti->next != NULL || ctx->tcache == NULL)
+        return render_tree(&r, rec->root);
+    static _Thread_local jsig sg;
+    sg.len = sg.ninst = 0;
+    if (!signature(&sg, ti, 0))
+        return render_tree(&r, rec->root);
+    uint64_t h = tcache_hash(ti->tpl, sg.b, sg.len);
+    const jprog *p = tcache_prog_get(ctx->tcache, ti->tpl, h, sg.b, sg.len);
+    if (p != NULL)
+        return run_prog(p, &sg, out);
+    static _Thread_local jrec rc;
+    rc.inst = sg.inst;
+    rc.ninst = sg.ninst;
+    rc.n = 0;
+    rc.abort = false;
+    r.rec = &rc;
+    size_t start = out->len;
+    if (!render_tree(&r, rec->root))
+        return false;
+    if (rc.abort) /* templates belong to the decoding thread */
+        ((bx_template *)ti->tpl)->no_prog = true;
+    else
+        compile_prog(ctx->tcache, ti->tpl, h, &rc, out, start, sg.b, sg.len);
+    return true;
 }

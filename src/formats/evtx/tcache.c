@@ -18,12 +18,16 @@ typedef struct towned {
 struct bx_tcache {
     towned **slots; /* open addressing, power of two */
     uint32_t cap, len;
+    /* compiled JSON programs of cached templates (render_json.c) */
+    const jprog **progs;
+    uint32_t pcap, plen;
+    ig_arena parena;
     towned *all;  /* every cached template, for destroy */
     size_t bytes; /* rough memory held */
 };
 
 /* Cap on what one thread's cache holds before it starts over. */
-#define TCACHE_MAX_BYTES (8u * 1024u * 1024u)
+#define TCACHE_MAX_BYTES (16u * 1024u * 1024u)
 
 struct bx_tmap_ent {
     uint32_t off; /* 0 = empty (offset 0 is the chunk signature, never a template) */
@@ -64,9 +68,14 @@ bx_tcache *bx_tcache_create(void)
     bx_tcache *c = ig_calloc(1, sizeof(*c));
     if (c == NULL)
         return NULL;
-    c->cap = 1024;
+    c->cap = 8192;
     c->slots = ig_calloc(c->cap, sizeof(*c->slots));
-    if (c->slots == NULL) {
+    c->pcap = 8192;
+    c->progs = ig_calloc(c->pcap, sizeof(*c->progs));
+    ig_arena_init(&c->parena, 0);
+    if (c->slots == NULL || c->progs == NULL) {
+        ig_free(c->slots);
+        ig_free(c->progs);
         ig_free(c);
         return NULL;
     }
@@ -85,6 +94,10 @@ static void tcache_clear(bx_tcache *c)
     memset(c->slots, 0, sizeof(*c->slots) * c->cap);
     c->len = 0;
     c->bytes = 0;
+    memset(c->progs, 0, sizeof(*c->progs) * c->pcap);
+    c->plen = 0;
+    ig_arena_destroy(&c->parena);
+    ig_arena_init(&c->parena, 0);
 }
 
 void bx_tcache_destroy(bx_tcache *c)
@@ -92,13 +105,28 @@ void bx_tcache_destroy(bx_tcache *c)
     if (c == NULL)
         return;
     tcache_clear(c);
+    ig_arena_destroy(&c->parena);
     ig_free(c->slots);
+    ig_free(c->progs);
     ig_free(c);
 }
 
-const bx_template *tcache_get(bx_tcache *c, const uint8_t guid[16], const uint8_t *data,
+static bool ext_names_match(const bx_ctx *ctx, const bx_template *t)
+{
+    for (uint32_t i = 0; i < t->next_ext; i++) {
+        const bx_extname *e = &t->ext[i];
+        uint64_t end = (uint64_t)e->off + 8 + e->nbytes + 2;
+        if (end > ctx->chunk_len || ig_le16(ctx->chunk + e->off + 6) != e->nbytes / 2 ||
+            memcmp(ctx->chunk + e->off + 8, e->utf16, e->nbytes) != 0)
+            return false;
+    }
+    return true;
+}
+
+const bx_template *tcache_get(const bx_ctx *ctx, const uint8_t guid[16], const uint8_t *data,
                               uint32_t size)
 {
+    bx_tcache *c = ctx->tcache;
     if (c == NULL)
         return NULL;
     uint64_t h = hash_bytes(guid, data, size);
@@ -107,8 +135,47 @@ const bx_template *tcache_get(bx_tcache *c, const uint8_t guid[16], const uint8_
         if (o == NULL)
             return NULL;
         if (o->hash == h && o->tpl.data_size == size && memcmp(o->tpl.guid, guid, 16) == 0 &&
-            memcmp(o->bytes, data, size) == 0)
+            memcmp(o->bytes, data, size) == 0 && ext_names_match(ctx, &o->tpl))
             return &o->tpl;
+    }
+}
+
+uint64_t tcache_hash(const void *tpl, const uint8_t *p, size_t n)
+{
+    uint8_t id[16] = {0};
+    uintptr_t u = (uintptr_t)tpl;
+    memcpy(id, &u, sizeof(u));
+    return hash_bytes(id, p, n);
+}
+
+const jprog *tcache_prog_get(const bx_tcache *c, const void *tpl, uint64_t h, const uint8_t *sig,
+                             uint32_t len)
+{
+    for (uint32_t i = (uint32_t)h & (c->pcap - 1);; i = (i + 1) & (c->pcap - 1)) {
+        const jprog *p = c->progs[i];
+        if (p == NULL)
+            return NULL;
+        if (p->hash == h && p->tpl == tpl && p->siglen == len && memcmp(p->sig, sig, len) == 0)
+            return p;
+    }
+}
+
+ig_arena *tcache_prog_arena(bx_tcache *c)
+{
+    return c->plen + 1 >= c->pcap / 2 ? NULL : &c->parena;
+}
+
+void tcache_prog_put(bx_tcache *c, const jprog *p)
+{
+    if (c->plen + 1 >= c->pcap / 2)
+        return;
+    for (uint32_t i = (uint32_t)p->hash & (c->pcap - 1);; i = (i + 1) & (c->pcap - 1)) {
+        if (c->progs[i] == NULL) {
+            c->progs[i] = p;
+            c->plen++;
+            c->bytes += 64;
+            return;
+        }
     }
 }
 
@@ -130,6 +197,7 @@ const bx_template *tcache_adopt(bx_ctx *ctx, const bx_template *tpl, ig_arena *s
         ctx->chunk_local = o;
         return &o->tpl;
     }
+    o->tpl.shared = true;
     o->next = c->all;
     c->all = o;
     c->bytes += scratch->used_total + sizeof(*o);
@@ -148,8 +216,9 @@ bool bx_ctx_begin_chunk(bx_ctx *ctx, const uint8_t *chunk, uint32_t len)
     ctx->chunk = chunk;
     ctx->chunk_len = len;
     if (ctx->tcache != NULL &&
-        (ctx->tcache->bytes > TCACHE_MAX_BYTES || ctx->tcache->len >= IG_MAX_TEMPLATE_CACHE ||
-         ctx->tcache->len >= ctx->tcache->cap / 2))
+        (ctx->tcache->bytes + ctx->tcache->parena.used_total > TCACHE_MAX_BYTES ||
+         ctx->tcache->len >= IG_MAX_TEMPLATE_CACHE || ctx->tcache->len >= ctx->tcache->cap / 2 ||
+         ctx->tcache->plen + 1 >= ctx->tcache->pcap / 2))
         tcache_clear(ctx->tcache);
     if (ctx->tmap == NULL) {
         ctx->tmap_cap = 256;

@@ -16,8 +16,9 @@ void tmap_put(bx_ctx *ctx, uint32_t off, const bx_template *t);
 bool tmap_name_get(const bx_ctx *ctx, uint32_t off, const char **s, uint32_t *len);
 void tmap_name_put(bx_ctx *ctx, uint32_t off, const char *s, uint32_t len);
 
-/* Looks up a template compiled earlier (in any chunk) from identical bytes. */
-const bx_template *tcache_get(bx_tcache *c, const uint8_t guid[16], const uint8_t *data,
+/* Looks up a template compiled earlier (in any chunk) from identical bytes
+ * whose names outside those bytes are also the same in this chunk. */
+const bx_template *tcache_get(const bx_ctx *ctx, const uint8_t guid[16], const uint8_t *data,
                               uint32_t size);
 
 /* Takes ownership of `scratch` (the arena holding tpl's nodes) and stores the
@@ -26,5 +27,14 @@ const bx_template *tcache_get(bx_tcache *c, const uint8_t guid[16], const uint8_
  * `scratch` still belongs to the caller). */
 const bx_template *tcache_adopt(bx_ctx *ctx, const bx_template *tpl, ig_arena *scratch,
                                 const uint8_t *data, uint32_t size);
+
+/* Compiled JSON programs, keyed by (record template, value shape); they
+ * live as long as the cached templates they were compiled from. */
+uint64_t tcache_hash(const void *tpl, const uint8_t *p, size_t n);
+const jprog *tcache_prog_get(const bx_tcache *c, const void *tpl, uint64_t h, const uint8_t *sig,
+                             uint32_t len);
+/* Where a new program is allocated; NULL when the table is full. */
+ig_arena *tcache_prog_arena(bx_tcache *c);
+void tcache_prog_put(bx_tcache *c, const jprog *p);
 
 #endif
