@@ -43,14 +43,26 @@ ig_err ig_buf_reserve(ig_buf *b, size_t extra)
     return IG_OK;
 }
 
+static const char digits2[201] = "00010203040506070809101112131415161718192021222324252627282930313233"
+                                 "34353637383940414243444546474849505152535455565758596061626364656667"
+                                 "6869707172737475767778798081828384858687888990919293949596979899";
+
 bool ig_buf_u64(ig_buf *b, uint64_t v)
 {
     char tmp[20];
     size_t i = sizeof(tmp);
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
+    while (v >= 100) {
+        unsigned d = (unsigned)(v % 100) * 2;
+        v /= 100;
+        tmp[--i] = digits2[d + 1];
+        tmp[--i] = digits2[d];
+    }
+    if (v >= 10) {
+        tmp[--i] = digits2[v * 2 + 1];
+        tmp[--i] = digits2[v * 2];
+    } else {
+        tmp[--i] = (char)('0' + v);
+    }
     return ig_buf_put(b, tmp + i, sizeof(tmp) - i);
 }
 

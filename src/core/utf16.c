@@ -2,6 +2,10 @@
 
 #include "core/rd.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 static const uint8_t json_special[128] = {['"'] = 1, ['\\'] = 1};
 static const uint8_t xml_special[128] = {['&'] = 1, ['<'] = 1, ['>'] = 1, ['"'] = 1, ['\''] = 1};
 static const uint8_t none_special[128] = {0};
@@ -97,6 +101,34 @@ bool ig_utf16le_append(ig_buf *b, const uint8_t *p, size_t nchars, ig_esc esc)
     uint8_t *o = b->data + b->len;
     size_t i = 0;
     while (i < nchars) {
+#ifdef __SSE2__
+        /* runs of plain ASCII, eight code units at a time */
+        {
+            const __m128i hi = _mm_set1_epi16((short)0xFF80);
+            const __m128i lim = _mm_set1_epi16((short)ctl);
+            const __m128i q1 = _mm_set1_epi16(esc == IG_ESC_JSON ? '"' : esc == IG_ESC_XML ? '&' : 0x7fff);
+            const __m128i q2 = _mm_set1_epi16(esc == IG_ESC_JSON ? '\\' : esc == IG_ESC_XML ? '<' : 0x7fff);
+            const __m128i q3 = _mm_set1_epi16(esc == IG_ESC_XML ? '>' : 0x7fff);
+            const __m128i q4 = _mm_set1_epi16(esc == IG_ESC_XML ? '"' : 0x7fff);
+            const __m128i q5 = _mm_set1_epi16(esc == IG_ESC_XML ? '\'' : 0x7fff);
+            while (i + 8 <= nchars) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 2 * i));
+                __m128i bad = _mm_or_si128(
+                    _mm_cmpeq_epi16(_mm_and_si128(v, hi), _mm_setzero_si128()),
+                    _mm_setzero_si128());
+                /* bad = lanes that are ASCII; then knock out specials */
+                __m128i sp = _mm_or_si128(
+                    _mm_or_si128(_mm_cmpeq_epi16(v, q1), _mm_cmpeq_epi16(v, q2)),
+                    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi16(v, q3), _mm_cmpeq_epi16(v, q4)),
+                                 _mm_or_si128(_mm_cmpeq_epi16(v, q5), _mm_cmplt_epi16(v, lim))));
+                if (_mm_movemask_epi8(_mm_andnot_si128(sp, bad)) != 0xFFFF)
+                    break;
+                _mm_storel_epi64((__m128i *)(void *)o, _mm_packus_epi16(v, v));
+                o += 8;
+                i += 8;
+            }
+        }
+#endif
         /* runs of plain ASCII, four code units at a time */
         while (i + 4 <= nchars) {
             uint64_t w = ig_le64(p + 2 * i);
@@ -181,12 +213,22 @@ static const uint16_t cp1252_hi[32] = {
 
 bool ig_cp1252_append(ig_buf *b, const uint8_t *p, size_t n, ig_esc esc)
 {
+    const uint8_t *special = esc == IG_ESC_JSON  ? json_special
+                             : esc == IG_ESC_XML ? xml_special
+                                                 : none_special;
+    uint8_t ctl = esc == IG_ESC_NONE ? 0x00 : 0x20;
+    size_t start = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t c = p[i];
+        if (c < 0x80 && c >= ctl && !special[c])
+            continue; /* copied in runs below */
+        if (!ig_buf_put(b, p + start, i - start))
+            return false;
+        start = i + 1;
         if (c >= 0x80 && c < 0xA0)
             c = cp1252_hi[c - 0x80];
         if (!put_cp(b, c, esc))
             return false;
     }
-    return true;
+    return ig_buf_put(b, p + start, n - start);
 }

@@ -2,10 +2,12 @@
  * allocation failure injection. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <zlib.h>
 
 #include "core/alloc.h"
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/crc32.h"
 #include "core/num.h"
 #include "core/rd.h"
 #include "core/utf16.h"
@@ -123,8 +125,29 @@ static void test_alloc_failure(void)
     CHECK_STR(ig_strerror((ig_err)999), "unknown error");
 }
 
+static void test_crc32(void)
+{
+    static uint8_t data[70000];
+    uint32_t x = 12345;
+    for (size_t i = 0; i < sizeof(data); i++) {
+        x = x * 1103515245u + 12345u;
+        data[i] = (uint8_t)(x >> 16);
+    }
+    CHECK(ig_crc32(0, (const uint8_t *)"123456789", 9) == 0xCBF43926u); /* check value */
+    int bad = 0;
+    for (size_t n = 0; n < 2000; n++) {
+        size_t len = n < 300 ? n : (size_t)(x = x * 1103515245u + 12345u) % 65000;
+        size_t off = n % 13;
+        uint32_t seed = n % 3 ? (uint32_t)n * 2654435761u : 0;
+        if (ig_crc32(seed, data + off, len) != (uint32_t)crc32(seed, data + off, (uInt)len))
+            bad++;
+    }
+    CHECK(bad == 0); /* same as zlib whatever the length, alignment and seed */
+}
+
 int main(void)
 {
+    test_crc32();
     test_rd();
     test_arena();
     test_buf();

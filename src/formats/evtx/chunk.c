@@ -6,10 +6,10 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <zlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/crc32.h"
 #include "core/limits.h"
 #include "core/rd.h"
 #include "formats/evtx/tcache.h"
@@ -214,5 +214,5 @@ void evtx_chunk_decode(evtx_worker *w, const uint8_t *c, uint32_t len, uint64_t 
 
 uint32_t evtx_crc32(const uint8_t *p, size_t n, uint32_t seed)
 {
-    return (uint32_t)crc32(seed, p, (uInt)n);
+    return ig_crc32(seed, p, n);
 }

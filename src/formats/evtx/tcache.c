@@ -29,13 +29,17 @@ struct bx_tcache {
 /* Cap on what one thread's cache holds before it starts over. */
 #define TCACHE_MAX_BYTES (16u * 1024u * 1024u)
 
+/* Entries of an older chunk (gen differs) count as empty, so the tables
+ * need no clearing per chunk. */
 struct bx_tmap_ent {
-    uint32_t off; /* 0 = empty (offset 0 is the chunk signature, never a template) */
+    uint32_t off;
+    uint32_t gen;
     const bx_template *t;
 };
 
 struct bx_nmap_ent {
     uint32_t off;
+    uint32_t gen;
     uint32_t len;
     const char *s;
 };
@@ -228,8 +232,11 @@ bool bx_ctx_begin_chunk(bx_ctx *ctx, const uint8_t *chunk, uint32_t len)
         if (ctx->tmap == NULL || ctx->nmap == NULL)
             return false;
     }
-    memset(ctx->tmap, 0, sizeof(*ctx->tmap) * ctx->tmap_cap);
-    memset(ctx->nmap, 0, sizeof(*ctx->nmap) * ctx->nmap_cap);
+    if (++ctx->gen == 0) { /* wrapped: really clear once */
+        memset(ctx->tmap, 0, sizeof(*ctx->tmap) * ctx->tmap_cap);
+        memset(ctx->nmap, 0, sizeof(*ctx->nmap) * ctx->nmap_cap);
+        ctx->gen = 1;
+    }
     ctx->tmap_len = ctx->nmap_len = 0;
     return true;
 }
@@ -265,7 +272,7 @@ const bx_template *tmap_get(const bx_ctx *ctx, uint32_t off)
     if (ctx->tmap == NULL || off == 0)
         return NULL;
     for (uint32_t i = slot_of(off, ctx->tmap_cap);; i = (i + 1) & (ctx->tmap_cap - 1)) {
-        if (ctx->tmap[i].off == 0)
+        if (ctx->tmap[i].gen != ctx->gen)
             return NULL;
         if (ctx->tmap[i].off == off)
             return ctx->tmap[i].t;
@@ -277,8 +284,9 @@ void tmap_put(bx_ctx *ctx, uint32_t off, const bx_template *t)
     if (ctx->tmap == NULL || off == 0 || ctx->tmap_len + 1 >= ctx->tmap_cap / 2)
         return;
     for (uint32_t i = slot_of(off, ctx->tmap_cap);; i = (i + 1) & (ctx->tmap_cap - 1)) {
-        if (ctx->tmap[i].off == 0) {
+        if (ctx->tmap[i].gen != ctx->gen) {
             ctx->tmap[i].off = off;
+            ctx->tmap[i].gen = ctx->gen;
             ctx->tmap[i].t = t;
             ctx->tmap_len++;
             return;
@@ -293,7 +301,7 @@ bool tmap_name_get(const bx_ctx *ctx, uint32_t off, const char **s, uint32_t *le
     if (ctx->nmap == NULL || off == 0)
         return false;
     for (uint32_t i = slot_of(off, ctx->nmap_cap);; i = (i + 1) & (ctx->nmap_cap - 1)) {
-        if (ctx->nmap[i].off == 0)
+        if (ctx->nmap[i].gen != ctx->gen)
             return false;
         if (ctx->nmap[i].off == off) {
             *s = ctx->nmap[i].s;
@@ -308,8 +316,8 @@ void tmap_name_put(bx_ctx *ctx, uint32_t off, const char *s, uint32_t len)
     if (ctx->nmap == NULL || off == 0 || ctx->nmap_len + 1 >= ctx->nmap_cap / 2)
         return;
     for (uint32_t i = slot_of(off, ctx->nmap_cap);; i = (i + 1) & (ctx->nmap_cap - 1)) {
-        if (ctx->nmap[i].off == 0) {
-            ctx->nmap[i] = (struct bx_nmap_ent){off, len, s};
+        if (ctx->nmap[i].gen != ctx->gen) {
+            ctx->nmap[i] = (struct bx_nmap_ent){off, ctx->gen, len, s};
             ctx->nmap_len++;
             return;
         }

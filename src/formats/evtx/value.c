@@ -240,6 +240,8 @@ static bool bare_type(uint8_t t)
 
 bool evtx_value_is_json_bare(const bx_value *v)
 {
+    if (v->type == BX_T_STRING)
+        return false; /* the common case first */
     if (v->type & BX_T_ARRAY)
         return true; /* rendered as a JSON array by evtx_value_json */
     size_t fs = fixed_size(v->type);
