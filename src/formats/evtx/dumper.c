@@ -144,23 +144,24 @@ ig_evtx_dumper *ig_evtx_dumper_create(const ig_evtx_opts *opts)
         d->threads = ig_calloc(n, sizeof(*d->threads));
         if (d->threads == NULL)
             goto fail_sync;
-        for (unsigned i = 0; i < n; i++) {
+        /* the calling thread decodes too (with workers[0]) while it waits */
+        for (unsigned i = 1; i < n; i++) {
             void **arg = ig_malloc(2 * sizeof(void *));
             if (arg == NULL)
                 goto fail_threads;
             arg[0] = d;
             arg[1] = &d->workers[i];
-            if (pthread_create(&d->threads[i], NULL, worker_main, arg) != 0) {
+            if (pthread_create(&d->threads[i - 1], NULL, worker_main, arg) != 0) {
                 ig_free(arg);
                 goto fail_threads;
             }
-            d->started = i + 1;
+            d->started = i;
         }
     }
     return d;
 fail_threads:
     /* keep the threads that started; with none, decode inline */
-    d->nthreads = d->started;
+    d->nthreads = d->started + 1;
     if (d->started > 0)
         return d;
     ig_free(d->threads);
@@ -194,8 +195,25 @@ fail:
 static void drain_one(ig_evtx_dumper *d)
 {
     slot *s = &d->slots[d->head];
-    while (s->state != SLOT_DONE)
-        pthread_cond_wait(&d->done, &d->mu);
+    while (s->state != SLOT_DONE) {
+        /* rather than wait, decode the oldest chunk nobody has taken */
+        slot *r = NULL;
+        for (unsigned k = 0; k < d->nslots && r == NULL; k++) {
+            slot *c = &d->slots[(d->head + k) % d->nslots];
+            if (c->state == SLOT_READY)
+                r = c;
+        }
+        if (r == NULL) {
+            pthread_cond_wait(&d->done, &d->mu);
+            continue;
+        }
+        r->state = SLOT_BUSY;
+        pthread_mutex_unlock(&d->mu);
+        evtx_chunk_decode(&d->workers[0], r->data, r->len, r->file_off, r->index, d->opts.format,
+                          &r->out);
+        pthread_mutex_lock(&d->mu);
+        r->state = SLOT_DONE;
+    }
     pthread_mutex_unlock(&d->mu);
     emit(d, s);
     pthread_mutex_lock(&d->mu);

@@ -57,9 +57,16 @@ static bool emit_value(jr *r, const rn_item *it, uint8_t kind)
         if (k == rc->ninst || rc->n == JP_MAX_OPS) {
             rc->abort = true;
         } else {
+            size_t end = r->out->len;
+            /* a quoted scalar: the quotes become part of the literals */
+            if (ok && kind == JP_JSON && !(v->type & BX_T_ARRAY) && !evtx_value_is_json_bare(v)) {
+                kind = JP_TEXT;
+                at++;
+                end--;
+            }
             rc->ops[rc->n] = (jp_op){0, 0, it->n->sid, (uint8_t)k, kind};
             rc->at[rc->n] = at;
-            rc->end[rc->n] = r->out->len;
+            rc->end[rc->n] = end;
             rc->n++;
         }
     }
