@@ -42,14 +42,14 @@ typedef struct ig_evtx_event {
     uint8_t level;
     uint16_t task;
     uint8_t opcode;
-    uint64_t keywords;       /* rendered as 0x... */
-    uint64_t time_filetime;  /* TimeCreated and the record's written time
-                                (100 ns since 1601-01-01 UTC) */
-    uint32_t pid, tid;       /* Execution ProcessID / ThreadID */
-    const char *channel;     /* required */
-    const char *computer;    /* required */
-    const char *user_sid;    /* "S-1-5-18" etc., or NULL: Security without UserID */
-    size_t ndata;            /* number of EventData/Data elements */
+    uint64_t keywords;              /* rendered as 0x... */
+    uint64_t time_filetime;         /* TimeCreated and the record's written time
+                                       (100 ns since 1601-01-01 UTC) */
+    uint32_t pid, tid;              /* Execution ProcessID / ThreadID */
+    const char *channel;            /* required */
+    const char *computer;           /* required */
+    const char *user_sid;           /* "S-1-5-18" etc., or NULL: Security without UserID */
+    size_t ndata;                   /* number of EventData/Data elements */
     const char *const *data_names;  /* ndata Data Name attributes (non-empty) */
     const char *const *data_values; /* ndata values; a NULL entry is an empty string */
 } ig_evtx_event;

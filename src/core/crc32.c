@@ -13,8 +13,8 @@
 
 /* x^(4*128+32), x^(4*128-32), x^(128+32), x^(128-32), x^64 mod P (bit-
  * reflected), and the Barrett constants P' and mu for P = 0x04C11DB7. */
-__attribute__((target("pclmul,sse4.1"))) static uint32_t crc_clmul(uint32_t crc,
-                                                                  const uint8_t *p, size_t n)
+__attribute__((target("pclmul,sse4.1"))) static uint32_t crc_clmul(uint32_t crc, const uint8_t *p,
+                                                                   size_t n)
 {
     const __m128i k1k2 = _mm_set_epi64x(0x1c6e41596, 0x154442bd4);
     const __m128i k3k4 = _mm_set_epi64x(0x0ccaa009e, 0x1751997d0);
@@ -30,12 +30,12 @@ __attribute__((target("pclmul,sse4.1"))) static uint32_t crc_clmul(uint32_t crc,
     p += 64;
     n -= 64;
     while (n >= 64) {
-#define FOLD(x, off)                                                                           \
-    do {                                                                                       \
-        __m128i t_ = _mm_clmulepi64_si128(x, k1k2, 0x00);                                      \
-        x = _mm_clmulepi64_si128(x, k1k2, 0x11);                                               \
-        x = _mm_xor_si128(_mm_xor_si128(x, t_),                                                \
-                          _mm_loadu_si128((const __m128i *)(const void *)(p + (off))));        \
+#define FOLD(x, off)                                                                               \
+    do {                                                                                           \
+        __m128i t_ = _mm_clmulepi64_si128(x, k1k2, 0x00);                                          \
+        x = _mm_clmulepi64_si128(x, k1k2, 0x11);                                                   \
+        x = _mm_xor_si128(_mm_xor_si128(x, t_),                                                    \
+                          _mm_loadu_si128((const __m128i *)(const void *)(p + (off))));            \
     } while (0)
         FOLD(x1, 0);
         FOLD(x2, 16);
@@ -46,11 +46,11 @@ __attribute__((target("pclmul,sse4.1"))) static uint32_t crc_clmul(uint32_t crc,
         n -= 64;
     }
     /* four lanes into one */
-#define FOLD1(acc, next)                                                                       \
-    do {                                                                                       \
-        __m128i t_ = _mm_clmulepi64_si128(acc, k3k4, 0x00);                                    \
-        acc = _mm_clmulepi64_si128(acc, k3k4, 0x11);                                           \
-        acc = _mm_xor_si128(_mm_xor_si128(acc, t_), next);                                     \
+#define FOLD1(acc, next)                                                                           \
+    do {                                                                                           \
+        __m128i t_ = _mm_clmulepi64_si128(acc, k3k4, 0x00);                                        \
+        acc = _mm_clmulepi64_si128(acc, k3k4, 0x11);                                               \
+        acc = _mm_xor_si128(_mm_xor_si128(acc, t_), next);                                         \
     } while (0)
     FOLD1(x1, x2);
     FOLD1(x1, x3);

@@ -14,8 +14,11 @@
 #define IG_MAX_TEMPLATE_VALUES    4096u
 /* BinXML tokens decoded from one template or record body. */
 #define IG_MAX_BINXML_TOKENS      65536u
-/* Rendered output for one record (JSON or XML), before it is cut. */
-#define IG_MAX_RECORD_OUTPUT      (16u * 1024u * 1024u)
+/* Rendered output for one record (JSON or XML); a larger one is reported
+ * and replaced by a line that names it. */
+#define IG_MAX_RECORD_OUTPUT      (4u * 1024u * 1024u)
+/* Rendered output for one chunk; records past it are reported likewise. */
+#define IG_MAX_CHUNK_OUTPUT       (32u * 1024u * 1024u)
 /* Compiled templates cached per decoding thread across chunks. */
 #define IG_MAX_TEMPLATE_CACHE     4096u
 /* Anomalies recorded per file before further ones are only counted. */

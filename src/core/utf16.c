@@ -106,16 +106,20 @@ bool ig_utf16le_append(ig_buf *b, const uint8_t *p, size_t nchars, ig_esc esc)
         {
             const __m128i hi = _mm_set1_epi16((short)0xFF80);
             const __m128i lim = _mm_set1_epi16((short)ctl);
-            const __m128i q1 = _mm_set1_epi16(esc == IG_ESC_JSON ? '"' : esc == IG_ESC_XML ? '&' : 0x7fff);
-            const __m128i q2 = _mm_set1_epi16(esc == IG_ESC_JSON ? '\\' : esc == IG_ESC_XML ? '<' : 0x7fff);
+            const __m128i q1 = _mm_set1_epi16(esc == IG_ESC_JSON  ? '"'
+                                              : esc == IG_ESC_XML ? '&'
+                                                                  : 0x7fff);
+            const __m128i q2 = _mm_set1_epi16(esc == IG_ESC_JSON  ? '\\'
+                                              : esc == IG_ESC_XML ? '<'
+                                                                  : 0x7fff);
             const __m128i q3 = _mm_set1_epi16(esc == IG_ESC_XML ? '>' : 0x7fff);
             const __m128i q4 = _mm_set1_epi16(esc == IG_ESC_XML ? '"' : 0x7fff);
             const __m128i q5 = _mm_set1_epi16(esc == IG_ESC_XML ? '\'' : 0x7fff);
             while (i + 8 <= nchars) {
                 __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 2 * i));
-                __m128i bad = _mm_or_si128(
-                    _mm_cmpeq_epi16(_mm_and_si128(v, hi), _mm_setzero_si128()),
-                    _mm_setzero_si128());
+                __m128i bad =
+                    _mm_or_si128(_mm_cmpeq_epi16(_mm_and_si128(v, hi), _mm_setzero_si128()),
+                                 _mm_setzero_si128());
                 /* bad = lanes that are ASCII; then knock out specials */
                 __m128i sp = _mm_or_si128(
                     _mm_or_si128(_mm_cmpeq_epi16(v, q1), _mm_cmpeq_epi16(v, q2)),

@@ -516,8 +516,8 @@ static const bx_template *template_at(parse *ps, uint32_t off)
         return t;
     }
     /* compile into the cache's arena unless it turns out chunk-local */
-    parse sub = {ctx, ig_rd_make(ctx->chunk, data_off + size), NULL, data_off, true, false,
-                 NULL, 0, 0, 0};
+    parse sub = {
+        ctx, ig_rd_make(ctx->chunk, data_off + size), NULL, data_off, true, false, NULL, 0, 0, 0};
     sub.rd.pos = data_off;
     ig_arena scratch;
     ig_arena_init_block(&scratch, 0, 4096);
@@ -626,8 +626,8 @@ static bool parse_template_instance(parse *ps, bx_node **out, unsigned depth)
 
 bx_node *bx_parse_record(bx_ctx *ctx, uint32_t off, uint32_t end)
 {
-    parse ps = {ctx, ig_rd_make(ctx->chunk, end), ctx->record_arena, off, false, false,
-                NULL, 0, 0, 0};
+    parse ps = {ctx, ig_rd_make(ctx->chunk, end), ctx->record_arena, off, false, false, NULL, 0, 0,
+                0};
     ps.rd.pos = off;
     ctx->err = NULL;
     ctx->tokens = 0;

@@ -103,7 +103,7 @@ typedef struct jp_op {
 enum { JP_JSON = 1, JP_TEXT = 2 };
 
 typedef struct jprog {
-    const void *tpl;    /* the record's template */
+    const void *tpl; /* the record's template */
     uint64_t hash;
     const uint8_t *sig; /* the shape of the values (render_json.c) */
     uint32_t siglen;
@@ -116,12 +116,12 @@ typedef struct jprog {
 struct bx_template {
     bx_node *root; /* first top-level node */
     uint8_t guid[16];
-    uint32_t data_size; /* bytes of definition data */
-    uint32_t chunk_off; /* where it was defined in its chunk */
-    bool chunk_local;   /* holds values of this chunk: never shared */
+    uint32_t data_size;    /* bytes of definition data */
+    uint32_t chunk_off;    /* where it was defined in its chunk */
+    bool chunk_local;      /* holds values of this chunk: never shared */
     const bx_extname *ext; /* names outside its bytes */
     uint32_t next_ext;
-    uint16_t max_sid;   /* highest substitution id + 1 */
+    uint16_t max_sid; /* highest substitution id + 1 */
     /* Set by the decoding thread that owns the template. */
     bool shared;  /* lives in the thread's cache (not only this chunk) */
     bool no_prog; /* its JSON cannot be compiled (a key from a value...) */

@@ -143,7 +143,7 @@ void evtx_chunk_decode(evtx_worker *w, const uint8_t *c, uint32_t len, uint64_t 
                       hcrc);
     uint32_t free_off = ig_le32(c + 48);
     uint32_t lim = len;
-    if (free_off > IG_EVTX_CHUNK_HEADER_SIZE && free_off <= len) {
+    if (free_off >= IG_EVTX_CHUNK_HEADER_SIZE && free_off <= len) { /* 512: no records */
         lim = free_off;
         uint32_t stored = ig_le32(c + 52);
         uint32_t dcrc = no_crc ? stored : evtx_crc32(c + 512, lim - 512, 0);
@@ -187,10 +187,18 @@ void evtx_chunk_decode(evtx_worker *w, const uint8_t *c, uint32_t len, uint64_t 
         bx_node *root = bx_parse_record(&w->ctx, p + 24, p + size - 4);
         size_t mark = out->text.len;
         bool ok = false;
-        if (root != NULL) {
+        if (root != NULL && mark >= IG_MAX_CHUNK_OUTPUT) {
+            w->ctx.err = "chunk output over its limit";
+            w->ctx.err_off = p;
+        } else if (root != NULL) {
+            /* a few bytes can name one value many times: cap what a record
+             * may expand to */
+            size_t max = out->text.max;
+            out->text.max = mark + IG_MAX_RECORD_OUTPUT;
             evtx_rec rec = {rid, written, root};
             ok = fmt == IG_EVTX_XML ? evtx_render_xml(&w->st, &rec, &out->text)
                                     : evtx_render_json(&w->ctx, &w->st, &rec, &out->text);
+            out->text.max = max;
             if (!ok) {
                 out->text.len = mark;
                 out->text.failed = false;

@@ -27,7 +27,7 @@ struct bx_ctx {
     /* chunk-local map: name offset → decoded name */
     struct bx_nmap_ent *nmap;
     uint32_t nmap_cap, nmap_len;
-    uint32_t gen; /* chunk generation: map entries of other chunks are stale */
+    uint32_t gen;      /* chunk generation: map entries of other chunks are stale */
     void *chunk_local; /* templates owned by this chunk only */
     uint32_t tokens;   /* tokens decoded for the current record (step limit) */
     uint32_t nesting;

@@ -16,9 +16,9 @@
 
 /* Records where values land while a template instance renders, to compile
  * the template's JSON for that shape of values. */
-#define JP_MAX_OPS 1024u
+#define JP_MAX_OPS    1024u
 #define JP_MAX_VALUES 1024u
-#define JP_MAX_INST 16u
+#define JP_MAX_INST   16u
 
 /* The template instances of one record: the record's own, then those of its
  * Binary XML values (EventData/UserData are nested instances), pre-order. */
