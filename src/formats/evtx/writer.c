@@ -25,10 +25,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/crc32.h"
 #include "core/limits.h"
 #include "core/rd.h"
 
@@ -132,7 +132,7 @@ static bool put16(ig_buf *b, uint16_t v)
 
 static uint32_t crc(const uint8_t *p, size_t n, uint32_t seed)
 {
-    return (uint32_t)crc32(seed, p, (uInt)n);
+    return ig_crc32(seed, p, n);
 }
 
 /* ---- text conversions ----------------------------------------------------- */
