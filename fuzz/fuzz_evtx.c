@@ -13,7 +13,7 @@
 #include "iisguard/evtx.h"
 
 #define FZ_HEADER_SIZE 4096u
-#define FZ_CHUNK_SIZE 65536u
+#define FZ_CHUNK_SIZE  65536u
 
 static uint8_t image[FZ_HEADER_SIZE + FZ_CHUNK_SIZE];
 
