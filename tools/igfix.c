@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/civil.h"
 #include "core/num.h"
 #include "iisguard/evtx_writer.h"
 
@@ -87,26 +88,17 @@ static void tick(gen *g, uint32_t min_ms, uint32_t max_ms)
     g->t += (uint64_t)ms * 10000u + rnd(g) % 10000u;
 }
 
-/* FILETIME → "YYYY-MM-DD hh:mm:ss.mmm" (Sysmon's UtcTime), civil date from
- * days (H. Hinnant's algorithm). */
+/* FILETIME → "YYYY-MM-DD hh:mm:ss.mmm" (Sysmon's UtcTime). */
 static void utc_text(uint64_t ft, char *out, size_t size)
 {
     uint64_t ms_total = ft / 10000u;
     uint64_t secs = ms_total / 1000u;
     unsigned ms = (unsigned)(ms_total % 1000u);
-    int64_t days = (int64_t)(secs / 86400u) - 134774; /* 1601-01-01 → 1970-01-01 */
+    int64_t days = (int64_t)(secs / 86400u) - IG_DAYS_1601_TO_1970;
     unsigned sod = (unsigned)(secs % 86400u);
-    int64_t z = days + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = (int64_t)yoe + era * 400;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    unsigned d = doy - (153 * mp + 2) / 5 + 1;
-    unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    if (m <= 2)
-        y++;
+    int64_t y;
+    unsigned m, d;
+    ig_civil_from_days(days, &y, &m, &d);
     snprintf(out, size, "%04lld-%02u-%02u %02u:%02u:%02u.%03u", (long long)y, m, d, sod / 3600,
              sod / 60 % 60, sod % 60, ms);
 }

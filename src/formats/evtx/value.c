@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/civil.h"
 #include "core/rd.h"
 #include "core/utf16.h"
 #include "formats/evtx/evtx_int.h"
@@ -21,21 +22,6 @@ static bool is_white(uint16_t c)
 static ig_esc esc_of(vf_mode m)
 {
     return m == VF_JSON ? IG_ESC_JSON : IG_ESC_XML;
-}
-
-/* Days from civil (Howard Hinnant's algorithm), inverse direction. */
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    uint64_t doe = (uint64_t)(z - era * 146097);
-    uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t yy = (int64_t)yoe + era * 400;
-    uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    uint64_t mp = (5 * doy + 2) / 153;
-    *d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yy + (*m <= 2);
 }
 
 static bool put_datetime(ig_buf *b, int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi,
@@ -54,11 +40,11 @@ bool evtx_filetime(ig_buf *b, uint64_t ft, unsigned digits)
 {
     /* 100 ns ticks since 1601-01-01 */
     uint64_t secs = ft / 10000000u, ticks = ft % 10000000u;
-    int64_t days = (int64_t)(secs / 86400u) - 134774; /* 1601 → 1970 */
+    int64_t days = (int64_t)(secs / 86400u) - IG_DAYS_1601_TO_1970;
     uint64_t rem = secs % 86400u;
     int64_t y;
     unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
+    ig_civil_from_days(days, &y, &m, &d);
     uint64_t frac = digits == 7 ? ticks : ticks / 10u;
     return put_datetime(b, y, m, d, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
                         (unsigned)(rem % 60), frac, digits);
