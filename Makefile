@@ -50,7 +50,7 @@ demo: deps build
 	@mkdir -p build/demo
 	./build/igfix evtx build/demo/web01-security.evtx --scenario demo
 	@echo "== iisguard dump build/demo/web01-security.evtx (first records) =="
-	./build/iisguard dump build/demo/web01-security.evtx -o build/demo/web01.jsonl
+	./build/iisguard dump build/demo/web01-security.evtx -o build/demo/web01.jsonl --force
 	@head -n 3 build/demo/web01.jsonl
 	@echo "... $$(wc -l < build/demo/web01.jsonl) records in build/demo/web01.jsonl"
 

@@ -1,4 +1,5 @@
 /* iisguard dump FILE|DIR... [--format jsonl|xml] [--threads N] [-o FILE] [-q] */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,12 +38,14 @@ static void on_anomaly(void *ud, const ig_evtx_anomaly *a)
 
 static void usage(FILE *f)
 {
-    fputs("usage: iisguard dump FILE|DIR... [--format jsonl|xml] [--threads N] [-o FILE] [-q]\n"
+    fputs("usage: iisguard dump FILE|DIR... [--format jsonl|xml] [--threads N] [-o FILE [--force]] "
+          "[-q]\n"
           "  Decodes Windows event logs (.evtx; folders are searched recursively) to\n"
           "  JSON lines (default) or event XML, one record per line, in file order.\n"
           "  --format F    jsonl | xml\n"
           "  --threads N   decoding threads (default: one per core)\n"
-          "  -o FILE       write records to FILE instead of standard output\n"
+          "  -o FILE       write records to FILE instead of standard output (an existing\n"
+          "                FILE is kept unless --force is given)\n"
           "  -q            do not print anomalies (the summary still counts them)\n"
           "  Exit status: 0 all decoded, 2 some input was damaged or unreadable, 1 usage.\n",
           f);
@@ -53,6 +56,7 @@ int cmd_dump(int argc, char **argv)
     ig_evtx_opts opts = {0};
     dump_state st = {stdout, false, false};
     const char *out_path = NULL;
+    bool force = false;
     char **inputs = argv;
     int ninputs = 0;
     for (int i = 1; i < argc; i++) {
@@ -76,6 +80,8 @@ int cmd_dump(int argc, char **argv)
             opts.threads = (unsigned)n;
         } else if (strcmp(a, "-o") == 0 && i + 1 < argc) {
             out_path = argv[++i];
+        } else if (strcmp(a, "--force") == 0) {
+            force = true;
         } else if (strcmp(a, "-q") == 0) {
             st.quiet = true;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -101,9 +107,13 @@ int cmd_dump(int argc, char **argv)
         return 1;
     }
     if (out_path != NULL) {
-        st.out = fopen(out_path, "wb");
+        /* never overwrite silently: "x" fails when the file exists */
+        st.out = fopen(out_path, force ? "wb" : "wbx");
         if (st.out == NULL) {
-            perror(out_path);
+            if (errno == EEXIST)
+                fprintf(stderr, "iisguard dump: %s exists (use --force to overwrite)\n", out_path);
+            else
+                perror(out_path);
             cli_free_paths(paths, n);
             return 1;
         }

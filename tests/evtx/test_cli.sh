@@ -30,6 +30,11 @@ mkdir -p "$tmp/d/sub" && cp "$tmp/junk.evtx" "$tmp/d/sub/x.EVTX" && printf x > "
 grep -q "1 files (1 unreadable)" "$tmp/err" && ok || ko "folder walk: $(cat "$tmp/err")"
 [ -f "$tmp/o.jsonl" ] && ok || ko "-o did not create the file"
 
+# -o never overwrites silently
+"$exe" dump -q "$tmp/d" -o "$tmp/o.jsonl" 2>"$tmp/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "exists (use --force" "$tmp/err" && ok || ko "-o overwrote an existing file (rc $rc)"
+"$exe" dump -q "$tmp/d" -o "$tmp/o.jsonl" --force 2>/dev/null; [ $? -eq 2 ] && ok || ko "--force"
+
 "$exe" dump --help | grep -q "usage: iisguard dump" && ok || ko "help"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
