@@ -3,6 +3,7 @@
 SHELL := /bin/bash
 # build and test dependencies (Debian 12 package names)
 DEPS := cmake ninja-build gcc clang libclang-rt-14-dev zlib1g-dev python3 libevtx-utils \
+        pkg-config libyaml-dev libpcre2-dev \
         clang-format
 JOBS ?= $(shell nproc)
 

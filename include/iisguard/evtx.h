@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "iisguard/error.h"
+#include "iisguard/event.h"
 #include "iisguard/export.h"
 
 #ifdef __cplusplus
@@ -45,6 +46,14 @@ typedef struct ig_evtx_stats {
 typedef int (*ig_evtx_output_fn)(void *ud, const char *data, size_t len);
 typedef void (*ig_evtx_anomaly_fn)(void *ud, const ig_evtx_anomaly *a);
 
+/* Bytes an event handler wants in the output, in input order. */
+typedef struct ig_evtx_emit ig_evtx_emit;
+IG_API void ig_evtx_emit_write(ig_evtx_emit *e, const char *data, size_t len);
+
+/* Receives each record as a normalised event in a decoding thread (with
+ * that thread's `tud`).  The event is valid during the call only. */
+typedef void (*ig_evtx_event_fn)(void *tud, ig_event *ev, ig_evtx_emit *out);
+
 typedef struct ig_evtx_opts {
     ig_evtx_format format;
     unsigned threads; /* 0 = one per core */
@@ -52,6 +61,13 @@ typedef struct ig_evtx_opts {
     void *output_ud;
     ig_evtx_anomaly_fn anomaly; /* may be NULL */
     void *anomaly_ud;
+    /* Events instead of rendering (hunting): when on_event is set, records
+     * are not rendered; thread_init(event_ud) makes each decoding thread's
+     * `tud` (NULL return = out of memory), thread_fini releases it. */
+    ig_evtx_event_fn on_event;
+    void *(*thread_init)(void *event_ud);
+    void (*thread_fini)(void *tud);
+    void *event_ud;
 } ig_evtx_opts;
 
 typedef struct ig_evtx_dumper ig_evtx_dumper;

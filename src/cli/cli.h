@@ -6,6 +6,8 @@
 #include <stddef.h>
 
 int cmd_dump(int argc, char **argv);
+int cmd_hunt(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
 
 /* Collects the inputs named on the command line: files as given, folders
  * walked recursively for files whose name ends in `ext` (case-insensitive),

@@ -10,6 +10,8 @@ static void usage(FILE *f)
     fputs("usage: iisguard COMMAND [ARGS]\n"
           "commands:\n"
           "  dump FILE|DIR...   decode Windows event logs (.evtx) to JSON lines or XML\n"
+          "  hunt PATH... --rules R   run Sigma rules over event logs, print alerts\n"
+          "  rules check R...   load Sigma rules and report the ones that do not load\n"
           "  version            print the version\n"
           "Run 'iisguard COMMAND --help' for a command's options.\n",
           f);
@@ -24,6 +26,10 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "dump") == 0)
         return cmd_dump(argc - 1, argv + 1);
+    if (strcmp(cmd, "hunt") == 0)
+        return cmd_hunt(argc - 1, argv + 1);
+    if (strcmp(cmd, "rules") == 0)
+        return cmd_rules(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("iisguard %s\n", IG_VERSION);
         return 0;

@@ -178,7 +178,12 @@ static result *run(const uint8_t *p, size_t len, ig_evtx_format fmt, unsigned th
 {
     static result r;
     memset(&r, 0, sizeof(r));
-    ig_evtx_opts o = {fmt, threads, on_out, &r, on_anom, &r};
+    ig_evtx_opts o = {.format = fmt,
+                      .threads = threads,
+                      .output = on_out,
+                      .output_ud = &r,
+                      .anomaly = on_anom,
+                      .anomaly_ud = &r};
     ig_evtx_dumper *d = ig_evtx_dumper_create(&o);
     r.err = ig_evtx_dumper_buffer(d, "mem", p, len);
     ig_evtx_dumper_stats(d, &r.st);

@@ -12,13 +12,21 @@
 #include "core/crc32.h"
 #include "core/limits.h"
 #include "core/rd.h"
+#include "event/event.h"
 #include "formats/evtx/tcache.h"
+
+void ig_evtx_emit_write(ig_evtx_emit *e, const char *data, size_t len)
+{
+    ig_buf_put((ig_buf *)e, data, len);
+}
 
 bool evtx_worker_init(evtx_worker *w)
 {
     memset(w, 0, sizeof(*w));
     ig_arena_init(&w->chunk_arena, 0);
     ig_arena_init(&w->record_arena, 0);
+    ig_arena_init(&w->ev_arena, 0);
+    ev_init(&w->ev, &w->ev_arena);
     w->ctx.chunk_arena = &w->chunk_arena;
     w->ctx.record_arena = &w->record_arena;
     w->ctx.tcache = bx_tcache_create();
@@ -34,6 +42,8 @@ void evtx_worker_free(evtx_worker *w)
     w->ctx.tcache = NULL;
     ig_arena_destroy(&w->chunk_arena);
     ig_arena_destroy(&w->record_arena);
+    ev_free(&w->ev);
+    ig_arena_destroy(&w->ev_arena);
     ig_free(w->st.v);
     w->st.v = NULL;
 }
@@ -123,9 +133,13 @@ static void render_failed(evtx_chunk_out *out, ig_evtx_format fmt, uint64_t rid,
     }
 }
 
-void evtx_chunk_decode(evtx_worker *w, const uint8_t *c, uint32_t len, uint64_t file_off,
-                       int64_t index, ig_evtx_format fmt, evtx_chunk_out *out)
+void evtx_chunk_decode(evtx_worker *w, const evtx_job *job, evtx_chunk_out *out)
 {
+    const uint8_t *c = job->data;
+    uint32_t len = job->len;
+    uint64_t file_off = job->file_off;
+    int64_t index = job->index;
+    ig_evtx_format fmt = w->fmt;
     if (len < IG_EVTX_CHUNK_HEADER_SIZE || memcmp(c, "ElfChnk", 8) != 0) {
         if (!all_zero(c, len < 512 ? len : 512))
             evtx_anom_add(out, file_off, index, "bad chunk signature; chunk skipped");
@@ -190,6 +204,17 @@ void evtx_chunk_decode(evtx_worker *w, const uint8_t *c, uint32_t len, uint64_t 
         if (root != NULL && mark >= IG_MAX_CHUNK_OUTPUT) {
             w->ctx.err = "chunk output over its limit";
             w->ctx.err_off = p;
+        } else if (root != NULL && w->on_event != NULL) {
+            evtx_rec rec = {rid, written, root};
+            ev_reset(&w->ev);
+            ig_arena_reset(&w->ev_arena);
+            w->ev.origin.path = job->name;
+            w->ev.origin.offset = file_off + p;
+            ok = evtx_event_build(&w->st, &rec, &w->ev, &w->ev_arena);
+            if (ok)
+                w->on_event(w->tud, &w->ev, (ig_evtx_emit *)&out->text);
+            else
+                w->ctx.err = "record has too many fields";
         } else if (root != NULL) {
             /* a few bytes can name one value many times: cap what a record
              * may expand to */
@@ -209,7 +234,8 @@ void evtx_chunk_decode(evtx_worker *w, const uint8_t *c, uint32_t len, uint64_t 
         if (!ok) {
             evtx_anom_add(out, file_off + w->ctx.err_off, index, "record %llu: %s",
                           (unsigned long long)rid, w->ctx.err ? w->ctx.err : "undecodable");
-            render_failed(out, fmt, rid, written, w->ctx.err ? w->ctx.err : "undecodable");
+            if (w->on_event == NULL)
+                render_failed(out, fmt, rid, written, w->ctx.err ? w->ctx.err : "undecodable");
         }
         out->records++;
         p += size;

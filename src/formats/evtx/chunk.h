@@ -4,6 +4,7 @@
 #ifndef IG_EVTX_CHUNK_H
 #define IG_EVTX_CHUNK_H
 
+#include "event/event.h"
 #include "formats/evtx/evtx_int.h"
 
 typedef struct evtx_anom {
@@ -26,7 +27,22 @@ typedef struct evtx_worker {
     bx_ctx ctx;
     ig_arena chunk_arena, record_arena;
     rn_stack st;
+    ig_evtx_format fmt;
+    /* event mode */
+    ig_evtx_event_fn on_event;
+    void *tud;
+    ig_event ev;
+    ig_arena ev_arena;
 } evtx_worker;
+
+/* One chunk to decode. */
+typedef struct evtx_job {
+    const uint8_t *data; /* ≤ 64 KiB, untrusted */
+    uint32_t len;
+    uint64_t file_off; /* where the chunk starts in its file */
+    int64_t index;     /* chunk number */
+    const char *name;  /* the input's name (event origins) */
+} evtx_job;
 
 bool evtx_worker_init(evtx_worker *w);
 void evtx_worker_free(evtx_worker *w);
@@ -39,10 +55,8 @@ void evtx_chunk_out_free(evtx_chunk_out *o);
 void evtx_anom_add(evtx_chunk_out *o, uint64_t offset, int64_t chunk, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Decodes the chunk `data` (len ≤ 64 KiB; untrusted) found at file offset
- * `file_off` as chunk number `index`, appending rendered records and
- * anomalies to `out`. */
-void evtx_chunk_decode(evtx_worker *w, const uint8_t *data, uint32_t len, uint64_t file_off,
-                       int64_t index, ig_evtx_format fmt, evtx_chunk_out *out);
+/* Decodes one chunk, appending rendered records (or what the event handler
+ * emits) and anomalies to `out`. */
+void evtx_chunk_decode(evtx_worker *w, const evtx_job *job, evtx_chunk_out *out);
 
 #endif

@@ -97,7 +97,8 @@ static void *worker_main(void *arg)
             break;
         s->state = SLOT_BUSY;
         pthread_mutex_unlock(&d->mu);
-        evtx_chunk_decode(w, s->data, s->len, s->file_off, s->index, d->opts.format, &s->out);
+        evtx_job job = {s->data, s->len, s->file_off, s->index, (const char *)s->name.data};
+        evtx_chunk_decode(w, &job, &s->out);
         pthread_mutex_lock(&d->mu);
         s->state = SLOT_DONE;
         pthread_cond_broadcast(&d->done);
@@ -134,9 +135,18 @@ ig_evtx_dumper *ig_evtx_dumper_create(const ig_evtx_opts *opts)
         if (d->slots[i].data == NULL)
             goto fail;
     }
-    for (unsigned i = 0; i < n; i++)
-        if (!evtx_worker_init(&d->workers[i]))
+    for (unsigned i = 0; i < n; i++) {
+        evtx_worker *w = &d->workers[i];
+        if (!evtx_worker_init(w))
             goto fail;
+        w->fmt = opts->format;
+        if (opts->on_event != NULL) {
+            w->on_event = opts->on_event;
+            w->tud = opts->thread_init ? opts->thread_init(opts->event_ud) : opts->event_ud;
+            if (opts->thread_init && w->tud == NULL)
+                goto fail;
+        }
+    }
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->work, NULL);
     pthread_cond_init(&d->done, NULL);
@@ -181,8 +191,11 @@ fail:
             ig_buf_free(&d->slots[i].name);
         }
     if (d->workers != NULL)
-        for (unsigned i = 0; i < n; i++)
+        for (unsigned i = 0; i < n; i++) {
+            if (d->workers[i].tud != NULL && opts->thread_fini != NULL)
+                opts->thread_fini(d->workers[i].tud);
             evtx_worker_free(&d->workers[i]);
+        }
     evtx_chunk_out_free(&d->hdr_out);
     ig_free(d->slots);
     ig_free(d->workers);
@@ -209,8 +222,8 @@ static void drain_one(ig_evtx_dumper *d)
         }
         r->state = SLOT_BUSY;
         pthread_mutex_unlock(&d->mu);
-        evtx_chunk_decode(&d->workers[0], r->data, r->len, r->file_off, r->index, d->opts.format,
-                          &r->out);
+        evtx_job job = {r->data, r->len, r->file_off, r->index, (const char *)r->name.data};
+        evtx_chunk_decode(&d->workers[0], &job, &r->out);
         pthread_mutex_lock(&d->mu);
         r->state = SLOT_DONE;
     }
@@ -233,7 +246,8 @@ static void submit(ig_evtx_dumper *d, const char *name, const uint8_t *data, uin
         ig_buf_putc(&s->name, 0);
         if (s->name.failed)
             ig_buf_reset(&s->name), ig_buf_lit(&s->name, "?\0");
-        evtx_chunk_decode(&d->workers[0], data, len, file_off, index, d->opts.format, &s->out);
+        evtx_job job = {data, len, file_off, index, (const char *)s->name.data};
+        evtx_chunk_decode(&d->workers[0], &job, &s->out);
         emit(d, s);
         return;
     }
@@ -431,8 +445,11 @@ void ig_evtx_dumper_destroy(ig_evtx_dumper *d)
         evtx_chunk_out_free(&d->slots[i].out);
         ig_buf_free(&d->slots[i].name);
     }
-    for (unsigned i = 0; i < d->nworkers; i++)
+    for (unsigned i = 0; i < d->nworkers; i++) {
+        if (d->workers[i].tud != NULL && d->opts.thread_fini != NULL)
+            d->opts.thread_fini(d->workers[i].tud);
         evtx_worker_free(&d->workers[i]);
+    }
     evtx_chunk_out_free(&d->hdr_out);
     ig_free(d->slots);
     ig_free(d->workers);

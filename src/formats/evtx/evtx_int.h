@@ -55,7 +55,10 @@ typedef struct evtx_rec {
     const bx_node *root;
 } evtx_rec;
 
-typedef enum { VF_JSON, VF_XML } vf_mode;
+/* Value renderings: JSON (evtx_dump conventions, escaped), XML (Event
+ * Viewer conventions, escaped), TEXT (JSON conventions, unescaped: what
+ * rules match against). */
+typedef enum { VF_JSON, VF_XML, VF_TEXT } vf_mode;
 
 /* A node in the context of the values of its template instance. */
 typedef struct rn_item {
@@ -119,6 +122,11 @@ bool evtx_value_json(ig_buf *b, const bx_value *v);
 bool evtx_value_is_json_bare(const bx_value *v);
 /* Appends FILETIME as ISO 8601 with `digits` fractional digits (6 or 7). */
 bool evtx_filetime(ig_buf *b, uint64_t ft, unsigned digits);
+
+/* Flattens a decoded record into the normalised event `ev` (already reset;
+ * names and joined values go to `arena`). */
+struct ig_event;
+bool evtx_event_build(rn_stack *st, const evtx_rec *rec, struct ig_event *ev, ig_arena *arena);
 
 uint32_t evtx_crc32(const uint8_t *p, size_t n, uint32_t seed);
 

@@ -52,8 +52,8 @@ static bool entity_text(ig_buf *b, const bx_node *n, vf_mode mode)
         const char *name;
         char c;
     } ents[] = {{"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''}};
-    ig_esc esc = mode == VF_JSON ? IG_ESC_JSON : IG_ESC_XML;
-    if (mode == VF_JSON) {
+    ig_esc esc = mode == VF_JSON ? IG_ESC_JSON : mode == VF_XML ? IG_ESC_XML : IG_ESC_NONE;
+    if (mode != VF_XML) {
         for (size_t i = 0; i < sizeof(ents) / sizeof(ents[0]); i++)
             if (n->len == strlen(ents[i].name) && memcmp(n->str, ents[i].name, n->len) == 0)
                 return ig_utf8_append_escaped(b, (const uint8_t *)&ents[i].c, 1, esc);
@@ -65,7 +65,7 @@ static bool entity_text(ig_buf *b, const bx_node *n, vf_mode mode)
 bool rn_text(ig_buf *b, const rn_item *it, vf_mode mode)
 {
     const bx_node *n = it->n;
-    ig_esc esc = mode == VF_JSON ? IG_ESC_JSON : IG_ESC_XML;
+    ig_esc esc = mode == VF_JSON ? IG_ESC_JSON : mode == VF_XML ? IG_ESC_XML : IG_ESC_NONE;
     switch (n->kind) {
     case BX_TEXT:
         if (n->plain)

@@ -21,7 +21,7 @@ static bool is_white(uint16_t c)
 
 static ig_esc esc_of(vf_mode m)
 {
-    return m == VF_JSON ? IG_ESC_JSON : IG_ESC_XML;
+    return m == VF_JSON ? IG_ESC_JSON : m == VF_XML ? IG_ESC_XML : IG_ESC_NONE;
 }
 
 static bool put_datetime(ig_buf *b, int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi,
@@ -55,7 +55,7 @@ static bool put_systime(ig_buf *b, const uint8_t *p, vf_mode mode)
     unsigned ms = ig_le16(p + 14) % 1000u;
     return put_datetime(b, ig_le16(p), ig_le16(p + 2) % 100u, ig_le16(p + 6) % 100u,
                         ig_le16(p + 8) % 100u, ig_le16(p + 10) % 100u, ig_le16(p + 12) % 100u,
-                        (uint64_t)ms * (mode == VF_JSON ? 1000u : 10000u), mode == VF_JSON ? 6 : 7);
+                        (uint64_t)ms * (mode != VF_XML ? 1000u : 10000u), mode != VF_XML ? 6 : 7);
 }
 
 static bool put_guid(ig_buf *b, const uint8_t *p, vf_mode mode)
@@ -163,7 +163,7 @@ static bool scalar_text(ig_buf *b, uint8_t t, const uint8_t *p, size_t n, vf_mod
         /* JSON follows evtx_dump, which trims trailing white space from
          * string values (the regression data shows it: "cmd.exe " →
          * "cmd.exe"); XML keeps every character. */
-        if (mode == VF_JSON)
+        if (mode != VF_XML)
             while (chars > 0 && is_white(ig_le16(p + 2 * (chars - 1))))
                 chars--;
         return ig_utf16le_append(b, p, chars, esc);
@@ -197,8 +197,8 @@ static bool scalar_text(ig_buf *b, uint8_t t, const uint8_t *p, size_t n, vf_mod
     case BX_T_SIZET:
         if (n != 4 && n != 8)
             return ig_buf_hexbytes(b, p, n);
-        return mode == VF_JSON ? ig_buf_u64(b, uval(p, n)) : ig_buf_hex0x(b, uval(p, n));
-    case BX_T_FILETIME: return evtx_filetime(b, ig_le64(p), mode == VF_JSON ? 6 : 7);
+        return mode != VF_XML ? ig_buf_u64(b, uval(p, n)) : ig_buf_hex0x(b, uval(p, n));
+    case BX_T_FILETIME: return evtx_filetime(b, ig_le64(p), mode != VF_XML ? 6 : 7);
     case BX_T_SYSTIME: return put_systime(b, p, mode);
     case BX_T_SID: return put_sid(b, p, n);
     case BX_T_HEX32: return ig_buf_hex0x(b, ig_le32(p));

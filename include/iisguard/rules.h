@@ -1,0 +1,104 @@
+/* iisguard — Sigma rules: load, compile once into an immutable set shared by
+ * threads, scan events with a per-thread scanner, receive alerts. */
+#ifndef IISGUARD_RULES_H
+#define IISGUARD_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "iisguard/error.h"
+#include "iisguard/event.h"
+#include "iisguard/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ig_rules ig_rules;
+typedef struct ig_rules_builder ig_rules_builder;
+typedef struct ig_scanner ig_scanner;
+
+typedef enum ig_level {
+    IG_LEVEL_INFORMATIONAL = 1,
+    IG_LEVEL_LOW,
+    IG_LEVEL_MEDIUM,
+    IG_LEVEL_HIGH,
+    IG_LEVEL_CRITICAL
+} ig_level;
+
+/* A rule as the user knows it; borrowed from the rule set. */
+typedef struct ig_rule_info {
+    const char *id, *title, *status, *file, *description;
+    ig_level level;
+    const char *const *tags;
+    size_t ntags;
+    unsigned line;
+    int correlation; /* non-zero for a correlation rule */
+    size_t index;    /* position in the rule set (ig_rules_info) */
+} ig_rule_info;
+
+/* A rule that was not loaded, and why (file:line: reason). */
+typedef struct ig_rule_error {
+    const char *file;
+    unsigned line;
+    const char *reason;
+} ig_rule_error;
+typedef void (*ig_rule_error_fn)(void *ud, const ig_rule_error *e);
+
+/* Creates a builder.  `on_error` (may be NULL) receives every rejected rule;
+ * the other rules still load.  Returns NULL when out of memory. */
+IG_API ig_rules_builder *ig_rules_builder_create(ig_rule_error_fn on_error, void *ud);
+
+/* Adds the rules of one YAML text (untrusted; `name` names it in errors) or
+ * of a file, or of every *.yml / *.yaml under a folder.  Counts go to
+ * *loaded / *rejected when not NULL.  Returns IG_OK, or IG_EIO when a path
+ * cannot be read (reported through on_error too). */
+IG_API ig_err ig_rules_builder_add_text(ig_rules_builder *b, const char *name, const char *text,
+                                        size_t len, unsigned *loaded, unsigned *rejected);
+IG_API ig_err ig_rules_builder_add_path(ig_rules_builder *b, const char *path, unsigned *loaded,
+                                        unsigned *rejected);
+
+/* Leaves out rules below `min` (they are counted in *filtered by the add
+ * calls that follow, not rejected). */
+IG_API void ig_rules_builder_set_min_level(ig_rules_builder *b, ig_level min);
+IG_API unsigned ig_rules_builder_filtered(const ig_rules_builder *b);
+
+/* Compiles what was added into an immutable rule set and frees the builder
+ * (also on failure).  Returns NULL when out of memory. */
+IG_API ig_rules *ig_rules_builder_finish(ig_rules_builder *b);
+IG_API void ig_rules_builder_destroy(ig_rules_builder *b);
+
+IG_API size_t ig_rules_count(const ig_rules *r);
+IG_API const ig_rule_info *ig_rules_info(const ig_rules *r, size_t i);
+IG_API void ig_rules_destroy(ig_rules *r);
+
+/* One field value that took part in a match. */
+typedef struct ig_alert_field {
+    ig_strv name, value;
+} ig_alert_field;
+
+/* An alert: which rule matched which event.  Everything is borrowed for the
+ * duration of the callback. */
+typedef struct ig_alert {
+    const ig_rule_info *rule;
+    ig_event *event;
+    const ig_alert_field *fields;
+    size_t nfields;
+} ig_alert;
+typedef void (*ig_alert_fn)(void *ud, const ig_alert *a);
+
+/* A scanner: per-thread match state over a shared rule set. */
+IG_API ig_scanner *ig_scanner_create(const ig_rules *r, ig_alert_fn on_alert, void *ud);
+/* Runs every rule whose log source fits the event; calls on_alert for each
+ * match.  Returns the number of alerts, or -1 when out of memory. */
+IG_API int ig_scanner_scan(ig_scanner *s, ig_event *ev);
+IG_API void ig_scanner_destroy(ig_scanner *s);
+
+/* Regular-expression matches this scanner stopped at the match limit (each
+ * counts as no match). */
+IG_API uint64_t ig_scanner_regex_limit_hits(const ig_scanner *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

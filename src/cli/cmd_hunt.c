@@ -1,0 +1,455 @@
+#define _POSIX_C_SOURCE 200809L
+/* iisguard hunt PATH... [--rules FILE|DIR]... [--no-builtin] [--format text|jsonl|csv]
+ *                [--min-level L] [--threads N] [--output FILE [--force]] [-q] */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/buf.h"
+#include "core/num.h"
+#include "iisguard/iisguard.h"
+#include "iisguard/rules.h"
+#include "output/alerts.h"
+
+#define MAX_RULE_PATHS 64
+
+typedef struct host_count {
+    char *name;
+    uint64_t n;
+} host_count;
+
+typedef struct hunt {
+    const ig_rules *rules;
+    out_format fmt;
+    bool color, quiet;
+    /* totals, gathered from the threads when they end */
+    uint64_t alerts, by_level[6], events, re_limit;
+    uint64_t first_ev, last_ev, first_hit, last_hit;
+    uint64_t *by_rule;
+    host_count *hosts;
+    size_t nhosts;
+    pthread_mutex_t mu;
+} hunt;
+
+/* Per decoding thread. */
+typedef struct hunt_thread {
+    hunt *h;
+    ig_scanner *sc;
+    ig_evtx_emit *out;
+    ig_buf line;
+    uint64_t alerts, by_level[6], events;
+    uint64_t first_ev, last_ev, first_hit, last_hit;
+    uint64_t *by_rule;
+    host_count *hosts;
+    size_t nhosts;
+} hunt_thread;
+
+static void count_host(host_count **hosts, size_t *n, const char *p, size_t len, uint64_t add)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strlen((*hosts)[i].name) == len && memcmp((*hosts)[i].name, p, len) == 0) {
+            (*hosts)[i].n += add;
+            return;
+        }
+    if (*n >= 4096)
+        return; /* enough hosts to rank */
+    host_count *v = realloc(*hosts, sizeof(*v) * (*n + 1));
+    char *name = malloc(len + 1);
+    if (v == NULL || name == NULL) {
+        free(name);
+        if (v != NULL)
+            *hosts = v;
+        return;
+    }
+    memcpy(name, p, len);
+    name[len] = '\0';
+    *hosts = v;
+    v[(*n)++] = (host_count){name, add};
+}
+
+static void span(uint64_t *first, uint64_t *last, uint64_t t)
+{
+    if (t == 0)
+        return;
+    if (*first == 0 || t < *first)
+        *first = t;
+    if (t > *last)
+        *last = t;
+}
+
+static void on_alert(void *ud, const ig_alert *a)
+{
+    hunt_thread *t = ud;
+    ig_buf_reset(&t->line);
+    if (out_alert(&t->line, t->h->fmt, a, t->h->color))
+        ig_evtx_emit_write(t->out, (const char *)t->line.data, t->line.len);
+    t->alerts++;
+    t->by_level[a->rule->level <= IG_LEVEL_CRITICAL ? a->rule->level : 0]++;
+    t->by_rule[a->rule->index]++;
+    span(&t->first_hit, &t->last_hit, ig_event_time(a->event));
+    ig_strv comp;
+    if (ig_event_field(a->event, "Computer", &comp))
+        count_host(&t->hosts, &t->nhosts, comp.p, comp.len, 1);
+}
+
+static void *thread_init(void *ud)
+{
+    hunt *h = ud;
+    hunt_thread *t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return NULL;
+    t->h = h;
+    t->by_rule = calloc(ig_rules_count(h->rules) + 1, sizeof(*t->by_rule));
+    t->sc = ig_scanner_create(h->rules, on_alert, t);
+    ig_buf_init(&t->line, 1u << 24);
+    if (t->by_rule == NULL || t->sc == NULL) {
+        ig_scanner_destroy(t->sc);
+        free(t->by_rule);
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static void thread_fini(void *tud)
+{
+    hunt_thread *t = tud;
+    hunt *h = t->h;
+    pthread_mutex_lock(&h->mu);
+    h->alerts += t->alerts;
+    h->events += t->events;
+    for (int i = 0; i < 6; i++)
+        h->by_level[i] += t->by_level[i];
+    for (size_t i = 0; i < ig_rules_count(h->rules); i++)
+        h->by_rule[i] += t->by_rule[i];
+    span(&h->first_ev, &h->last_ev, t->first_ev);
+    span(&h->first_ev, &h->last_ev, t->last_ev);
+    span(&h->first_hit, &h->last_hit, t->first_hit);
+    span(&h->first_hit, &h->last_hit, t->last_hit);
+    for (size_t i = 0; i < t->nhosts; i++) {
+        count_host(&h->hosts, &h->nhosts, t->hosts[i].name, strlen(t->hosts[i].name),
+                   t->hosts[i].n);
+        free(t->hosts[i].name);
+    }
+    h->re_limit += ig_scanner_regex_limit_hits(t->sc);
+    pthread_mutex_unlock(&h->mu);
+    free(t->hosts);
+    ig_scanner_destroy(t->sc);
+    ig_buf_free(&t->line);
+    free(t->by_rule);
+    free(t);
+}
+
+static void on_event(void *tud, ig_event *ev, ig_evtx_emit *out)
+{
+    hunt_thread *t = tud;
+    t->out = out;
+    t->events++;
+    span(&t->first_ev, &t->last_ev, ig_event_time(ev));
+    ig_scanner_scan(t->sc, ev);
+}
+
+typedef struct out_state {
+    FILE *f;
+    bool failed;
+    bool quiet;
+    unsigned anomalies_shown;
+} out_state;
+
+static int on_output(void *ud, const char *data, size_t len)
+{
+    out_state *o = ud;
+    if (fwrite(data, 1, len, o->f) != len) {
+        o->failed = true;
+        return 1;
+    }
+    return 0;
+}
+
+static void on_anomaly(void *ud, const ig_evtx_anomaly *a)
+{
+    out_state *o = ud;
+    if (o->quiet)
+        return;
+    if (a->chunk >= 0)
+        fprintf(stderr, "iisguard: %s: chunk %lld at offset 0x%llx: %s\n", a->path,
+                (long long)a->chunk, (unsigned long long)a->offset, a->what);
+    else
+        fprintf(stderr, "iisguard: %s: offset 0x%llx: %s\n", a->path, (unsigned long long)a->offset,
+                a->what);
+}
+
+static void on_rule_error(void *ud, const ig_rule_error *e)
+{
+    bool quiet = *(const bool *)ud;
+    if (!quiet)
+        fprintf(stderr, "iisguard: rule %s:%u: %s\n", e->file, e->line, e->reason);
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: iisguard hunt PATH... --rules FILE|DIR [--rules ...] [options]\n"
+          "  Runs Sigma rules over Windows event logs (.evtx; folders are searched\n"
+          "  recursively) and prints an alert per matching event, in input order.\n"
+          "  --rules P        Sigma rule file or folder (repeatable)\n"
+          "  --no-builtin     do not add the built-in rule pack\n"
+          "  --format F       text (default) | jsonl | csv\n"
+          "  --min-level L    informational | low | medium | high | critical\n"
+          "  --threads N      decoding and matching threads (default: one per core)\n"
+          "  --output FILE    write alerts to FILE (kept if it exists, unless --force)\n"
+          "  -q               no per-rule and per-file diagnostics, no summary\n"
+          "  Exit status: 0 no alert, 1 alerts, 2 errors (damaged or unreadable input, usage).\n",
+          f);
+}
+
+static void fmt_time(char *buf, size_t n, uint64_t ft)
+{
+    ig_buf b;
+    ig_buf_init(&b, 64);
+    if (ft != 0 && out_time(&b, ft) && ig_buf_putc(&b, 0))
+        snprintf(buf, n, "%s", (const char *)b.data);
+    else
+        snprintf(buf, n, "-");
+    ig_buf_free(&b);
+}
+
+static void summary(const hunt *h, const ig_evtx_stats *s, unsigned loaded, unsigned rejected,
+                    unsigned filtered, double secs)
+{
+    char a[40], b[40];
+    fmt_time(a, sizeof(a), h->first_ev);
+    fmt_time(b, sizeof(b), h->last_ev);
+    fprintf(stderr,
+            "iisguard: hunt: %llu files (%llu unreadable), %llu records, %llu anomalies, "
+            "events from %s to %s\n",
+            (unsigned long long)s->files, (unsigned long long)s->files_failed,
+            (unsigned long long)s->records, (unsigned long long)s->anomalies, a, b);
+    fprintf(stderr, "iisguard: hunt: %u rules loaded, %u rejected, %u below --min-level\n", loaded,
+            rejected, filtered);
+    fprintf(stderr,
+            "iisguard: hunt: %llu alerts (critical %llu, high %llu, medium %llu, low %llu, "
+            "informational %llu) in %.2f s\n",
+            (unsigned long long)h->alerts, (unsigned long long)h->by_level[5],
+            (unsigned long long)h->by_level[4], (unsigned long long)h->by_level[3],
+            (unsigned long long)h->by_level[2], (unsigned long long)h->by_level[1], secs);
+    if (h->alerts) {
+        fmt_time(a, sizeof(a), h->first_hit);
+        fmt_time(b, sizeof(b), h->last_hit);
+        fprintf(stderr, "iisguard: hunt: first hit %s, last hit %s\n", a, b);
+        /* top rules and hosts (five each) */
+        size_t n = ig_rules_count(h->rules);
+        bool *shown = calloc(n + 1, 1);
+        for (int k = 0; k < 5 && shown; k++) {
+            size_t best = n;
+            for (size_t i = 0; i < n; i++)
+                if (!shown[i] && h->by_rule[i] && (best == n || h->by_rule[i] > h->by_rule[best]))
+                    best = i;
+            if (best == n)
+                break;
+            shown[best] = true;
+            const ig_rule_info *ri = ig_rules_info(h->rules, best);
+            fprintf(stderr, "iisguard: hunt: top rule %6llu  %s (%s)\n",
+                    (unsigned long long)h->by_rule[best], ri->title, ri->id);
+        }
+        free(shown);
+        bool hs[4096] = {0};
+        for (int k = 0; k < 5; k++) {
+            size_t best = h->nhosts;
+            for (size_t i = 0; i < h->nhosts && i < 4096; i++)
+                if (!hs[i] && (best == h->nhosts || h->hosts[i].n > h->hosts[best].n))
+                    best = i;
+            if (best == h->nhosts)
+                break;
+            hs[best] = true;
+            fprintf(stderr, "iisguard: hunt: top host %6llu  %s\n",
+                    (unsigned long long)h->hosts[best].n, h->hosts[best].name);
+        }
+    }
+    if (h->re_limit)
+        fprintf(stderr,
+                "iisguard: hunt: %llu regular-expression matches stopped at the match limit "
+                "(counted as no match)\n",
+                (unsigned long long)h->re_limit);
+}
+
+int cmd_hunt(int argc, char **argv)
+{
+    const char *rule_paths[MAX_RULE_PATHS];
+    int nrule_paths = 0;
+    const char *out_path = NULL;
+    bool force = false, quiet = false, builtin = true;
+    ig_level min_level = IG_LEVEL_INFORMATIONAL;
+    unsigned threads = 0;
+    out_format fmt = OUT_TEXT;
+    char **inputs = argv;
+    int ninputs = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool has = i + 1 < argc;
+        if (strcmp(a, "--rules") == 0 && has) {
+            if (nrule_paths == MAX_RULE_PATHS) {
+                fprintf(stderr, "iisguard hunt: too many --rules\n");
+                return 2;
+            }
+            rule_paths[nrule_paths++] = argv[++i];
+        } else if (strcmp(a, "--no-builtin") == 0) {
+            builtin = false;
+        } else if (strcmp(a, "--format") == 0 && has) {
+            const char *f = argv[++i];
+            if (strcmp(f, "text") == 0)
+                fmt = OUT_TEXT;
+            else if (strcmp(f, "jsonl") == 0 || strcmp(f, "json") == 0)
+                fmt = OUT_JSONL;
+            else if (strcmp(f, "csv") == 0)
+                fmt = OUT_CSV;
+            else {
+                fprintf(stderr, "iisguard hunt: unknown format '%s'\n", f);
+                return 2;
+            }
+        } else if (strcmp(a, "--min-level") == 0 && has) {
+            if (!out_level_parse(argv[++i], &min_level)) {
+                fprintf(stderr, "iisguard hunt: unknown level '%s'\n", argv[i]);
+                return 2;
+            }
+        } else if (strcmp(a, "--threads") == 0 && has) {
+            uint64_t n;
+            if (!ig_parse_u64(argv[++i], 256, &n)) {
+                fprintf(stderr, "iisguard hunt: --threads wants a number from 0 to 256\n");
+                return 2;
+            }
+            threads = (unsigned)n;
+        } else if ((strcmp(a, "--output") == 0 || strcmp(a, "-o") == 0) && has) {
+            out_path = argv[++i];
+        } else if (strcmp(a, "--force") == 0) {
+            force = true;
+        } else if (strcmp(a, "-q") == 0) {
+            quiet = true;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "iisguard hunt: unknown option '%s'\n", a);
+            usage(stderr);
+            return 2;
+        } else {
+            inputs[ninputs++] = argv[i];
+        }
+    }
+    (void)builtin; /* the built-in pack is empty in this version */
+    if (ninputs == 0) {
+        usage(stderr);
+        return 2;
+    }
+    if (nrule_paths == 0) {
+        fprintf(stderr, "iisguard hunt: no rules: give --rules FILE|DIR\n");
+        return 2;
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ig_rules_builder *rb = ig_rules_builder_create(on_rule_error, &quiet);
+    if (rb == NULL)
+        return 2;
+    ig_rules_builder_set_min_level(rb, min_level);
+    unsigned loaded = 0, rejected = 0;
+    for (int i = 0; i < nrule_paths; i++) {
+        unsigned l = 0, r = 0;
+        ig_rules_builder_add_path(rb, rule_paths[i], &l, &r);
+        loaded += l;
+        rejected += r;
+    }
+    unsigned filtered = ig_rules_builder_filtered(rb);
+    ig_rules *rules = ig_rules_builder_finish(rb);
+    if (rules == NULL) {
+        fprintf(stderr, "iisguard hunt: out of memory\n");
+        return 2;
+    }
+    if (ig_rules_count(rules) == 0) {
+        fprintf(stderr, "iisguard hunt: no rule could be loaded\n");
+        ig_rules_destroy(rules);
+        return 2;
+    }
+    unsigned path_errors = 0;
+    char **paths = NULL;
+    long n = cli_collect(inputs, ninputs, ".evtx", &paths, &path_errors);
+    out_state os = {stdout, false, quiet, 0};
+    if (n < 0) {
+        ig_rules_destroy(rules);
+        return 2;
+    }
+    if (out_path != NULL) {
+        os.f = fopen(out_path, force ? "wb" : "wbx");
+        if (os.f == NULL) {
+            if (errno == EEXIST)
+                fprintf(stderr, "iisguard hunt: %s exists (use --force to overwrite)\n", out_path);
+            else
+                perror(out_path);
+            cli_free_paths(paths, n);
+            ig_rules_destroy(rules);
+            return 2;
+        }
+    }
+    static char obuf[1 << 20];
+    setvbuf(os.f, obuf, _IOFBF, sizeof(obuf));
+    hunt h;
+    memset(&h, 0, sizeof(h));
+    h.rules = rules;
+    h.fmt = fmt;
+    h.quiet = quiet;
+    h.color =
+        fmt == OUT_TEXT && out_path == NULL && isatty(fileno(stdout)) && getenv("NO_COLOR") == NULL;
+    h.by_rule = calloc(ig_rules_count(rules) + 1, sizeof(*h.by_rule));
+    pthread_mutex_init(&h.mu, NULL);
+    ig_buf head;
+    ig_buf_init(&head, 4096);
+    if (out_header(&head, fmt, h.color) && head.len)
+        fwrite(head.data, 1, head.len, os.f);
+    ig_buf_free(&head);
+    ig_evtx_opts opts = {0};
+    opts.threads = threads;
+    opts.output = on_output;
+    opts.output_ud = &os;
+    opts.anomaly = on_anomaly;
+    opts.anomaly_ud = &os;
+    opts.on_event = on_event;
+    opts.thread_init = thread_init;
+    opts.thread_fini = thread_fini;
+    opts.event_ud = &h;
+    ig_evtx_dumper *d = h.by_rule ? ig_evtx_dumper_create(&opts) : NULL;
+    if (d == NULL) {
+        fprintf(stderr, "iisguard hunt: out of memory\n");
+        cli_free_paths(paths, n);
+        ig_rules_destroy(rules);
+        free(h.by_rule);
+        return 2;
+    }
+    for (long i = 0; i < n && !os.failed; i++)
+        ig_evtx_dumper_file(d, paths[i]);
+    ig_evtx_stats st;
+    ig_evtx_dumper_stats(d, &st);
+    ig_evtx_dumper_destroy(d); /* threads end: their counts are in h */
+    if (fflush(os.f) != 0)
+        os.failed = true;
+    if (out_path != NULL && fclose(os.f) != 0)
+        os.failed = true;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    st.files_failed += path_errors;
+    if (!quiet)
+        summary(&h, &st, loaded, rejected, filtered, secs);
+    int rc = (st.files_failed || st.anomalies || os.failed) ? 2 : h.alerts ? 1 : 0;
+    if (os.failed)
+        fprintf(stderr, "iisguard hunt: write error\n");
+    for (size_t i = 0; i < h.nhosts; i++)
+        free(h.hosts[i].name);
+    free(h.hosts);
+    free(h.by_rule);
+    pthread_mutex_destroy(&h.mu);
+    cli_free_paths(paths, n);
+    ig_rules_destroy(rules);
+    return rc;
+}

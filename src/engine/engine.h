@@ -1,0 +1,143 @@
+/* The compiled form of Sigma rules (internal to src/engine).
+ *
+ *   rule  = logsource prefilter + searches + condition
+ *   search = OR of maps;  map = AND of items;  item = field + patterns
+ *   pattern = one value after modifiers (op + operand)
+ *
+ * Everything is built once by compile.c into the rule set's arena and never
+ * changes afterwards, so any number of scanners share it. */
+#ifndef IG_ENGINE_ENGINE_H
+#define IG_ENGINE_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "core/arena.h"
+#include "engine/sigma_ast.h"
+#include "event/event.h"
+#include "iisguard/rules.h"
+
+typedef enum em_op {
+    EM_EQ,       /* whole value equals */
+    EM_CONTAINS, /* value contains */
+    EM_STARTS,
+    EM_ENDS,
+    EM_GLOB,   /* wildcards * and ? (segments in `glob`) */
+    EM_RE,     /* PCRE2 */
+    EM_NULL,   /* field absent or empty */
+    EM_EXISTS, /* field present (negated by `neg`) */
+    EM_LT,
+    EM_LTE,
+    EM_GT,
+    EM_GTE,
+    EM_CIDR,
+    EM_FIELDREF /* equals another field's value */
+} em_op;
+
+typedef struct em_pat {
+    uint8_t op;    /* em_op */
+    bool cased;    /* compare case-sensitively */
+    bool neg;      /* EM_EXISTS false / neq */
+    const char *s; /* operand (lower-cased unless cased) */
+    uint32_t len;
+    double num;                    /* EM_LT.. */
+    pcre2_code *re;                /* EM_RE */
+    uint8_t net[16], bits, family; /* EM_CIDR: 4 or 6 */
+    uint32_t ref;                  /* EM_FIELDREF: field id */
+} em_pat;
+
+typedef struct em_item {
+    uint32_t field; /* interned id, EV_NO_ID for keywords (any field) */
+    bool all;       /* patterns ANDed (modifier `all`), else ORed */
+    const em_pat *pats;
+    uint32_t npats;
+} em_item;
+
+typedef struct em_map {
+    const em_item *items;
+    uint32_t nitems;
+} em_map;
+
+typedef struct em_search {
+    const char *name;
+    const em_map *maps;
+    uint32_t nmaps;
+} em_search;
+
+typedef enum em_ckind { EM_C_SEARCH, EM_C_AND, EM_C_OR, EM_C_NOT, EM_C_ANY, EM_C_ALL } em_ckind;
+
+typedef struct em_cond {
+    uint8_t kind;
+    uint32_t search;     /* EM_C_SEARCH */
+    const uint32_t *set; /* EM_C_ANY / EM_C_ALL: search indices */
+    uint32_t nset;
+    const struct em_cond *a, *b;
+} em_cond;
+
+/* A log source alternative: events of this channel (and, when neids > 0,
+ * one of these EventIDs). */
+typedef struct em_source {
+    const char *channel; /* NULL: any channel */
+    const uint16_t *eids;
+    uint32_t neids;
+} em_source;
+
+typedef struct em_rule {
+    ig_rule_info info;
+    const em_source *srcs;
+    uint32_t nsrcs; /* 0: every event */
+    const em_search *searches;
+    uint32_t nsearches;
+    const em_cond *const *conds; /* ORed */
+    uint32_t nconds;
+    const uint32_t *fields; /* fields the rule reads (for alerts) */
+    uint32_t nfields;
+} em_rule;
+
+/* Interned field names. */
+struct ev_names {
+    const char **names;
+    uint32_t *lens;
+    uint32_t n, cap;
+    uint32_t *slots; /* open addressing: index + 1 */
+    uint32_t nslots;
+};
+
+struct ig_rules {
+    ig_arena arena;
+    pcre2_code **regex;
+    uint32_t nregex, capregex;
+    em_rule *rules;
+    uint32_t n;
+    ev_names names;
+    uint32_t f_channel, f_eventid; /* ids of Channel and EventID */
+    /* rules by channel (hash of channel name) and rules for any channel */
+    struct em_bucket *buckets;
+    uint32_t nbuckets;
+    const uint32_t *any; /* rules without a channel */
+    uint32_t nany;
+};
+
+/* Interning (fields.c). */
+bool em_names_init(ev_names *n);
+void em_names_free(ev_names *n);
+/* Returns the id of `name`, adding it (copied into `arena`) if new;
+ * EV_NO_ID when out of memory. */
+uint32_t em_names_intern(ev_names *n, ig_arena *arena, const char *name, size_t len);
+
+/* Log sources (logsource.c): the channels/EventIDs of a Sigma logsource, or
+ * false when it is not a Windows event log source iisguard knows. */
+bool em_logsource(const sg_rule *r, ig_arena *a, const em_source **out, uint32_t *n,
+                  const char **why);
+
+/* Compiles one loaded rule into `out` (compile.c).  False with *why set
+ * when the rule cannot run (unknown modifier, bad regex, ...). */
+bool em_compile(ig_rules *rs, const sg_rule *r, em_rule *out, const char **why);
+
+/* Keeps a compiled regex with the rule set (freed with it). */
+bool em_rules_keep_regex(ig_rules *rs, pcre2_code *re);
+
+#endif

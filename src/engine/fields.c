@@ -1,0 +1,100 @@
+/* Interned field names: every field a rule reads gets a small id, so that
+ * an event maps its fields to ids once and the engine reads them by id. */
+#include <string.h>
+
+#include "core/alloc.h"
+#include "engine/engine.h"
+
+static uint32_t hash(const char *s, size_t len)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (uint8_t)s[i]) * 16777619u;
+    return h;
+}
+
+bool em_names_init(ev_names *n)
+{
+    memset(n, 0, sizeof(*n));
+    n->nslots = 1024;
+    n->slots = ig_calloc(n->nslots, sizeof(*n->slots));
+    return n->slots != NULL;
+}
+
+void em_names_free(ev_names *n)
+{
+    ig_free(n->names);
+    ig_free(n->lens);
+    ig_free(n->slots);
+    memset(n, 0, sizeof(*n));
+}
+
+uint32_t ev_names_count(const ev_names *n)
+{
+    return n->n;
+}
+
+uint32_t ev_names_lookup(const ev_names *n, const char *name, size_t len)
+{
+    for (uint32_t i = hash(name, len) & (n->nslots - 1);; i = (i + 1) & (n->nslots - 1)) {
+        uint32_t s = n->slots[i];
+        if (s == 0)
+            return EV_NO_ID;
+        if (n->lens[s - 1] == len && memcmp(n->names[s - 1], name, len) == 0)
+            return s - 1;
+    }
+}
+
+static bool grow_slots(ev_names *n)
+{
+    uint32_t ns = n->nslots * 2;
+    uint32_t *slots = ig_calloc(ns, sizeof(*slots));
+    if (slots == NULL)
+        return false;
+    for (uint32_t k = 0; k < n->n; k++) {
+        uint32_t i = hash(n->names[k], n->lens[k]) & (ns - 1);
+        while (slots[i] != 0)
+            i = (i + 1) & (ns - 1);
+        slots[i] = k + 1;
+    }
+    ig_free(n->slots);
+    n->slots = slots;
+    n->nslots = ns;
+    return true;
+}
+
+uint32_t em_names_intern(ev_names *n, ig_arena *arena, const char *name, size_t len)
+{
+    uint32_t id = ev_names_lookup(n, name, len);
+    if (id != EV_NO_ID)
+        return id;
+    if (len > UINT32_MAX || n->n + 1 >= UINT32_MAX / 2)
+        return EV_NO_ID;
+    if ((n->n + 1) * 2 > n->nslots && !grow_slots(n))
+        return EV_NO_ID;
+    if (n->n == n->cap) {
+        uint32_t cap = n->cap ? n->cap * 2 : 256;
+        const char **names = ig_realloc(n->names, sizeof(*names) * cap);
+        if (names == NULL)
+            return EV_NO_ID;
+        n->names = names;
+        uint32_t *lens = ig_realloc(n->lens, sizeof(*lens) * cap);
+        if (lens == NULL)
+            return EV_NO_ID;
+        n->lens = lens;
+        n->cap = cap;
+    }
+    char *copy = ig_arena_alloc(arena, len + 1);
+    if (copy == NULL)
+        return EV_NO_ID;
+    memcpy(copy, name, len);
+    copy[len] = '\0';
+    id = n->n++;
+    n->names[id] = copy;
+    n->lens[id] = (uint32_t)len;
+    uint32_t i = hash(name, len) & (n->nslots - 1);
+    while (n->slots[i] != 0)
+        i = (i + 1) & (n->nslots - 1);
+    n->slots[i] = id + 1;
+    return id;
+}

@@ -1,0 +1,235 @@
+#define _GNU_SOURCE /* memmem */
+/* Evaluating compiled rules against one event.  Searches are evaluated at
+ * most once per rule and event (memoised for `1 of`/`all of` and repeated
+ * identifiers); field text is decoded and lower-cased at most once per
+ * event (src/event). */
+#include "engine/match.h"
+
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/limits.h"
+#include "engine/value_parse.h"
+
+bool em_state_init(em_state *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->mctx = pcre2_match_context_create(NULL);
+    st->md = pcre2_match_data_create(1, NULL);
+    if (st->mctx == NULL || st->md == NULL) {
+        em_state_free(st);
+        return false;
+    }
+    pcre2_set_match_limit(st->mctx, IG_RE_MATCH_LIMIT);
+    pcre2_set_depth_limit(st->mctx, IG_RE_DEPTH_LIMIT);
+    return true;
+}
+
+void em_state_free(em_state *st)
+{
+    pcre2_match_data_free(st->md);
+    pcre2_match_context_free(st->mctx);
+    ig_free(st->memo);
+    memset(st, 0, sizeof(*st));
+}
+
+/* Wildcard match: `*` any run, `?` one UTF-8 character, `\` escapes. */
+static bool glob_match(const char *p, size_t plen, const char *v, size_t vlen)
+{
+    size_t pi = 0, vi = 0, star_p = SIZE_MAX, star_v = 0;
+    while (vi < vlen) {
+        if (pi < plen && p[pi] == '*') {
+            star_p = pi++;
+            star_v = vi;
+            continue;
+        }
+        if (pi < plen) {
+            if (p[pi] == '?') {
+                vi++;
+                while (vi < vlen && ((unsigned char)v[vi] & 0xC0) == 0x80)
+                    vi++;
+                pi++;
+                continue;
+            }
+            size_t lit = pi;
+            if (p[pi] == '\\' && pi + 1 < plen)
+                lit = pi + 1;
+            if (p[lit] == v[vi]) {
+                pi = lit + 1;
+                vi++;
+                continue;
+            }
+        }
+        if (star_p == SIZE_MAX)
+            return false;
+        pi = star_p + 1;
+        vi = ++star_v;
+    }
+    while (pi < plen && p[pi] == '*')
+        pi++;
+    return pi == plen;
+}
+
+static bool match_text(const em_pat *p, ig_strv v)
+{
+    switch (p->op) {
+    case EM_EQ: return v.len == p->len && memcmp(v.p, p->s, p->len) == 0;
+    case EM_CONTAINS:
+        return p->len == 0 || (v.len >= p->len && memmem(v.p, v.len, p->s, p->len) != NULL);
+    case EM_STARTS: return v.len >= p->len && memcmp(v.p, p->s, p->len) == 0;
+    case EM_ENDS: return v.len >= p->len && memcmp(v.p + v.len - p->len, p->s, p->len) == 0;
+    case EM_GLOB: return glob_match(p->s, p->len, v.p, v.len);
+    default: return false;
+    }
+}
+
+static bool cidr_match(const em_pat *p, ig_strv v)
+{
+    uint8_t a[16], fam;
+    if (!vp_parse_ip(v.p, v.len, a, &fam) || fam != p->family)
+        return false;
+    unsigned full = p->bits / 8u, rest = p->bits % 8u;
+    if (memcmp(a, p->net, full) != 0)
+        return false;
+    if (rest == 0)
+        return true;
+    uint8_t mask = (uint8_t)(0xFFu << (8 - rest));
+    return (a[full] & mask) == (p->net[full] & mask);
+}
+
+/* One pattern against the field at index `fi` (UINT32_MAX: absent). */
+static bool pat_match(em_state *st, ig_event *ev, const em_pat *p, uint32_t fi)
+{
+    ig_strv v;
+    switch (p->op) {
+    case EM_EXISTS: return (fi != UINT32_MAX) != p->neg;
+    case EM_NULL: return fi == UINT32_MAX || (ev_text(ev, fi, &v) && v.len == 0);
+    default: break;
+    }
+    if (fi == UINT32_MAX)
+        return false;
+    switch (p->op) {
+    case EM_LT:
+    case EM_LTE:
+    case EM_GT:
+    case EM_GTE: {
+        double d;
+        if (!ev_text(ev, fi, &v) || !vp_parse_number(v.p, v.len, &d))
+            return false;
+        return p->op == EM_LT    ? d < p->num
+               : p->op == EM_LTE ? d <= p->num
+               : p->op == EM_GT  ? d > p->num
+                                 : d >= p->num;
+    }
+    case EM_CIDR: return ev_text(ev, fi, &v) && cidr_match(p, v);
+    case EM_FIELDREF: {
+        uint32_t ri = ev_index(ev, p->ref);
+        ig_strv w;
+        if (ri == UINT32_MAX)
+            return false;
+        bool ok = p->cased ? ev_text(ev, fi, &v) && ev_text(ev, ri, &w)
+                           : ev_lower(ev, fi, &v) && ev_lower(ev, ri, &w);
+        return ok && v.len == w.len && memcmp(v.p, w.p, v.len) == 0;
+    }
+    case EM_RE: {
+        if (!ev_text(ev, fi, &v))
+            return false;
+        int rc = pcre2_match(p->re, (PCRE2_SPTR)v.p, v.len, 0, 0, st->md, st->mctx);
+        if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT)
+            st->re_limit_hits++;
+        return rc >= 0;
+    }
+    default:
+        if (p->cased ? !ev_text(ev, fi, &v) : !ev_lower(ev, fi, &v))
+            return false;
+        return match_text(p, v);
+    }
+}
+
+static bool item_match(em_state *st, ig_event *ev, const em_item *it)
+{
+    if (it->field == EV_NO_ID) {
+        /* keywords: a pattern matches when any field's value does */
+        for (uint32_t k = 0; k < it->npats; k++) {
+            bool hit = false;
+            for (uint32_t fi = 0; fi < ev->n && !hit; fi++)
+                hit = pat_match(st, ev, &it->pats[k], fi);
+            if (it->pats[k].neg)
+                hit = !hit;
+            if (it->all && !hit)
+                return false;
+            if (!it->all && hit)
+                return true;
+        }
+        return it->all;
+    }
+    uint32_t fi = ev_index(ev, it->field);
+    for (uint32_t k = 0; k < it->npats; k++) {
+        const em_pat *p = &it->pats[k];
+        bool hit = pat_match(st, ev, p, fi);
+        if (p->neg && p->op != EM_EXISTS)
+            hit = !hit;
+        if (it->all && !hit)
+            return false;
+        if (!it->all && hit)
+            return true;
+    }
+    return it->all && it->npats > 0;
+}
+
+static bool search_match(em_state *st, ig_event *ev, const em_search *s)
+{
+    for (uint32_t m = 0; m < s->nmaps; m++) {
+        const em_map *map = &s->maps[m];
+        bool all = true;
+        for (uint32_t i = 0; i < map->nitems && all; i++)
+            all = item_match(st, ev, &map->items[i]);
+        if (all)
+            return true;
+    }
+    return false;
+}
+
+static bool search_cached(em_state *st, ig_event *ev, const em_rule *r, uint32_t i)
+{
+    if (st->memo[i] == 0)
+        st->memo[i] = search_match(st, ev, &r->searches[i]) ? 2 : 1;
+    return st->memo[i] == 2;
+}
+
+static bool cond_eval(em_state *st, ig_event *ev, const em_rule *r, const em_cond *c)
+{
+    switch (c->kind) {
+    case EM_C_SEARCH: return search_cached(st, ev, r, c->search);
+    case EM_C_AND: return cond_eval(st, ev, r, c->a) && cond_eval(st, ev, r, c->b);
+    case EM_C_OR: return cond_eval(st, ev, r, c->a) || cond_eval(st, ev, r, c->b);
+    case EM_C_NOT: return !cond_eval(st, ev, r, c->a);
+    case EM_C_ANY:
+        for (uint32_t i = 0; i < c->nset; i++)
+            if (search_cached(st, ev, r, c->set[i]))
+                return true;
+        return false;
+    case EM_C_ALL:
+        for (uint32_t i = 0; i < c->nset; i++)
+            if (!search_cached(st, ev, r, c->set[i]))
+                return false;
+        return true;
+    default: return false;
+    }
+}
+
+bool em_match_rule(em_state *st, const em_rule *r, ig_event *ev)
+{
+    if (r->nsearches > st->memo_cap) {
+        uint8_t *m = ig_realloc(st->memo, r->nsearches);
+        if (m == NULL)
+            return false;
+        st->memo = m;
+        st->memo_cap = r->nsearches;
+    }
+    memset(st->memo, 0, r->nsearches);
+    for (uint32_t i = 0; i < r->nconds; i++)
+        if (cond_eval(st, ev, r, r->conds[i]))
+            return true;
+    return false;
+}

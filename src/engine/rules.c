@@ -1,0 +1,501 @@
+/* Rule sets: loading (sigma_load.c), compiling (compile.c), the index by
+ * channel that pre-filters events, and scanners (match.c). */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "core/alloc.h"
+#include "core/limits.h"
+#include "engine/engine.h"
+#include "engine/match.h"
+
+#define MAX_RULE_FILE (4u * 1024u * 1024u)
+
+typedef struct em_bucket {
+    const char *channel; /* NULL: empty slot */
+    uint32_t *rules;
+    uint32_t n, cap;
+} em_bucket;
+
+struct ig_rules_builder {
+    ig_rules *rs;
+    ig_rule_error_fn on_error;
+    void *ud;
+    uint32_t cap;
+    unsigned loaded, rejected; /* of the current add call */
+    ig_level min_level;
+    unsigned filtered;
+};
+
+void ig_rules_builder_set_min_level(ig_rules_builder *b, ig_level min)
+{
+    b->min_level = min;
+}
+
+unsigned ig_rules_builder_filtered(const ig_rules_builder *b)
+{
+    return b->filtered;
+}
+
+bool em_rules_keep_regex(ig_rules *rs, pcre2_code *re)
+{
+    if (rs->nregex == rs->capregex) {
+        uint32_t cap = rs->capregex ? rs->capregex * 2 : 64;
+        pcre2_code **v = ig_realloc(rs->regex, sizeof(*v) * cap);
+        if (v == NULL)
+            return false;
+        rs->regex = v;
+        rs->capregex = cap;
+    }
+    rs->regex[rs->nregex++] = re;
+    return true;
+}
+
+static void report(ig_rules_builder *b, const char *file, unsigned line, const char *reason)
+{
+    b->rejected++;
+    if (b->on_error != NULL) {
+        ig_rule_error e = {file, line, reason};
+        b->on_error(b->ud, &e);
+    }
+}
+
+static void on_load_error(void *ud, const sg_error *e)
+{
+    report(ud, e->file, e->line, e->reason);
+}
+
+static void on_rule(void *ud, const sg_rule *r)
+{
+    ig_rules_builder *b = ud;
+    ig_rules *rs = b->rs;
+    if (rs->n == b->cap) {
+        uint32_t cap = b->cap ? b->cap * 2 : 256;
+        em_rule *v = ig_realloc(rs->rules, sizeof(*v) * cap);
+        if (v == NULL) {
+            report(b, r->file, r->line, "out of memory");
+            return;
+        }
+        rs->rules = v;
+        b->cap = cap;
+    }
+    const char *why = NULL;
+    if (!em_compile(rs, r, &rs->rules[rs->n], &why)) {
+        report(b, r->file, r->line, why);
+        return;
+    }
+    if (rs->rules[rs->n].info.level < b->min_level) {
+        b->filtered++;
+        return;
+    }
+    rs->rules[rs->n].info.index = rs->n;
+    rs->n++;
+    b->loaded++;
+}
+
+ig_rules_builder *ig_rules_builder_create(ig_rule_error_fn on_error, void *ud)
+{
+    ig_rules_builder *b = ig_calloc(1, sizeof(*b));
+    ig_rules *rs = ig_calloc(1, sizeof(*rs));
+    if (b == NULL || rs == NULL || !em_names_init(&rs->names)) {
+        ig_free(b);
+        ig_free(rs);
+        return NULL;
+    }
+    ig_arena_init(&rs->arena, 0);
+    rs->f_channel = em_names_intern(&rs->names, &rs->arena, "Channel", 7);
+    rs->f_eventid = em_names_intern(&rs->names, &rs->arena, "EventID", 7);
+    b->rs = rs;
+    b->on_error = on_error;
+    b->ud = ud;
+    return b;
+}
+
+ig_err ig_rules_builder_add_text(ig_rules_builder *b, const char *name, const char *text,
+                                 size_t len, unsigned *loaded, unsigned *rejected)
+{
+    b->loaded = b->rejected = 0;
+    const char *file = ig_arena_dup(&b->rs->arena, name, strlen(name) + 1);
+    if (file == NULL)
+        return IG_ENOMEM;
+    sg_load_text(file, text, len, &b->rs->arena, on_rule, on_load_error, b);
+    if (loaded)
+        *loaded = b->loaded;
+    if (rejected)
+        *rejected = b->rejected;
+    return IG_OK;
+}
+
+static bool is_rule_file(const char *name)
+{
+    size_t n = strlen(name);
+    return (n > 4 && strcasecmp(name + n - 4, ".yml") == 0) ||
+           (n > 5 && strcasecmp(name + n - 5, ".yaml") == 0);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static ig_err add_file(ig_rules_builder *b, const char *path, unsigned *loaded, unsigned *rej)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        report(b, path, 0, strerror(errno));
+        (*rej)++;
+        return IG_EIO;
+    }
+    char *buf = ig_malloc(MAX_RULE_FILE + 1);
+    size_t n = buf ? fread(buf, 1, MAX_RULE_FILE + 1, f) : 0;
+    bool err = ferror(f) != 0;
+    fclose(f);
+    if (buf == NULL)
+        return IG_ENOMEM;
+    if (err || n > MAX_RULE_FILE) {
+        ig_free(buf);
+        b->rejected = 0;
+        report(b, path, 0, err ? "read error" : "file larger than 4 MiB");
+        (*rej)++;
+        return IG_EIO;
+    }
+    unsigned l = 0, r = 0;
+    ig_err e = ig_rules_builder_add_text(b, path, buf, n, &l, &r);
+    ig_free(buf);
+    *loaded += l;
+    *rej += r;
+    return e;
+}
+
+static ig_err add_dir(ig_rules_builder *b, const char *dir, unsigned *loaded, unsigned *rej,
+                      int depth)
+{
+    if (depth > 32)
+        return IG_OK;
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        report(b, dir, 0, strerror(errno));
+        (*rej)++;
+        return IG_EIO;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    ig_err res = IG_OK;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **v = ig_realloc(names, sizeof(*v) * cap);
+            if (v == NULL) {
+                res = IG_ENOMEM;
+                break;
+            }
+            names = v;
+        }
+        size_t len = strlen(dir) + strlen(e->d_name) + 2;
+        names[n] = ig_malloc(len);
+        if (names[n] == NULL) {
+            res = IG_ENOMEM;
+            break;
+        }
+        snprintf(names[n], len, "%s/%s", dir, e->d_name);
+        n++;
+    }
+    closedir(d);
+    if (n > 1)
+        qsort(names, n, sizeof(*names), cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        if (res == IG_OK && stat(names[i], &st) == 0) {
+            if (S_ISDIR(st.st_mode)) {
+                ig_err r = add_dir(b, names[i], loaded, rej, depth + 1);
+                if (r == IG_ENOMEM)
+                    res = r;
+            } else if (S_ISREG(st.st_mode) && is_rule_file(names[i])) {
+                ig_err r = add_file(b, names[i], loaded, rej);
+                if (r == IG_ENOMEM)
+                    res = r;
+            }
+        }
+        ig_free(names[i]);
+    }
+    ig_free(names);
+    return res;
+}
+
+ig_err ig_rules_builder_add_path(ig_rules_builder *b, const char *path, unsigned *loaded,
+                                 unsigned *rejected)
+{
+    unsigned l = 0, r = 0;
+    struct stat st;
+    ig_err e;
+    if (stat(path, &st) != 0) {
+        report(b, path, 0, strerror(errno));
+        r++;
+        e = IG_EIO;
+    } else if (S_ISDIR(st.st_mode)) {
+        e = add_dir(b, path, &l, &r, 0);
+    } else {
+        e = add_file(b, path, &l, &r);
+    }
+    if (loaded)
+        *loaded = l;
+    if (rejected)
+        *rejected = r;
+    return e;
+}
+
+/* ---- index ------------------------------------------------------------ */
+
+static uint32_t chan_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32u : c)) * 16777619u;
+    }
+    return h;
+}
+
+static em_bucket *bucket_find(const ig_rules *rs, const char *ch, size_t len, bool *found)
+{
+    uint32_t i = chan_hash(ch, len) & (rs->nbuckets - 1);
+    for (;; i = (i + 1) & (rs->nbuckets - 1)) {
+        em_bucket *b = &rs->buckets[i];
+        if (b->channel == NULL) {
+            *found = false;
+            return b;
+        }
+        if (strlen(b->channel) == len && strncasecmp(b->channel, ch, len) == 0) {
+            *found = true;
+            return b;
+        }
+    }
+}
+
+static bool bucket_add(em_bucket *b, uint32_t rule)
+{
+    if (b->n > 0 && b->rules[b->n - 1] == rule)
+        return true; /* a rule with two sources on one channel */
+    if (b->n == b->cap) {
+        uint32_t cap = b->cap ? b->cap * 2 : 16;
+        uint32_t *v = ig_realloc(b->rules, sizeof(*v) * cap);
+        if (v == NULL)
+            return false;
+        b->rules = v;
+        b->cap = cap;
+    }
+    b->rules[b->n++] = rule;
+    return true;
+}
+
+static bool build_index(ig_rules *rs)
+{
+    rs->nbuckets = 256;
+    rs->buckets = ig_calloc(rs->nbuckets, sizeof(*rs->buckets));
+    uint32_t *any = ig_arena_alloc(&rs->arena, sizeof(*any) * (rs->n ? rs->n : 1));
+    if (rs->buckets == NULL || any == NULL)
+        return false;
+    uint32_t nany = 0, used = 0;
+    for (uint32_t i = 0; i < rs->n; i++) {
+        const em_rule *r = &rs->rules[i];
+        if (r->nsrcs == 0) {
+            any[nany++] = i;
+            continue;
+        }
+        for (uint32_t k = 0; k < r->nsrcs; k++) {
+            const char *ch = r->srcs[k].channel;
+            bool found;
+            em_bucket *b = bucket_find(rs, ch, strlen(ch), &found);
+            if (!found) {
+                if (used + 1 >= rs->nbuckets / 2)
+                    return false; /* more distinct channels than the table holds */
+                b->channel = ch;
+                used++;
+            }
+            if (!bucket_add(b, i))
+                return false;
+        }
+    }
+    rs->any = any;
+    rs->nany = nany;
+    return true;
+}
+
+ig_rules *ig_rules_builder_finish(ig_rules_builder *b)
+{
+    ig_rules *rs = b->rs;
+    b->rs = NULL;
+    ig_rules_builder_destroy(b);
+    if (!build_index(rs)) {
+        ig_rules_destroy(rs);
+        return NULL;
+    }
+    return rs;
+}
+
+void ig_rules_builder_destroy(ig_rules_builder *b)
+{
+    if (b == NULL)
+        return;
+    ig_rules_destroy(b->rs);
+    ig_free(b);
+}
+
+size_t ig_rules_count(const ig_rules *r)
+{
+    return r->n;
+}
+
+const ig_rule_info *ig_rules_info(const ig_rules *r, size_t i)
+{
+    return i < r->n ? &r->rules[i].info : NULL;
+}
+
+void ig_rules_destroy(ig_rules *rs)
+{
+    if (rs == NULL)
+        return;
+    for (uint32_t i = 0; i < rs->nregex; i++)
+        pcre2_code_free(rs->regex[i]);
+    ig_free(rs->regex);
+    if (rs->buckets != NULL)
+        for (uint32_t i = 0; i < rs->nbuckets; i++)
+            ig_free(rs->buckets[i].rules);
+    ig_free(rs->buckets);
+    ig_free(rs->rules);
+    em_names_free(&rs->names);
+    ig_arena_destroy(&rs->arena);
+    ig_free(rs);
+}
+
+/* ---- scanning ----------------------------------------------------------- */
+
+struct ig_scanner {
+    const ig_rules *rs;
+    ig_alert_fn on_alert;
+    void *ud;
+    em_state st;
+    ig_alert_field *af;
+    uint32_t afcap;
+};
+
+ig_scanner *ig_scanner_create(const ig_rules *r, ig_alert_fn on_alert, void *ud)
+{
+    ig_scanner *s = ig_calloc(1, sizeof(*s));
+    if (s == NULL)
+        return NULL;
+    if (!em_state_init(&s->st)) {
+        ig_free(s);
+        return NULL;
+    }
+    s->rs = r;
+    s->on_alert = on_alert;
+    s->ud = ud;
+    return s;
+}
+
+void ig_scanner_destroy(ig_scanner *s)
+{
+    if (s == NULL)
+        return;
+    em_state_free(&s->st);
+    ig_free(s->af);
+    ig_free(s);
+}
+
+uint64_t ig_scanner_regex_limit_hits(const ig_scanner *s)
+{
+    return s->st.re_limit_hits;
+}
+
+static bool source_fits(const em_rule *r, ig_strv ch, bool have_eid, uint64_t eid)
+{
+    for (uint32_t k = 0; k < r->nsrcs; k++) {
+        const em_source *s = &r->srcs[k];
+        if (strlen(s->channel) != ch.len || strncasecmp(s->channel, ch.p, ch.len) != 0)
+            continue;
+        if (s->neids == 0)
+            return true;
+        for (uint32_t e = 0; have_eid && e < s->neids; e++)
+            if (s->eids[e] == eid)
+                return true;
+    }
+    return false;
+}
+
+static int alert(ig_scanner *s, const em_rule *r, ig_event *ev)
+{
+    /* the values of the fields the rule reads, as they are in the event */
+    uint32_t n = 0;
+    if (r->nfields > s->afcap) {
+        ig_alert_field *v = ig_realloc(s->af, sizeof(*v) * r->nfields);
+        if (v == NULL)
+            return -1;
+        s->af = v;
+        s->afcap = r->nfields;
+    }
+    for (uint32_t i = 0; i < r->nfields; i++) {
+        uint32_t fi = ev_index(ev, r->fields[i]);
+        ig_strv v;
+        if (fi == UINT32_MAX || !ev_text(ev, fi, &v))
+            continue;
+        s->af[n].name.p = s->rs->names.names[r->fields[i]];
+        s->af[n].name.len = s->rs->names.lens[r->fields[i]];
+        s->af[n].value = v;
+        n++;
+    }
+    ig_alert a = {&r->info, ev, s->af, n};
+    if (s->on_alert != NULL)
+        s->on_alert(s->ud, &a);
+    return 1;
+}
+
+int ig_scanner_scan(ig_scanner *s, ig_event *ev)
+{
+    const ig_rules *rs = s->rs;
+    if (ev->bound != &rs->names && (!ev_apply_aliases(ev) || !ev_bind(ev, &rs->names)))
+        return -1;
+    ig_strv ch = {"", 0}, eidtext;
+    uint64_t eid = 0;
+    bool have_eid = false;
+    uint32_t ci = ev_index(ev, rs->f_channel), ei = ev_index(ev, rs->f_eventid);
+    if (ci != UINT32_MAX)
+        ev_text(ev, ci, &ch);
+    if (ei != UINT32_MAX && ev_text(ev, ei, &eidtext)) {
+        have_eid = eidtext.len > 0 && eidtext.len < 20;
+        for (size_t i = 0; have_eid && i < eidtext.len; i++) {
+            char c = eidtext.p[i];
+            have_eid = c >= '0' && c <= '9';
+            eid = eid * 10 + (uint64_t)(c - '0');
+        }
+    }
+    int alerts = 0;
+    bool found = false;
+    em_bucket *b = ch.len ? bucket_find(rs, ch.p, ch.len, &found) : NULL;
+    if (found) {
+        for (uint32_t i = 0; i < b->n; i++) {
+            const em_rule *r = &rs->rules[b->rules[i]];
+            if (!source_fits(r, ch, have_eid, eid) || !em_match_rule(&s->st, r, ev))
+                continue;
+            if (alert(s, r, ev) < 0)
+                return -1;
+            alerts++;
+        }
+    }
+    for (uint32_t i = 0; i < rs->nany; i++) {
+        const em_rule *r = &rs->rules[rs->any[i]];
+        if (!em_match_rule(&s->st, r, ev))
+            continue;
+        if (alert(s, r, ev) < 0)
+            return -1;
+        alerts++;
+    }
+    return alerts;
+}

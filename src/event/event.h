@@ -1,0 +1,95 @@
+/* The normalised event, inside the library (formats build it; the engine
+ * and outputs read it).  A format flattens a record into fields: a name and
+ * a value source; values are decoded to UTF-8 on first access and cached.
+ * The engine binds an event to its interned field names so that it reads
+ * fields by id (ev_bind, ev_get_id). */
+#ifndef IG_EVENT_EVENT_H
+#define IG_EVENT_EVENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "iisguard/event.h"
+
+#define EV_NO_ID UINT32_MAX
+
+typedef struct ev_field ev_field;
+
+/* How a format turns a field's source into text (appended to `out`). */
+typedef bool (*ev_decode_fn)(const ev_field *f, ig_buf *out);
+
+struct ev_field {
+    const char *name; /* borrowed for the event's lifetime */
+    uint32_t nlen;
+    uint32_t id;     /* interned id once bound, EV_NO_ID otherwise */
+    const void *src; /* format-specific value source */
+    uint32_t srclen;
+    ev_decode_fn decode; /* NULL: src is UTF-8 text of srclen bytes */
+    bool decoded, lowered;
+    uint32_t len;     /* of the decoded text */
+    const char *str;  /* decoded text: stable until the event is reset */
+    const char *lstr; /* its ASCII lower-case copy, same length */
+};
+
+/* Interned field names (the engine's): name → id. */
+typedef struct ev_names ev_names;
+uint32_t ev_names_lookup(const ev_names *n, const char *name, size_t len);
+uint32_t ev_names_count(const ev_names *n);
+
+struct ig_event {
+    ev_field *f;
+    uint32_t n, cap;
+    ig_buf text;     /* scratch for decoding; values are kept in `arena` */
+    ig_arena *arena; /* per-event allocations (reset by the owner) */
+    /* binding: slot[id] = index of the field + 1, 0 when absent */
+    const ev_names *bound;
+    uint32_t *slot;
+    uint32_t nslots;
+    ig_event_origin origin;
+    uint64_t time; /* FILETIME */
+};
+
+/* Initialises an empty event; `arena` holds the field array. */
+void ev_init(ig_event *ev, ig_arena *arena);
+void ev_free(ig_event *ev);
+/* Forgets all fields (keeps buffers) for the next record. */
+void ev_reset(ig_event *ev);
+
+/* Adds a field; false when out of memory or over the field limit. */
+bool ev_add(ig_event *ev, const char *name, uint32_t nlen, const void *src, uint32_t srclen,
+            ev_decode_fn decode);
+
+/* Binds the event to `names`: afterwards ev_get_id works.  A field that
+ * repeats keeps its first occurrence for lookups by id. */
+bool ev_bind(ig_event *ev, const ev_names *names);
+
+/* The text of field index `i` (decoding it once). */
+bool ev_text(ig_event *ev, uint32_t i, ig_strv *out);
+
+/* The ASCII lower-case text of field index `i` (made once). */
+bool ev_lower(ig_event *ev, uint32_t i, ig_strv *out);
+
+/* By interned id (after ev_bind): true when present. */
+static inline bool ev_get_id(ig_event *ev, uint32_t id, ig_strv *out)
+{
+    if (id >= ev->nslots || ev->slot[id] == 0)
+        return false;
+    return ev_text(ev, ev->slot[id] - 1, out);
+}
+
+/* Field index of an interned id, or UINT32_MAX. */
+static inline uint32_t ev_index(const ig_event *ev, uint32_t id)
+{
+    return id < ev->nslots && ev->slot[id] != 0 ? ev->slot[id] - 1 : UINT32_MAX;
+}
+
+/* Adds the Sigma taxonomy's names for fields that a source names
+ * otherwise (Security 4688 NewProcessName → Image, ...). */
+bool ev_apply_aliases(ig_event *ev);
+
+/* By name (linear; for outputs and tools). */
+bool ev_get(ig_event *ev, const char *name, size_t len, ig_strv *out);
+
+#endif

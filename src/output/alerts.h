@@ -1,0 +1,26 @@
+/* Alerts as text: a timeline line, a JSON object with ECS field names, or a
+ * CSV row.  Outputs see alerts only (include/iisguard/rules.h). */
+#ifndef IG_OUTPUT_ALERTS_H
+#define IG_OUTPUT_ALERTS_H
+
+#include <stdbool.h>
+
+#include "core/buf.h"
+#include "iisguard/rules.h"
+
+typedef enum { OUT_TEXT, OUT_JSONL, OUT_CSV } out_format;
+
+/* The line that starts the output (text and CSV headers); may be empty. */
+bool out_header(ig_buf *b, out_format f, bool color);
+/* Appends one alert (one line, newline included). */
+bool out_alert(ig_buf *b, out_format f, const ig_alert *a, bool color);
+
+/* "informational", "low", ... */
+const char *out_level_name(ig_level l);
+/* Parses a level name; false when unknown. */
+bool out_level_parse(const char *s, ig_level *out);
+
+/* FILETIME → "YYYY-MM-DDTHH:MM:SS.ffffffZ". */
+bool out_time(ig_buf *b, uint64_t filetime);
+
+#endif
