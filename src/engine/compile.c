@@ -201,6 +201,9 @@ static bool compile_item(cc *c, const sg_item *si, em_item *it)
     if (flags & M_EXPAND)
         return fail(c, "%s", "expand: no value is configured for placeholders (%...%) in this run");
     it->all = (flags & M_ALL) != 0;
+    /* keywords search the text of the event: anywhere in a value */
+    if (si->field == NULL && !(flags & (M_STARTS | M_ENDS | M_RE)))
+        flags |= M_CONTAINS;
     if (si->field == NULL) {
         it->field = EV_NO_ID;
         if (flags & (M_EXISTS | M_FIELDREF | M_CIDR | M_LT | M_LTE | M_GT | M_GTE))

@@ -106,6 +106,11 @@ static void next(cparser *P)
             P->pos++;
         P->tok = CT_WORD;
         P->tlen = P->pos - P->tstart;
+        if (P->tlen > IG_MAX_SIGMA_NAME) {
+            P->tok = CT_BAD;
+            cerr(P, "identifier at column %u is longer than %u bytes", col_of(P->tstart),
+                 IG_MAX_SIGMA_NAME);
+        }
         return;
     }
     P->tok = CT_BAD;

@@ -24,6 +24,14 @@
 #define IG_MAX_SIGMA_SCRATCH      (64u * 1024u * 1024u)
 /* Bytes of one condition expression. */
 #define IG_MAX_SIGMA_COND_LEN     (64u * 1024u)
+/* Bytes of a search identifier (a key under detection, a name or pattern
+ * in a condition). */
+#define IG_MAX_SIGMA_NAME         256u
+/* Conditions in one rule's condition list. */
+#define IG_MAX_SIGMA_CONDITIONS   64u
+/* Character steps spent resolving one rule's condition names and patterns
+ * against its searches (each pattern is glob-matched against each name). */
+#define IG_MAX_SIGMA_COND_WORK    20000000u
 /* Nodes of one parsed condition (identifiers, operators). */
 #define IG_MAX_SIGMA_COND_NODES   4096u
 /* Depth of a parsed condition tree (parentheses, not, and/or chains, which

@@ -63,6 +63,7 @@ typedef struct loader {
     sg_error_fn on_error;
     void *ud;
     unsigned delivered, ndocs;
+    uint64_t work; /* condition resolution steps of the current rule */
     const ynode *global, *prev; /* collection state */
     /* the current document */
     unsigned base_line; /* lines before the current segment */
@@ -766,9 +767,15 @@ static bool keyword_item(loader *L, const ynode *v, sg_item *it)
 static bool conv_search(loader *L, const ynode *key, const ynode *v, sg_search *s)
 {
     s->line = key->line;
+    const char *name = qn(L, key);
+    if (key->len > IG_MAX_SIGMA_NAME)
+        return fail(L, key->line, "search name '%s' is longer than %u bytes", name,
+                    IG_MAX_SIGMA_NAME);
+    if (key->len == 0 || has_nul(key))
+        return fail(L, key->line, "search name '%s' is empty or contains a NUL character",
+                    name);
     if ((s->name = ostr(L, key)) == NULL)
         return false;
-    const char *name = qn(L, key);
     if (is_null(v))
         return fail(L, key->line, "search '%s' is empty", name);
     if (v->kind == YN_MAP) {
@@ -842,11 +849,13 @@ static bool parse_timespan(const ynode *n, uint64_t *ms)
     return true;
 }
 
-static bool glob_match(const char *pat, const char *s)
+/* '*' only; iterative with one backtrack point, so O(len(pat) * len(s))
+ * steps at worst, each charged to *work. */
+static bool glob_match(const char *pat, const char *s, uint64_t *work)
 {
-    /* '*' only; iterative with one backtrack point */
     const char *star = NULL, *resume = NULL;
     while (*s) {
+        ++*work;
         if (*pat == '*') {
             star = pat++;
             resume = s;
@@ -871,18 +880,24 @@ static bool check_refs(loader *L, const sg_rule *r, const sg_cond *c, unsigned l
 {
     if (c == NULL)
         return true;
+    if (L->work > IG_MAX_SIGMA_COND_WORK)
+        return fail(L, line, "condition is too costly to resolve against %u searches",
+                    r->nsearches);
     switch (c->kind) {
     case SG_C_ID:
-        for (unsigned i = 0; i < r->nsearches; i++)
+        for (unsigned i = 0; i < r->nsearches; i++) {
+            L->work += IG_MAX_SIGMA_NAME / 8; /* a strcmp of short names */
             if (strcmp(r->searches[i].name, c->name) == 0)
                 return true;
+        }
         return fail(L, line, "condition refers to unknown search '%s'",
                     q(L, c->name, strlen(c->name)));
     case SG_C_ONE_OF:
     case SG_C_ALL_OF: {
         bool them = strcmp(c->name, "them") == 0;
         for (unsigned i = 0; i < r->nsearches; i++)
-            if (them ? r->searches[i].name[0] != '_' : glob_match(c->name, r->searches[i].name))
+            if (them ? r->searches[i].name[0] != '_'
+                     : glob_match(c->name, r->searches[i].name, &L->work))
                 return true;
         return fail(L, line, "condition pattern '%s' matches no search",
                     q(L, c->name, strlen(c->name)));
@@ -908,6 +923,8 @@ static bool conv_conditions(loader *L, const ynode *key, const ynode *v, sg_rule
     } else if (v->kind != YN_SCALAR) {
         return fail(L, v->line, "detection: condition must be a string or a list of strings");
     }
+    if (n > IG_MAX_SIGMA_CONDITIONS)
+        return fail(L, v->line, "detection: more than %u conditions", IG_MAX_SIGMA_CONDITIONS);
     const sg_cond **conds = oalloc(L, n, sizeof(*conds), v->line);
     if (conds == NULL)
         return false;
@@ -924,6 +941,7 @@ static bool conv_conditions(loader *L, const ynode *key, const ynode *v, sg_rule
     }
     r->conds = conds;
     r->nconds = n;
+    L->work = 0;
     for (unsigned i = 0; i < n; i++)
         if (!check_refs(L, r, conds[i], items[i]->line))
             return false;

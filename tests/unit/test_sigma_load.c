@@ -1,6 +1,9 @@
 /* Sigma loader (sigma_load.c) and condition parser (condition.c): YAML
  * forms, values, modifiers, conditions, collections, correlations, errors
- * with lines and columns, limits, allocation failures. */
+ * with lines and columns, limits, allocation failures.
+ * usage: test_sigma_load [DIR]  — also replays every saved fuzzer input in
+ * DIR (fuzz/corpus/fuzz_sigma) through the loader and the condition parser. */
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -873,7 +876,43 @@ static void test_alloc_failures(void)
     CHECK(ok > 0);
 }
 
-int main(void)
+/* Replays the saved fuzzer inputs (crashers and hangs once found). */
+static void test_fuzz_corpus(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        printf("no saved fuzzer inputs in %s\n", dir);
+        return;
+    }
+    struct dirent *e;
+    unsigned n = 0;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "rb");
+        if (f == NULL)
+            continue;
+        static char buf[1 << 20];
+        size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        result *r = load_n(buf, len);
+        CHECK(r->returned == r->nrules);
+        done(r);
+        buf[len] = '\0';
+        ig_arena a;
+        ig_arena_init(&a, 0);
+        const char *reason = NULL;
+        CHECK(sg_parse_condition(buf, &a, &reason) != NULL || reason != NULL);
+        ig_arena_destroy(&a);
+        n++;
+    }
+    closedir(d);
+    printf("replayed %u saved fuzzer inputs\n", n);
+}
+
+int main(int argc, char **argv)
 {
     test_basic();
     test_forms();
@@ -886,5 +925,7 @@ int main(void)
     test_malformed();
     test_limits();
     test_alloc_failures();
+    if (argc > 1)
+        test_fuzz_corpus(argv[1]);
     TEST_MAIN_END();
 }

@@ -1,0 +1,293 @@
+/* Sigma engine: every modifier and condition form against hand-made events
+ * (examples from the Sigma specification and its modifiers appendix). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "event/event.h"
+#include "iisguard/rules.h"
+#include "test.h"
+
+static char errors[4096];
+
+static void on_error(void *ud, const ig_rule_error *e)
+{
+    (void)ud;
+    size_t n = strlen(errors);
+    snprintf(errors + n, sizeof(errors) - n, "%u: %s\n", e->line, e->reason);
+}
+
+/* One rule (the detection part given; logsource = Security) → rule set. */
+static ig_rules *rule(const char *detection)
+{
+    char text[8192];
+    snprintf(text, sizeof(text),
+             "title: t\nid: 11111111-2222-3333-4444-555555555555\nlevel: high\n"
+             "logsource:\n  product: windows\n  service: security\n"
+             "detection:\n%s",
+             detection);
+    errors[0] = '\0';
+    ig_rules_builder *b = ig_rules_builder_create(on_error, NULL);
+    unsigned loaded = 0, rejected = 0;
+    ig_rules_builder_add_text(b, "test.yml", text, strlen(text), &loaded, &rejected);
+    return ig_rules_builder_finish(b);
+}
+
+static int alerts;
+static void on_alert(void *ud, const ig_alert *a)
+{
+    (void)ud, (void)a;
+    alerts++;
+}
+
+/* Does the rule match an event made of "name=value" pairs? */
+static int matches(ig_rules *rs, const char *const *kv)
+{
+    ig_arena a;
+    ig_arena_init(&a, 0);
+    ig_event ev;
+    ev_init(&ev, &a);
+    ev_add(&ev, "Channel", 7, "Security", 8, NULL);
+    for (size_t i = 0; kv[i] != NULL; i++) {
+        const char *eq = strchr(kv[i], '=');
+        ev_add(&ev, kv[i], (uint32_t)(eq - kv[i]), eq + 1, (uint32_t)strlen(eq + 1), NULL);
+    }
+    ig_scanner *s = ig_scanner_create(rs, on_alert, NULL);
+    alerts = 0;
+    int n = ig_scanner_scan(s, &ev);
+    ig_scanner_destroy(s);
+    ev_free(&ev);
+    ig_arena_destroy(&a);
+    return n < 0 ? -1 : alerts;
+}
+
+#define EV(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static void check_rule(const char *det, const char *const *ev, int want, int line)
+{
+    ig_rules *rs = rule(det);
+    int got = rs && ig_rules_count(rs) == 1 ? matches(rs, ev) : -2;
+    if (got == want) {
+        t_pass++;
+    } else {
+        t_fail++;
+        fprintf(stderr, "test_engine.c:%d: got %d, want %d (errors: %s)\n", line, got, want,
+                errors);
+    }
+    ig_rules_destroy(rs);
+}
+#define MATCH(det, ev)   check_rule(det, ev, 1, __LINE__)
+#define NOMATCH(det, ev) check_rule(det, ev, 0, __LINE__)
+
+static void check_reject(const char *det, const char *reason, int line)
+{
+    ig_rules *rs = rule(det);
+    if (rs != NULL && ig_rules_count(rs) == 0 && strstr(errors, reason) != NULL) {
+        t_pass++;
+    } else {
+        t_fail++;
+        fprintf(stderr, "test_engine.c:%d: want rejection '%s', got '%s'\n", line, reason, errors);
+    }
+    ig_rules_destroy(rs);
+}
+#define REJECT(det, reason) check_reject(det, reason, __LINE__)
+
+static void strings(void)
+{
+    /* plain values: whole value, case-insensitive */
+    MATCH("  sel:\n    Image: 'C:\\Windows\\cmd.exe'\n  condition: sel\n",
+          EV("Image=c:\\windows\\CMD.EXE"));
+    NOMATCH("  sel:\n    Image: 'cmd.exe'\n  condition: sel\n", EV("Image=c:\\cmd.exe"));
+    NOMATCH("  sel:\n    Image|cased: 'CMD.exe'\n  condition: sel\n", EV("Image=cmd.exe"));
+    MATCH("  sel:\n    Image|cased: 'CMD.exe'\n  condition: sel\n", EV("Image=CMD.exe"));
+    /* contains / startswith / endswith */
+    MATCH("  sel:\n    CommandLine|contains: 'WhoAmI'\n  condition: sel\n",
+          EV("CommandLine=cmd /c whoami /all"));
+    MATCH("  sel:\n    Image|endswith: '\\cmd.exe'\n  condition: sel\n",
+          EV("Image=C:\\Windows\\System32\\cmd.exe"));
+    NOMATCH("  sel:\n    Image|startswith: 'D:'\n  condition: sel\n", EV("Image=C:\\x"));
+    /* wildcards, escapes */
+    /* \* is a literal star: a wildcard after a backslash needs \\* */
+    MATCH("  sel:\n    Image: 'C:\\\\*\\cmd.exe'\n  condition: sel\n",
+          EV("Image=C:\\Windows\\System32\\cmd.exe"));
+    NOMATCH("  sel:\n    Image: 'C:\\*\\cmd.exe'\n  condition: sel\n",
+            EV("Image=C:\\Windows\\System32\\cmd.exe"));
+    MATCH("  sel:\n    Image: 'C:\\*\\cmd.exe'\n  condition: sel\n", EV("Image=C:*\\cmd.exe"));
+    MATCH("  sel:\n    Image: 'c?d.exe'\n  condition: sel\n", EV("Image=cmd.exe"));
+    NOMATCH("  sel:\n    Image: 'c?d.exe'\n  condition: sel\n", EV("Image=cmmd.exe"));
+    MATCH("  sel:\n    Name: 'a\\*b'\n  condition: sel\n", EV("Name=a*b"));
+    NOMATCH("  sel:\n    Name: 'a\\*b'\n  condition: sel\n", EV("Name=axxb"));
+    MATCH("  sel:\n    Name: 'a\\\\'\n  condition: sel\n", EV("Name=a\\"));
+    /* lists are OR, `all` makes them AND */
+    MATCH("  sel:\n    Image|endswith:\n      - '\\a.exe'\n      - '\\b.exe'\n  condition: sel\n",
+          EV("Image=x\\b.exe"));
+    NOMATCH("  sel:\n    CommandLine|contains|all:\n      - '-enc'\n      - 'hidden'\n"
+            "  condition: sel\n",
+            EV("CommandLine=powershell -enc AAA"));
+    MATCH("  sel:\n    CommandLine|contains|all:\n      - '-enc'\n      - 'hidden'\n"
+          "  condition: sel\n",
+          EV("CommandLine=powershell -w hidden -enc AAA"));
+    /* maps are AND; a missing field never matches a value */
+    NOMATCH("  sel:\n    A: x\n    B: y\n  condition: sel\n", EV("A=x"));
+    MATCH("  sel:\n    A: x\n    B: y\n  condition: sel\n", EV("A=x", "B=y"));
+    /* numbers compare as text of the field */
+    MATCH("  sel:\n    EventID: 4688\n  condition: sel\n", EV("EventID=4688"));
+}
+
+static void special_values(void)
+{
+    /* null: absent or empty */
+    MATCH("  sel:\n    Parent: null\n  condition: sel\n", EV("Other=1"));
+    MATCH("  sel:\n    Parent: null\n  condition: sel\n", EV("Parent="));
+    NOMATCH("  sel:\n    Parent: null\n  condition: sel\n", EV("Parent=x"));
+    /* exists */
+    MATCH("  sel:\n    Parent|exists: true\n  condition: sel\n", EV("Parent="));
+    MATCH("  sel:\n    Parent|exists: false\n  condition: sel\n", EV("Other=1"));
+    NOMATCH("  sel:\n    Parent|exists: false\n  condition: sel\n", EV("Parent=x"));
+    REJECT("  sel:\n    Parent|exists: maybe\n  condition: sel\n", "exists takes true or false");
+    /* numbers */
+    MATCH("  sel:\n    Count|gt: 10\n  condition: sel\n", EV("Count=11"));
+    NOMATCH("  sel:\n    Count|gt: 10\n  condition: sel\n", EV("Count=10"));
+    MATCH("  sel:\n    Count|gte: 10\n  condition: sel\n", EV("Count=10"));
+    MATCH("  sel:\n    Count|lt: 0x10\n  condition: sel\n", EV("Count=0xF"));
+    MATCH("  sel:\n    Count|lte: 2.5\n  condition: sel\n", EV("Count=2.5"));
+    NOMATCH("  sel:\n    Count|lt: 5\n  condition: sel\n", EV("Count=abc"));
+    /* neq */
+    MATCH("  sel:\n    User|neq: SYSTEM\n  condition: sel\n", EV("User=admin"));
+    NOMATCH("  sel:\n    User|neq: SYSTEM\n  condition: sel\n", EV("User=system"));
+    /* cidr */
+    MATCH("  sel:\n    Ip|cidr: 10.0.0.0/8\n  condition: sel\n", EV("Ip=10.20.30.40"));
+    NOMATCH("  sel:\n    Ip|cidr: 10.0.0.0/8\n  condition: sel\n", EV("Ip=11.0.0.1"));
+    MATCH("  sel:\n    Ip|cidr: 'fe80::/10'\n  condition: sel\n", EV("Ip=fe80::1"));
+    NOMATCH("  sel:\n    Ip|cidr: 'fe80::/10'\n  condition: sel\n", EV("Ip=2001:db8::1"));
+    REJECT("  sel:\n    Ip|cidr: 10.0.0.0/33\n  condition: sel\n", "cidr");
+    /* fieldref */
+    MATCH("  sel:\n    Target|fieldref: Source\n  condition: sel\n",
+          EV("Source=ABC", "Target=abc"));
+    NOMATCH("  sel:\n    Target|fieldref: Source\n  condition: sel\n",
+            EV("Source=ABC", "Target=abd"));
+    /* keywords: any field */
+    MATCH("  keywords:\n    - 'mimikatz'\n  condition: keywords\n",
+          EV("A=x", "B=run MimiKatz now"));
+    NOMATCH("  keywords:\n    - 'mimikatz'\n  condition: keywords\n", EV("A=x"));
+    /* placeholders without configuration */
+    REJECT("  sel:\n    User|expand: '%admins%'\n  condition: sel\n", "expand");
+    REJECT("  sel:\n    User|frobnicate: x\n  condition: sel\n", "unknown modifier 'frobnicate'");
+}
+
+static void regexes(void)
+{
+    MATCH("  sel:\n    CommandLine|re: '\\s-[eE][nN][cC]\\s'\n  condition: sel\n",
+          EV("CommandLine=powershell -Enc AAAA"));
+    NOMATCH("  sel:\n    CommandLine|re: 'ENC'\n  condition: sel\n", EV("CommandLine=enc"));
+    MATCH("  sel:\n    CommandLine|re|i: 'ENC'\n  condition: sel\n", EV("CommandLine=enc"));
+    MATCH("  sel:\n    CommandLine|re|m: '^b$'\n  condition: sel\n", EV("CommandLine=a\nb"));
+    MATCH("  sel:\n    CommandLine|re|s: 'a.b'\n  condition: sel\n", EV("CommandLine=a\nb"));
+    REJECT("  sel:\n    CommandLine|re: '(unclosed'\n  condition: sel\n", "re:");
+    /* a catastrophic pattern against an adversarial value ends at the limit */
+    char value[4200];
+    memcpy(value, "CommandLine=", 12);
+    memset(value + 12, 'a', 4000);
+    memcpy(value + 4012, "!", 2);
+    ig_rules *rs = rule("  sel:\n    CommandLine|re: '^(a+)+$'\n  condition: sel\n");
+    ig_scanner *s = ig_scanner_create(rs, on_alert, NULL);
+    ig_arena a;
+    ig_arena_init(&a, 0);
+    ig_event ev;
+    ev_init(&ev, &a);
+    ev_add(&ev, "Channel", 7, "Security", 8, NULL);
+    ev_add(&ev, "CommandLine", 11, value + 12, 4001, NULL);
+    alerts = 0;
+    CHECK(ig_scanner_scan(s, &ev) == 0);
+    CHECK(ig_scanner_regex_limit_hits(s) == 1);
+    ev_free(&ev);
+    ig_arena_destroy(&a);
+    ig_scanner_destroy(s);
+    ig_rules_destroy(rs);
+}
+
+static void encodings(void)
+{
+    /* windash: -, /, en dash, em dash, horizontal bar are interchangeable */
+    const char *det = "  sel:\n    CommandLine|windash|contains: ' -exec bypass'\n"
+                      "  condition: sel\n";
+    MATCH(det, EV("CommandLine=powershell -exec bypass"));
+    MATCH(det, EV("CommandLine=powershell /exec bypass"));
+    MATCH(det, EV("CommandLine=powershell \xe2\x80\x93"
+                  "exec bypass"));
+    NOMATCH(det, EV("CommandLine=powershell +exec bypass"));
+    /* base64: "http://" */
+    MATCH("  sel:\n    Payload|base64: 'http://'\n  condition: sel\n", EV("Payload=aHR0cDovLw=="));
+    /* base64offset|contains finds the value at any alignment */
+    det = "  sel:\n    CommandLine|base64offset|contains: 'http://'\n  condition: sel\n";
+    MATCH(det, EV("CommandLine=x aHR0cDovL3d3dw== y")); /* "http://www" */
+    MATCH(det, EV("CommandLine=eGh0dHA6Ly93"));         /* "xhttp://w" */
+    MATCH(det, EV("CommandLine=eHhodHRwOi8v"));         /* "xxhttp://" */
+    NOMATCH(det, EV("CommandLine=aGVsbG8gd29ybGQ="));   /* "hello world" */
+    /* utf16le (wide) + base64offset: PowerShell -EncodedCommand "Invoke" */
+    det = "  sel:\n    CommandLine|wide|base64offset|contains: 'Invoke'\n  condition: sel\n";
+    MATCH(det, EV("CommandLine=powershell -enc SQBuAHYAbwBrAGUALQBFAHgAcAByAGUAcwBzAGkAbwBuAA=="));
+    NOMATCH(det, EV("CommandLine=powershell -enc SQBuAHYAbwA=")); /* "Invo" */
+    /* utf16be and utf16 (with BOM), via base64 */
+    MATCH("  sel:\n    P|utf16be|base64: 'ab'\n  condition: sel\n", EV("P=AGEAYg=="));
+    MATCH("  sel:\n    P|utf16|base64: 'ab'\n  condition: sel\n", EV("P=//5hAGIA"));
+}
+
+static void conditions(void)
+{
+    const char *base = "  sel1:\n    A: 1\n  sel2:\n    B: 2\n  filter_x:\n    C: 3\n"
+                       "  filter_y:\n    D: 4\n  condition: ";
+    char det[1024];
+#define COND(c, ev, want)                                                                          \
+    do {                                                                                           \
+        snprintf(det, sizeof(det), "%s%s\n", base, c);                                             \
+        check_rule(det, ev, want, __LINE__);                                                       \
+    } while (0)
+    COND("sel1 and sel2", EV("A=1", "B=2"), 1);
+    COND("sel1 and sel2", EV("A=1"), 0);
+    COND("sel1 or sel2", EV("B=2"), 1);
+    COND("sel1 and not sel2", EV("A=1", "B=2"), 0);
+    COND("not sel1 or sel2", EV("A=1"), 0);          /* (not sel1) or sel2 */
+    COND("sel1 or sel2 and filter_x", EV("A=1"), 1); /* and binds tighter */
+    COND("(sel1 or sel2) and filter_x", EV("A=1"), 0);
+    COND("1 of sel*", EV("B=2"), 1);
+    COND("all of sel*", EV("B=2"), 0);
+    COND("all of sel*", EV("A=1", "B=2"), 1);
+    COND("1 of sel* and not 1 of filter_*", EV("A=1", "D=4"), 0);
+    COND("1 of sel* and not 1 of filter_*", EV("A=1"), 1);
+    COND("1 of them", EV("D=4"), 1);
+    COND("all of them", EV("A=1", "B=2", "C=3"), 0);
+    COND("all of them", EV("A=1", "B=2", "C=3", "D=4"), 1);
+    COND("SEL1 AND NOT sel2", EV("A=1"), -2); /* identifiers are case-sensitive: unknown */
+    REJECT("  sel:\n    A: 1\n  condition: sel and nothere\n", "unknown search 'nothere'");
+    REJECT("  sel:\n    A: 1\n  condition: 1 of x*\n", "matches no search");
+    REJECT("  sel:\n    A: 1\n  condition: (sel\n", "condition");
+}
+
+static void log_sources(void)
+{
+    /* a rule for Sysmon process creation does not see Security events */
+    const char *text = "title: t\nid: 1\nlogsource:\n  product: windows\n  category: "
+                       "process_creation\ndetection:\n  sel:\n    Image|endswith: '\\cmd.exe'\n"
+                       "  condition: sel\n";
+    ig_rules_builder *b = ig_rules_builder_create(on_error, NULL);
+    ig_rules_builder_add_text(b, "t.yml", text, strlen(text), NULL, NULL);
+    ig_rules *rs = ig_rules_builder_finish(b);
+    CHECK(ig_rules_count(rs) == 1);
+    /* Security 4688: NewProcessName is Image to rules */
+    CHECK(matches(rs, EV("EventID=4688", "NewProcessName=C:\\x\\cmd.exe")) == 1);
+    CHECK(matches(rs, EV("EventID=4624", "NewProcessName=C:\\x\\cmd.exe")) == 0);
+    ig_rules_destroy(rs);
+}
+
+int main(void)
+{
+    strings();
+    special_values();
+    regexes();
+    encodings();
+    conditions();
+    log_sources();
+    TEST_MAIN_END();
+}
