@@ -63,8 +63,8 @@ static void cerr(cparser *P, const char *fmt, ...)
 
 static bool is_word_char(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.' || c == '*';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.' || c == '*';
 }
 
 static unsigned col_of(size_t off)
@@ -74,7 +74,7 @@ static unsigned col_of(size_t off)
 
 /* Text of the current token for messages, clipped (words hold only
  * identifier characters, so no escaping is needed). */
-#define TOKFMT   "%.*s"
+#define TOKFMT      "%.*s"
 #define TOKARG_N(P) (int)((P)->tlen > 40 ? 40 : (P)->tlen)
 
 static void next(cparser *P)
@@ -84,9 +84,8 @@ static void next(cparser *P)
         P->plen = P->tlen;
         P->have_prev = true;
     }
-    while (P->pos < P->len &&
-           (P->text[P->pos] == ' ' || P->text[P->pos] == '\t' || P->text[P->pos] == '\n' ||
-            P->text[P->pos] == '\r'))
+    while (P->pos < P->len && (P->text[P->pos] == ' ' || P->text[P->pos] == '\t' ||
+                               P->text[P->pos] == '\n' || P->text[P->pos] == '\r'))
         P->pos++;
     P->tstart = P->pos;
     if (P->pos >= P->len) {
@@ -160,8 +159,8 @@ static bool is_keyword(const cparser *P, size_t start, size_t len)
 static bool next_is_of(const cparser *P)
 {
     size_t p = P->pos;
-    while (p < P->len && (P->text[p] == ' ' || P->text[p] == '\t' || P->text[p] == '\n' ||
-                          P->text[p] == '\r'))
+    while (p < P->len &&
+           (P->text[p] == ' ' || P->text[p] == '\t' || P->text[p] == '\n' || P->text[p] == '\r'))
         p++;
     size_t s = p;
     while (p < P->len && is_word_char((unsigned char)P->text[p]))
@@ -353,11 +352,9 @@ static const sg_cond *parse_primary(cparser *P, unsigned depth, unsigned *height
         }
         next(P); /* the quantifier */
         next(P); /* "of" */
-        if (P->tok != CT_WORD ||
-            (is_keyword(P, P->tstart, P->tlen) && !tok_is(P, "them"))) {
+        if (P->tok != CT_WORD || (is_keyword(P, P->tstart, P->tlen) && !tok_is(P, "them"))) {
             if (P->tok != CT_BAD)
-                cerr(P, "expected a search identifier after 'of' at column %u",
-                     col_of(P->tstart));
+                cerr(P, "expected a search identifier after 'of' at column %u", col_of(P->tstart));
             return NULL;
         }
         sg_cond *c = new_node(P, kind);
@@ -380,8 +377,7 @@ static const sg_cond *parse_primary(cparser *P, unsigned depth, unsigned *height
         return NULL;
     }
     if (memchr(P->text + P->tstart, '*', P->tlen) != NULL) {
-        cerr(P,
-             "wildcard in '" TOKFMT "' at column %u is only allowed after '1 of' or 'all of'",
+        cerr(P, "wildcard in '" TOKFMT "' at column %u is only allowed after '1 of' or 'all of'",
              TOKARG_N(P), P->text + P->tstart, col_of(P->tstart));
         return NULL;
     }
@@ -396,8 +392,8 @@ static const sg_cond *parse_primary(cparser *P, unsigned depth, unsigned *height
 static const sg_cond *parse_unary(cparser *P, unsigned depth, unsigned *height)
 {
     if (depth > IG_MAX_SIGMA_COND_DEPTH) {
-        cerr(P, "condition is nested too deeply (limit %u) at column %u",
-             IG_MAX_SIGMA_COND_DEPTH, col_of(P->tstart));
+        cerr(P, "condition is nested too deeply (limit %u) at column %u", IG_MAX_SIGMA_COND_DEPTH,
+             col_of(P->tstart));
         return NULL;
     }
     if (tok_is(P, "not")) {
@@ -424,8 +420,8 @@ static const sg_cond *parse_and(cparser *P, unsigned depth, unsigned *height)
 static const sg_cond *parse_or(cparser *P, unsigned depth, unsigned *height)
 {
     if (depth > IG_MAX_SIGMA_COND_DEPTH) {
-        cerr(P, "condition is nested too deeply (limit %u) at column %u",
-             IG_MAX_SIGMA_COND_DEPTH, col_of(P->tstart));
+        cerr(P, "condition is nested too deeply (limit %u) at column %u", IG_MAX_SIGMA_COND_DEPTH,
+             col_of(P->tstart));
         return NULL;
     }
     return parse_chain(P, depth, height, "or", SG_C_OR, parse_and);

@@ -47,6 +47,7 @@ typedef struct em_pat {
     pcre2_code *re;                /* EM_RE */
     uint8_t net[16], bits, family; /* EM_CIDR: 4 or 6 */
     uint32_t ref;                  /* EM_FIELDREF: field id */
+    uint32_t pid;                  /* index in the literal prefilter, or UINT32_MAX */
 } em_pat;
 
 typedef struct em_item {
@@ -106,8 +107,38 @@ struct ev_names {
     uint32_t nslots;
 };
 
+/* The literal prefilter (prefilter.c): every case-insensitive literal
+ * pattern (EQ, CONTAINS, STARTS, ENDS) of every rule, found for a field in
+ * one pass over its text instead of one search per pattern. */
+typedef struct pf_pat {
+    const char *s;
+    uint32_t len;
+    uint8_t op;
+} pf_pat;
+
+typedef struct pf_slot {
+    uint64_t key;   /* field id << 32 | first 4 bytes; 0 = empty */
+    uint32_t first; /* into pf_table.list */
+    uint32_t n;
+} pf_slot;
+
+typedef struct pf_table {
+    pf_pat *pats; /* by pid */
+    uint32_t npats;
+    pf_slot *slots;
+    uint32_t nslots;
+    uint32_t *list; /* pids grouped by slot */
+    /* per field: patterns shorter than 4 bytes, grouped by first byte:
+     * shorts[f][sfirst[f][c] .. sfirst[f][c + 1]) start with byte c */
+    uint32_t **shorts;
+    uint32_t *nshorts;
+    uint32_t **sfirst;
+    uint32_t nfields; /* interned fields + 1: the last stands for keywords */
+} pf_table;
+
 struct ig_rules {
     ig_arena arena;
+    pf_table pf;
     pcre2_code **regex;
     uint32_t nregex, capregex;
     em_rule *rules;
@@ -136,6 +167,14 @@ bool em_logsource(const sg_rule *r, ig_arena *a, const em_source **out, uint32_t
 /* Compiles one loaded rule into `out` (compile.c).  False with *why set
  * when the rule cannot run (unknown modifier, bad regex, ...). */
 bool em_compile(ig_rules *rs, const sg_rule *r, em_rule *out, const char **why);
+
+/* Builds the prefilter over all compiled rules (sets em_pat.pid). */
+bool pf_build(ig_rules *rs);
+void pf_free(pf_table *t);
+/* Marks seen[pid] = epoch for every prefiltered pattern of `field` that
+ * holds for the (lower-cased) text `v`. */
+void pf_scan(const pf_table *t, uint32_t field, const char *v, size_t len, uint32_t *seen,
+             uint32_t epoch);
 
 /* Keeps a compiled regex with the rule set (freed with it). */
 bool em_rules_keep_regex(ig_rules *rs, pcre2_code *re);

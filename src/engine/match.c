@@ -11,9 +11,16 @@
 #include "core/limits.h"
 #include "engine/value_parse.h"
 
-bool em_state_init(em_state *st)
+bool em_state_init(em_state *st, const ig_rules *rs)
 {
     memset(st, 0, sizeof(*st));
+    st->rs = rs;
+    st->seen = ig_calloc(rs->pf.npats ? rs->pf.npats : 1, sizeof(*st->seen));
+    st->fscan = ig_calloc(rs->pf.nfields ? rs->pf.nfields : 1, sizeof(*st->fscan));
+    if (st->seen == NULL || st->fscan == NULL) {
+        em_state_free(st);
+        return false;
+    }
     st->mctx = pcre2_match_context_create(NULL);
     st->md = pcre2_match_data_create(1, NULL);
     if (st->mctx == NULL || st->md == NULL) {
@@ -30,7 +37,18 @@ void em_state_free(em_state *st)
     pcre2_match_data_free(st->md);
     pcre2_match_context_free(st->mctx);
     ig_free(st->memo);
+    ig_free(st->seen);
+    ig_free(st->fscan);
     memset(st, 0, sizeof(*st));
+}
+
+void em_state_next_event(em_state *st)
+{
+    if (++st->epoch == 0) { /* wrapped: clear once */
+        memset(st->seen, 0, sizeof(*st->seen) * (st->rs->pf.npats ? st->rs->pf.npats : 1));
+        memset(st->fscan, 0, sizeof(*st->fscan) * (st->rs->pf.nfields ? st->rs->pf.nfields : 1));
+        st->epoch = 1;
+    }
 }
 
 /* Wildcard match: `*` any run, `?` one UTF-8 character, `\` escapes. */
@@ -97,10 +115,22 @@ static bool cidr_match(const em_pat *p, ig_strv v)
     return (a[full] & mask) == (p->net[full] & mask);
 }
 
-/* One pattern against the field at index `fi` (UINT32_MAX: absent). */
-static bool pat_match(em_state *st, ig_event *ev, const em_pat *p, uint32_t fi)
+/* One pattern against the field at index `fi` (UINT32_MAX: absent) whose
+ * interned id is `fid`. */
+static bool pat_match(em_state *st, ig_event *ev, const em_pat *p, uint32_t fi, uint32_t fid)
 {
     ig_strv v;
+    if (p->pid != UINT32_MAX) {
+        if (fi == UINT32_MAX)
+            return false;
+        if (st->fscan[fid] != st->epoch) {
+            if (!ev_lower(ev, fi, &v))
+                return false;
+            pf_scan(&st->rs->pf, fid, v.p, v.len, st->seen, st->epoch);
+            st->fscan[fid] = st->epoch;
+        }
+        return st->seen[p->pid] == st->epoch;
+    }
     switch (p->op) {
     case EM_EXISTS: return (fi != UINT32_MAX) != p->neg;
     case EM_NULL: return fi == UINT32_MAX || (ev_text(ev, fi, &v) && v.len == 0);
@@ -149,11 +179,24 @@ static bool pat_match(em_state *st, ig_event *ev, const em_pat *p, uint32_t fi)
 static bool item_match(em_state *st, ig_event *ev, const em_item *it)
 {
     if (it->field == EV_NO_ID) {
-        /* keywords: a pattern matches when any field's value does */
+        /* keywords: a pattern matches when any field's value does; the
+         * literals are found by one prefilter pass over every field */
+        uint32_t kf = st->rs->pf.nfields - 1;
+        if (st->fscan[kf] != st->epoch) {
+            for (uint32_t fi = 0; fi < ev->n; fi++) {
+                ig_strv v;
+                if (ev_lower(ev, fi, &v))
+                    pf_scan(&st->rs->pf, kf, v.p, v.len, st->seen, st->epoch);
+            }
+            st->fscan[kf] = st->epoch;
+        }
         for (uint32_t k = 0; k < it->npats; k++) {
             bool hit = false;
-            for (uint32_t fi = 0; fi < ev->n && !hit; fi++)
-                hit = pat_match(st, ev, &it->pats[k], fi);
+            if (it->pats[k].pid != UINT32_MAX)
+                hit = st->seen[it->pats[k].pid] == st->epoch;
+            else
+                for (uint32_t fi = 0; fi < ev->n && !hit; fi++)
+                    hit = pat_match(st, ev, &it->pats[k], fi, EV_NO_ID);
             if (it->pats[k].neg)
                 hit = !hit;
             if (it->all && !hit)
@@ -166,7 +209,7 @@ static bool item_match(em_state *st, ig_event *ev, const em_item *it)
     uint32_t fi = ev_index(ev, it->field);
     for (uint32_t k = 0; k < it->npats; k++) {
         const em_pat *p = &it->pats[k];
-        bool hit = pat_match(st, ev, p, fi);
+        bool hit = pat_match(st, ev, p, fi, it->field);
         if (p->neg && p->op != EM_EXISTS)
             hit = !hit;
         if (it->all && !hit)

@@ -10,9 +10,16 @@ typedef struct em_state {
     pcre2_match_data *md;
     pcre2_match_context *mctx; /* match and depth limits */
     uint64_t re_limit_hits;    /* regex matches stopped by a limit */
+    /* prefilter results for the current event */
+    const ig_rules *rs;
+    uint32_t epoch;
+    uint32_t *seen;  /* per pattern id: epoch when it held */
+    uint32_t *fscan; /* per field id: epoch when its text was scanned */
 } em_state;
 
-bool em_state_init(em_state *st);
+bool em_state_init(em_state *st, const ig_rules *rs);
+/* Starts a new event (forgets the previous one's prefilter results). */
+void em_state_next_event(em_state *st);
 void em_state_free(em_state *st);
 
 /* Does rule `r` match `ev` (bound to the rule set's names)? */

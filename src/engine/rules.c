@@ -15,9 +15,17 @@
 
 #define MAX_RULE_FILE (4u * 1024u * 1024u)
 
+/* A rule under one channel, with the EventIDs it wants there (none: all). */
+typedef struct em_entry {
+    uint32_t rule;
+    const uint16_t *eids;
+    uint32_t neids;
+} em_entry;
+
 typedef struct em_bucket {
     const char *channel; /* NULL: empty slot */
-    uint32_t *rules;
+    uint32_t chlen;
+    em_entry *rules;
     uint32_t n, cap;
 } em_bucket;
 
@@ -272,26 +280,40 @@ static em_bucket *bucket_find(const ig_rules *rs, const char *ch, size_t len, bo
             *found = false;
             return b;
         }
-        if (strlen(b->channel) == len && strncasecmp(b->channel, ch, len) == 0) {
+        if (b->chlen == len && strncasecmp(b->channel, ch, len) == 0) {
             *found = true;
             return b;
         }
     }
 }
 
-static bool bucket_add(em_bucket *b, uint32_t rule)
+static bool bucket_add(ig_rules *rs, em_bucket *b, uint32_t rule, const em_source *src)
 {
-    if (b->n > 0 && b->rules[b->n - 1] == rule)
-        return true; /* a rule with two sources on one channel */
+    if (b->n > 0 && b->rules[b->n - 1].rule == rule) {
+        /* a rule with two sources on one channel: the union of their ids */
+        em_entry *e = &b->rules[b->n - 1];
+        if (e->neids == 0 || src->neids == 0) {
+            e->neids = 0;
+            return true;
+        }
+        uint16_t *u = ig_arena_alloc(&rs->arena, sizeof(*u) * (e->neids + src->neids));
+        if (u == NULL)
+            return false;
+        memcpy(u, e->eids, sizeof(*u) * e->neids);
+        memcpy(u + e->neids, src->eids, sizeof(*u) * src->neids);
+        e->eids = u;
+        e->neids += src->neids;
+        return true;
+    }
     if (b->n == b->cap) {
         uint32_t cap = b->cap ? b->cap * 2 : 16;
-        uint32_t *v = ig_realloc(b->rules, sizeof(*v) * cap);
+        em_entry *v = ig_realloc(b->rules, sizeof(*v) * cap);
         if (v == NULL)
             return false;
         b->rules = v;
         b->cap = cap;
     }
-    b->rules[b->n++] = rule;
+    b->rules[b->n++] = (em_entry){rule, src->eids, src->neids};
     return true;
 }
 
@@ -317,9 +339,10 @@ static bool build_index(ig_rules *rs)
                 if (used + 1 >= rs->nbuckets / 2)
                     return false; /* more distinct channels than the table holds */
                 b->channel = ch;
+                b->chlen = (uint32_t)strlen(ch);
                 used++;
             }
-            if (!bucket_add(b, i))
+            if (!bucket_add(rs, b, i, &r->srcs[k]))
                 return false;
         }
     }
@@ -333,7 +356,7 @@ ig_rules *ig_rules_builder_finish(ig_rules_builder *b)
     ig_rules *rs = b->rs;
     b->rs = NULL;
     ig_rules_builder_destroy(b);
-    if (!build_index(rs)) {
+    if (!build_index(rs) || !pf_build(rs)) {
         ig_rules_destroy(rs);
         return NULL;
     }
@@ -371,6 +394,7 @@ void ig_rules_destroy(ig_rules *rs)
     ig_free(rs->buckets);
     ig_free(rs->rules);
     em_names_free(&rs->names);
+    pf_free(&rs->pf);
     ig_arena_destroy(&rs->arena);
     ig_free(rs);
 }
@@ -391,7 +415,7 @@ ig_scanner *ig_scanner_create(const ig_rules *r, ig_alert_fn on_alert, void *ud)
     ig_scanner *s = ig_calloc(1, sizeof(*s));
     if (s == NULL)
         return NULL;
-    if (!em_state_init(&s->st)) {
+    if (!em_state_init(&s->st, r)) {
         ig_free(s);
         return NULL;
     }
@@ -415,18 +439,13 @@ uint64_t ig_scanner_regex_limit_hits(const ig_scanner *s)
     return s->st.re_limit_hits;
 }
 
-static bool source_fits(const em_rule *r, ig_strv ch, bool have_eid, uint64_t eid)
+static bool eid_fits(const em_entry *e, bool have_eid, uint64_t eid)
 {
-    for (uint32_t k = 0; k < r->nsrcs; k++) {
-        const em_source *s = &r->srcs[k];
-        if (strlen(s->channel) != ch.len || strncasecmp(s->channel, ch.p, ch.len) != 0)
-            continue;
-        if (s->neids == 0)
+    if (e->neids == 0)
+        return true;
+    for (uint32_t k = 0; have_eid && k < e->neids; k++)
+        if (e->eids[k] == eid)
             return true;
-        for (uint32_t e = 0; have_eid && e < s->neids; e++)
-            if (s->eids[e] == eid)
-                return true;
-    }
     return false;
 }
 
@@ -462,6 +481,7 @@ int ig_scanner_scan(ig_scanner *s, ig_event *ev)
     const ig_rules *rs = s->rs;
     if (ev->bound != &rs->names && (!ev_apply_aliases(ev) || !ev_bind(ev, &rs->names)))
         return -1;
+    em_state_next_event(&s->st);
     ig_strv ch = {"", 0}, eidtext;
     uint64_t eid = 0;
     bool have_eid = false;
@@ -481,8 +501,9 @@ int ig_scanner_scan(ig_scanner *s, ig_event *ev)
     em_bucket *b = ch.len ? bucket_find(rs, ch.p, ch.len, &found) : NULL;
     if (found) {
         for (uint32_t i = 0; i < b->n; i++) {
-            const em_rule *r = &rs->rules[b->rules[i]];
-            if (!source_fits(r, ch, have_eid, eid) || !em_match_rule(&s->st, r, ev))
+            const em_entry *e = &b->rules[i];
+            const em_rule *r = &rs->rules[e->rule];
+            if (!eid_fits(e, have_eid, eid) || !em_match_rule(&s->st, r, ev))
                 continue;
             if (alert(s, r, ev) < 0)
                 return -1;

@@ -63,7 +63,7 @@ typedef struct loader {
     sg_error_fn on_error;
     void *ud;
     unsigned delivered, ndocs;
-    uint64_t work; /* condition resolution steps of the current rule */
+    uint64_t work;              /* condition resolution steps of the current rule */
     const ynode *global, *prev; /* collection state */
     /* the current document */
     unsigned base_line; /* lines before the current segment */
@@ -203,8 +203,7 @@ static bool add_anchor(loader *L, const char *name, ynode *n)
     if (name == NULL)
         return true;
     if (L->nanchors >= IG_MAX_SIGMA_ANCHORS)
-        return fail(L, n->line, "document defines more than %u YAML anchors",
-                    IG_MAX_SIGMA_ANCHORS);
+        return fail(L, n->line, "document defines more than %u YAML anchors", IG_MAX_SIGMA_ANCHORS);
     L->anchors[L->nanchors].name = name;
     L->anchors[L->nanchors].node = n;
     L->nanchors++;
@@ -316,8 +315,7 @@ static bool on_scalar(loader *L, const yaml_event_t *ev)
     n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
                (tag == NULL || (strcmp(tag, "!") != 0 && strcmp(tag, YAML_STR_TAG) != 0));
     const char *a = NULL;
-    if (ev->data.scalar.anchor != NULL &&
-        (a = scratch_str(L, ev->data.scalar.anchor)) == NULL)
+    if (ev->data.scalar.anchor != NULL && (a = scratch_str(L, ev->data.scalar.anchor)) == NULL)
         return fail(L, n->line, "%s", oom_text);
     return add_anchor(L, a, n) && add_node(L, n);
 }
@@ -333,8 +331,7 @@ static bool on_alias(loader *L, const yaml_event_t *ev)
             break;
         }
     if (target == NULL)
-        return fail(L, line, "unknown YAML alias '*%s'",
-                    name ? q(L, name, strlen(name)) : "");
+        return fail(L, line, "unknown YAML alias '*%s'", name ? q(L, name, strlen(name)) : "");
     if (target->height > IG_MAX_SIGMA_DEPTH - L->depth)
         return fail(L, line, "YAML nesting is deeper than %u", IG_MAX_SIGMA_DEPTH);
     return charge(L, target->size, line) && add_node(L, target);
@@ -346,10 +343,8 @@ static bool on_event(loader *L, const yaml_event_t *ev)
     switch (ev->type) {
     case YAML_SCALAR_EVENT: return on_scalar(L, ev);
     case YAML_ALIAS_EVENT: return on_alias(L, ev);
-    case YAML_SEQUENCE_START_EVENT:
-        return open_node(L, YN_SEQ, ev, ev->data.sequence_start.anchor);
-    case YAML_MAPPING_START_EVENT:
-        return open_node(L, YN_MAP, ev, ev->data.mapping_start.anchor);
+    case YAML_SEQUENCE_START_EVENT: return open_node(L, YN_SEQ, ev, ev->data.sequence_start.anchor);
+    case YAML_MAPPING_START_EVENT: return open_node(L, YN_MAP, ev, ev->data.mapping_start.anchor);
     case YAML_SEQUENCE_END_EVENT:
     case YAML_MAPPING_END_EVENT: return L->depth > 0 ? close_node(L) : true;
     default: return true;
@@ -400,8 +395,7 @@ static bool is_null(const ynode *n)
         return true;
     if (n->kind != YN_SCALAR || !n->plain)
         return false;
-    return n->len == 0 || sc_eq(n, "~") || sc_eq(n, "null") || sc_eq(n, "Null") ||
-           sc_eq(n, "NULL");
+    return n->len == 0 || sc_eq(n, "~") || sc_eq(n, "null") || sc_eq(n, "Null") || sc_eq(n, "NULL");
 }
 
 /* A new mapping: `a`'s pairs deep-updated by `b`'s (sigmac's
@@ -772,8 +766,7 @@ static bool conv_search(loader *L, const ynode *key, const ynode *v, sg_search *
         return fail(L, key->line, "search name '%s' is longer than %u bytes", name,
                     IG_MAX_SIGMA_NAME);
     if (key->len == 0 || has_nul(key))
-        return fail(L, key->line, "search name '%s' is empty or contains a NUL character",
-                    name);
+        return fail(L, key->line, "search name '%s' is empty or contains a NUL character", name);
     if ((s->name = ostr(L, key)) == NULL)
         return false;
     if (is_null(v))
@@ -1044,8 +1037,7 @@ static bool conv_aliases(loader *L, const ynode *a, sg_correlation *k)
     for (unsigned i = 0; i < a->n; i++) {
         const ynode *name = a->kids[2 * i], *m = a->kids[2 * i + 1];
         if (m->kind != YN_MAP || m->n == 0)
-            return fail(L, m->line,
-                        "correlation: alias '%s' must map rule names to field names",
+            return fail(L, m->line, "correlation: alias '%s' must map rule names to field names",
                         qn(L, name));
         sg_alias_map *maps = oalloc(L, m->n, sizeof(*maps), m->line);
         if (maps == NULL || (al[i].name = ostr(L, name)) == NULL)
@@ -1053,8 +1045,9 @@ static bool conv_aliases(loader *L, const ynode *a, sg_correlation *k)
         for (unsigned j = 0; j < m->n; j++) {
             const ynode *f = m->kids[2 * j + 1];
             if (f->kind != YN_SCALAR || is_null(f))
-                return fail(L, f->line, "correlation: alias '%s' must map rule names to field "
-                                        "names",
+                return fail(L, f->line,
+                            "correlation: alias '%s' must map rule names to field "
+                            "names",
                             qn(L, name));
             if ((maps[j].rule = ostr(L, m->kids[2 * j])) == NULL ||
                 (maps[j].field = ostr(L, f)) == NULL)
@@ -1100,8 +1093,7 @@ static bool conv_correlation(loader *L, const ynode *key, const ynode *c, const 
     if (is_null(t))
         return fail(L, key->line, "correlation: missing type");
     size_t i = 0;
-    while (i < sizeof(types) / sizeof(types[0]) &&
-           !sc_eq(t, types[i].name))
+    while (i < sizeof(types) / sizeof(types[0]) && !sc_eq(t, types[i].name))
         i++;
     if (i == sizeof(types) / sizeof(types[0])) {
         if (sc_eq(t, "value_sum") || sc_eq(t, "value_avg") || sc_eq(t, "value_percentile"))
@@ -1133,8 +1125,7 @@ static bool conv_correlation(loader *L, const ynode *key, const ynode *c, const 
     const ynode *cond = map_get(c, "condition");
     if (!is_null(cond) && !conv_corr_condition(L, cond, k))
         return false;
-    if ((k->type == SG_CORR_EVENT_COUNT || k->type == SG_CORR_VALUE_COUNT) &&
-        k->cmp == SG_CMP_NONE)
+    if ((k->type == SG_CORR_EVENT_COUNT || k->type == SG_CORR_VALUE_COUNT) && k->cmp == SG_CMP_NONE)
         return fail(L, cond ? cond->line : key->line,
                     "correlation: %s needs a condition such as 'gte: 10'", types[i].name);
     if (k->type == SG_CORR_VALUE_COUNT && k->field == NULL)
@@ -1157,8 +1148,8 @@ static bool conv_level(loader *L, const ynode *root, sg_rule *r)
             r->level = (sg_level)(SG_LEVEL_INFORMATIONAL + i);
             return true;
         }
-    return fail(L, v->line,
-                "level '%s' is not one of informational, low, medium, high, critical", qn(L, v));
+    return fail(L, v->line, "level '%s' is not one of informational, low, medium, high, critical",
+                qn(L, v));
 }
 
 static bool check_status(loader *L, const ynode *root)
@@ -1239,8 +1230,7 @@ static void process_document(loader *L, const ynode *root)
             return;
         }
         if (!sc_eq(action, "repeat")) {
-            fail(L, action->line, "action '%s' is not one of global, reset, repeat",
-                 qn(L, action));
+            fail(L, action->line, "action '%s' is not one of global, reset, repeat", qn(L, action));
             return;
         }
         if (L->prev == NULL) {

@@ -74,8 +74,8 @@ static const char *err1(const char *text, unsigned *line)
     result *res = load(text);
     snprintf(reason, sizeof(reason), "%s", res->nerrors == 1 ? res->ereasons[0] : "(none)");
     if (res->nerrors != 1 || res->nrules != 0)
-        fprintf(stderr, "expected one error and no rule, got %u errors, %u rules\n",
-                res->nerrors, res->nrules);
+        fprintf(stderr, "expected one error and no rule, got %u errors, %u rules\n", res->nerrors,
+                res->nrules);
     if (line != NULL)
         *line = res->nerrors == 1 ? res->elines[0] : 0;
     done(res);
@@ -245,21 +245,20 @@ static void test_forms(void)
 
     CHECK_STR(err1(HDR "detection:\n    s:\n        Image|: x\n    condition: s\n", NULL),
               "empty modifier in 'Image|'");
-    CHECK_STR(err1(HDR "detection:\n    s:\n        Image||contains: x\n    condition: s\n",
-                   NULL),
+    CHECK_STR(err1(HDR "detection:\n    s:\n        Image||contains: x\n    condition: s\n", NULL),
               "empty modifier in 'Image||contains'");
     CHECK_STR(err1(HDR "detection:\n    s:\n        '|': x\n    condition: s\n", NULL),
               "empty modifier in '|'");
     CHECK_STR(err1(HDR "detection:\n    s:\n        '': x\n    condition: s\n", NULL),
               "empty field name");
     unsigned line = 0;
-    CHECK_STR(err1(HDR "detection:\n    s:\n        A:\n            - [1, 2]\n    condition: s\n",
-                   &line),
-              "the values of 'A' must be scalars, found a list inside the list");
+    CHECK_STR(
+        err1(HDR "detection:\n    s:\n        A:\n            - [1, 2]\n    condition: s\n", &line),
+        "the values of 'A' must be scalars, found a list inside the list");
     CHECK(line == 7);
-    CHECK_STR(err1(HDR "detection:\n    s:\n        A:\n            B: 1\n    condition: s\n",
-                   NULL),
-              "the value of 'A' must be a scalar or a list of scalars, not a mapping");
+    CHECK_STR(
+        err1(HDR "detection:\n    s:\n        A:\n            B: 1\n    condition: s\n", NULL),
+        "the value of 'A' must be a scalar or a list of scalars, not a mapping");
     CHECK_STR(err1(HDR "detection:\n    s:\n        A: []\n    condition: s\n", NULL),
               "empty list of values for 'A'");
     CHECK_STR(err1(HDR "detection:\n    s:\n        - [a, b]\n    condition: s\n", NULL),
@@ -275,8 +274,7 @@ static void test_forms(void)
                    &line),
               "null cannot be part of a list of values for 'B'; use a separate search");
     CHECK(line == 8);
-    CHECK_STR(err1(HDR "detection:\n    s:\n        A: 1\n        A: 2\n    condition: s\n",
-                   &line),
+    CHECK_STR(err1(HDR "detection:\n    s:\n        A: 1\n        A: 2\n    condition: s\n", &line),
               "duplicate key 'A'");
     CHECK(line == 7);
 }
@@ -836,6 +834,48 @@ static void test_limits(void)
         CHECK(r->nerrors == 1 && strcmp(r->ereasons[0], "file is larger than 4194304 bytes") == 0);
         done(r);
         free(s);
+    }
+    /* names, condition lists, resolution work */
+    char name[IG_MAX_SIGMA_NAME + 2];
+    memset(name, 'n', sizeof(name) - 1);
+    name[sizeof(name) - 1] = '\0';
+    char text[1024];
+    snprintf(text, sizeof(text), HDR "detection:\n    %s: x\n    condition: x\n", name);
+    CHECK(strstr(err1(text, NULL), "is longer than 256 bytes") != NULL);
+    snprintf(text, sizeof(text), "x or %s", name);
+    CHECK_STR(cstr(text), "ERR identifier at column 6 is longer than 256 bytes");
+    s = repeat_str(HDR "detection:\n    s: x\n    condition:\n", "        - s\n",
+                   IG_MAX_SIGMA_CONDITIONS + 1, "");
+    CHECK_STR(err1(s, NULL), "detection: more than 64 conditions");
+    free(s);
+    {
+        /* 511 searches "a…a" and one "a…ab"; each "1 of *a{128}b" backtracks
+         * ~9k steps per name, ~5M per pattern */
+        size_t cap = 600u * 300u + 4096u, n = 0;
+        char *big = malloc(cap);
+        if (big != NULL) {
+            n += (size_t)snprintf(big + n, cap - n, HDR "detection:\n");
+            for (unsigned i = 0; i < 510; i++)
+                n += (size_t)snprintf(big + n, cap - n, "    %03u%.200s: x\n", i,
+                                      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                                      "aaaaaaaaaaaaaaaaaaaaa"
+                                      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                                      "aaaaaaaaaaaaaaaaaaaaa"
+                                      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+            n += (size_t)snprintf(
+                big + n, cap - n, "    zz%.200sb: x\n    condition: ",
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+            for (unsigned i = 0; i < 8; i++)
+                n += (size_t)snprintf(
+                    big + n, cap - n, "%s1 of *%.128sb", i ? " or " : "",
+                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+            n += (size_t)snprintf(big + n, cap - n, "\n");
+            CHECK_STR(err1(big, NULL), "condition is too costly to resolve against 511 searches");
+            free(big);
+        }
     }
     /* NULL and empty arguments */
     ig_arena a;

@@ -1,0 +1,244 @@
+#define _GNU_SOURCE /* memmem */
+/* The literal prefilter.  Most Sigma patterns are literals compared
+ * case-insensitively (contains, startswith, endswith, equals).  Instead of
+ * one memmem per pattern per event, every literal of every rule is indexed
+ * by (field, its first four bytes); a field's text is scanned once, looking
+ * up each of its 4-byte windows, and each hit is verified.  Literals shorter
+ * than four bytes are checked one by one.  Results are per event bits
+ * (match.c: pf_field_scan). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/rd.h"
+#include "engine/engine.h"
+
+static uint64_t key_of(uint32_t field, const char *s)
+{
+    return ((uint64_t)(field + 1) << 32) | ig_le32((const uint8_t *)s);
+}
+
+static uint32_t slot_hash(uint64_t k, uint32_t mask)
+{
+    k *= 0x9E3779B97F4A7C15ull;
+    return (uint32_t)(k >> 32) & mask;
+}
+
+static bool prefilterable(const em_item *it, const em_pat *p)
+{
+    (void)it;
+    if (p->cased)
+        return false;
+    return p->op == EM_EQ || p->op == EM_CONTAINS || p->op == EM_STARTS || p->op == EM_ENDS;
+}
+
+typedef struct ent {
+    uint64_t key; /* 0 for a short pattern */
+    uint32_t field, pid;
+} ent;
+
+static int cmp_ent(const void *a, const void *b)
+{
+    const ent *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+bool pf_build(ig_rules *rs)
+{
+    pf_table *t = &rs->pf;
+    memset(t, 0, sizeof(*t));
+    /* count */
+    uint32_t n = 0;
+    for (uint32_t r = 0; r < rs->n; r++)
+        for (uint32_t s = 0; s < rs->rules[r].nsearches; s++)
+            for (uint32_t m = 0; m < rs->rules[r].searches[s].nmaps; m++) {
+                const em_map *map = &rs->rules[r].searches[s].maps[m];
+                for (uint32_t i = 0; i < map->nitems; i++)
+                    for (uint32_t k = 0; k < map->items[i].npats; k++)
+                        n += prefilterable(&map->items[i], &map->items[i].pats[k]);
+            }
+    /* one more "field" for keywords (items without a field): every field */
+    t->nfields = ev_names_count(&rs->names) + 1;
+    t->pats = ig_malloc(sizeof(*t->pats) * (n ? n : 1));
+    ent *ents = ig_malloc(sizeof(*ents) * (n ? n : 1));
+    t->shorts = ig_calloc(t->nfields ? t->nfields : 1, sizeof(*t->shorts));
+    t->nshorts = ig_calloc(t->nfields ? t->nfields : 1, sizeof(*t->nshorts));
+    if (t->pats == NULL || ents == NULL || t->shorts == NULL || t->nshorts == NULL) {
+        ig_free(ents);
+        return false;
+    }
+    /* assign pattern ids */
+    for (uint32_t r = 0; r < rs->n; r++)
+        for (uint32_t s = 0; s < rs->rules[r].nsearches; s++)
+            for (uint32_t m = 0; m < rs->rules[r].searches[s].nmaps; m++) {
+                const em_map *map = &rs->rules[r].searches[s].maps[m];
+                for (uint32_t i = 0; i < map->nitems; i++) {
+                    const em_item *it = &map->items[i];
+                    for (uint32_t k = 0; k < it->npats; k++) {
+                        em_pat *p = (em_pat *)&it->pats[k]; /* ours until finished */
+                        p->pid = UINT32_MAX;
+                        if (!prefilterable(it, p))
+                            continue;
+                        uint32_t pid = t->npats++;
+                        p->pid = pid;
+                        t->pats[pid] = (pf_pat){p->s, p->len, p->op};
+                        uint32_t f = it->field == EV_NO_ID ? t->nfields - 1 : it->field;
+                        ents[pid] = (ent){p->len >= 4 ? key_of(f, p->s) : 0, f, pid};
+                    }
+                }
+            }
+    /* short patterns per field */
+    for (uint32_t i = 0; i < t->npats; i++)
+        if (ents[i].key == 0)
+            t->nshorts[ents[i].field]++;
+    for (uint32_t f = 0; f < t->nfields; f++) {
+        if (t->nshorts[f] == 0)
+            continue;
+        t->shorts[f] = ig_malloc(sizeof(**t->shorts) * t->nshorts[f]);
+        if (t->shorts[f] == NULL) {
+            ig_free(ents);
+            return false;
+        }
+        t->nshorts[f] = 0;
+    }
+    for (uint32_t i = 0; i < t->npats; i++)
+        if (ents[i].key == 0)
+            t->shorts[ents[i].field][t->nshorts[ents[i].field]++] = ents[i].pid;
+    /* group each field's short patterns by first byte (empty ones first,
+     * under byte 0 of a separate count) */
+    t->sfirst = ig_calloc(t->nfields, sizeof(*t->sfirst));
+    if (t->sfirst == NULL) {
+        ig_free(ents);
+        return false;
+    }
+    for (uint32_t f = 0; f < t->nfields; f++) {
+        uint32_t ns = t->nshorts[f];
+        if (ns == 0)
+            continue;
+        uint32_t *first = ig_calloc(258, sizeof(*first));
+        uint32_t *sorted = ig_malloc(sizeof(*sorted) * ns);
+        if (first == NULL || sorted == NULL) {
+            ig_free(first);
+            ig_free(sorted);
+            ig_free(ents);
+            return false;
+        }
+        /* bucket 0: empty patterns; bucket c + 1: first byte c */
+        for (uint32_t k = 0; k < ns; k++) {
+            const pf_pat *p = &t->pats[t->shorts[f][k]];
+            first[(p->len ? (uint8_t)p->s[0] + 1u : 0u) + 1]++;
+        }
+        for (uint32_t c = 1; c < 258; c++)
+            first[c] += first[c - 1];
+        uint32_t fill[257];
+        memcpy(fill, first, sizeof(fill));
+        for (uint32_t k = 0; k < ns; k++) {
+            const pf_pat *p = &t->pats[t->shorts[f][k]];
+            sorted[fill[p->len ? (uint8_t)p->s[0] + 1u : 0u]++] = t->shorts[f][k];
+        }
+        ig_free(t->shorts[f]);
+        t->shorts[f] = sorted;
+        t->sfirst[f] = first;
+    }
+    /* long patterns grouped by key into the hash table */
+    qsort(ents, t->npats, sizeof(*ents), cmp_ent);
+    uint32_t nkeys = 0;
+    for (uint32_t i = 0; i < t->npats; i++)
+        if (ents[i].key != 0 && (i == 0 || ents[i].key != ents[i - 1].key))
+            nkeys++;
+    t->nslots = 64;
+    while (t->nslots < nkeys * 2)
+        t->nslots *= 2;
+    t->slots = ig_calloc(t->nslots, sizeof(*t->slots));
+    t->list = ig_malloc(sizeof(*t->list) * (t->npats ? t->npats : 1));
+    if (t->slots == NULL || t->list == NULL) {
+        ig_free(ents);
+        return false;
+    }
+    uint32_t at = 0;
+    for (uint32_t i = 0; i < t->npats;) {
+        if (ents[i].key == 0) {
+            i++;
+            continue;
+        }
+        uint32_t j = i;
+        while (j < t->npats && ents[j].key == ents[i].key)
+            t->list[at + (j - i)] = ents[j].pid, j++;
+        uint32_t h = slot_hash(ents[i].key, t->nslots - 1);
+        while (t->slots[h].key != 0)
+            h = (h + 1) & (t->nslots - 1);
+        t->slots[h] = (pf_slot){ents[i].key, at, j - i};
+        at += j - i;
+        i = j;
+    }
+    ig_free(ents);
+    return true;
+}
+
+void pf_free(pf_table *t)
+{
+    if (t->shorts != NULL)
+        for (uint32_t f = 0; f < t->nfields; f++)
+            ig_free(t->shorts[f]);
+    if (t->sfirst != NULL)
+        for (uint32_t f = 0; f < t->nfields; f++)
+            ig_free(t->sfirst[f]);
+    ig_free(t->sfirst);
+    ig_free(t->shorts);
+    ig_free(t->nshorts);
+    ig_free(t->slots);
+    ig_free(t->list);
+    ig_free(t->pats);
+    memset(t, 0, sizeof(*t));
+}
+
+/* Does pattern `p` hold at position `i` of `v`? */
+static bool holds(const pf_pat *p, const char *v, size_t len, size_t i)
+{
+    if (i + p->len > len || memcmp(v + i, p->s, p->len) != 0)
+        return false;
+    switch (p->op) {
+    case EM_EQ: return i == 0 && p->len == len;
+    case EM_STARTS: return i == 0;
+    case EM_ENDS: return i + p->len == len;
+    default: return true;
+    }
+}
+
+void pf_scan(const pf_table *t, uint32_t field, const char *v, size_t len, uint32_t *seen,
+             uint32_t epoch)
+{
+    if (field < t->nfields && t->nshorts[field] > 0) {
+        const uint32_t *first = t->sfirst[field], *list = t->shorts[field];
+        for (uint32_t k = first[0]; k < first[1]; k++) /* empty literals */
+            if (holds(&t->pats[list[k]], v, len, t->pats[list[k]].op == EM_ENDS ? len : 0))
+                seen[list[k]] = epoch;
+        for (size_t i = 0; i < len; i++) {
+            uint8_t c = (uint8_t)v[i];
+            for (uint32_t k = first[c + 1u]; k < first[c + 2u]; k++)
+                if (seen[list[k]] != epoch && holds(&t->pats[list[k]], v, len, i))
+                    seen[list[k]] = epoch;
+        }
+    }
+    if (t->nslots == 0 || len < 4)
+        return;
+    uint32_t mask = t->nslots - 1;
+    for (size_t i = 0; i + 4 <= len; i++) {
+        uint64_t key = key_of(field, v + i);
+        for (uint32_t h = slot_hash(key, mask);; h = (h + 1) & mask) {
+            const pf_slot *s = &t->slots[h];
+            if (s->key == 0)
+                break;
+            if (s->key != key)
+                continue;
+            for (uint32_t k = 0; k < s->n; k++) {
+                uint32_t pid = t->list[s->first + k];
+                if (seen[pid] != epoch && holds(&t->pats[pid], v, len, i))
+                    seen[pid] = epoch;
+            }
+            break;
+        }
+    }
+}
