@@ -96,6 +96,9 @@ typedef struct em_rule {
     uint32_t nconds;
     const uint32_t *fields; /* fields the rule reads (for alerts) */
     uint32_t nfields;
+    /* set by pf_build: the rule can only match when one of its trigger
+     * literals holds (always false for rules without triggers) */
+    bool triggered;
 } em_rule;
 
 /* Interned field names. */
@@ -134,6 +137,10 @@ typedef struct pf_table {
     uint32_t *nshorts;
     uint32_t **sfirst;
     uint32_t nfields; /* interned fields + 1: the last stands for keywords */
+    bool *has;        /* per field: any literal to look for */
+    /* rules a literal triggers: trig[tfirst[pid] .. tfirst[pid + 1]) */
+    uint32_t *tfirst;
+    uint32_t *trig;
 } pf_table;
 
 struct ig_rules {
@@ -174,7 +181,7 @@ void pf_free(pf_table *t);
 /* Marks seen[pid] = epoch for every prefiltered pattern of `field` that
  * holds for the (lower-cased) text `v`. */
 void pf_scan(const pf_table *t, uint32_t field, const char *v, size_t len, uint32_t *seen,
-             uint32_t epoch);
+             uint32_t epoch, uint32_t *hits, uint32_t *nhits);
 
 /* Keeps a compiled regex with the rule set (freed with it). */
 bool em_rules_keep_regex(ig_rules *rs, pcre2_code *re);

@@ -17,7 +17,9 @@ bool em_state_init(em_state *st, const ig_rules *rs)
     st->rs = rs;
     st->seen = ig_calloc(rs->pf.npats ? rs->pf.npats : 1, sizeof(*st->seen));
     st->fscan = ig_calloc(rs->pf.nfields ? rs->pf.nfields : 1, sizeof(*st->fscan));
-    if (st->seen == NULL || st->fscan == NULL) {
+    st->hits = ig_calloc(rs->pf.npats ? rs->pf.npats : 1, sizeof(*st->hits));
+    st->rule_epoch = ig_calloc(rs->n ? rs->n : 1, sizeof(*st->rule_epoch));
+    if (st->seen == NULL || st->fscan == NULL || st->hits == NULL || st->rule_epoch == NULL) {
         em_state_free(st);
         return false;
     }
@@ -39,6 +41,8 @@ void em_state_free(em_state *st)
     ig_free(st->memo);
     ig_free(st->seen);
     ig_free(st->fscan);
+    ig_free(st->hits);
+    ig_free(st->rule_epoch);
     memset(st, 0, sizeof(*st));
 }
 
@@ -47,7 +51,38 @@ void em_state_next_event(em_state *st)
     if (++st->epoch == 0) { /* wrapped: clear once */
         memset(st->seen, 0, sizeof(*st->seen) * (st->rs->pf.npats ? st->rs->pf.npats : 1));
         memset(st->fscan, 0, sizeof(*st->fscan) * (st->rs->pf.nfields ? st->rs->pf.nfields : 1));
+        memset(st->rule_epoch, 0, sizeof(*st->rule_epoch) * (st->rs->n ? st->rs->n : 1));
         st->epoch = 1;
+    }
+    st->nhits = 0;
+}
+
+void em_prefilter_event(em_state *st, ig_event *ev)
+{
+    const pf_table *t = &st->rs->pf;
+    if (t->npats == 0)
+        return;
+    ig_strv v;
+    for (uint32_t fi = 0; fi < ev->n; fi++) {
+        uint32_t id = ev->f[fi].id;
+        if (id == EV_NO_ID || id >= t->nfields || !t->has[id] || st->fscan[id] == st->epoch)
+            continue;
+        if (ev_index(ev, id) != fi || !ev_lower(ev, fi, &v))
+            continue; /* rules read a field's first occurrence */
+        pf_scan(t, id, v.p, v.len, st->seen, st->epoch, st->hits, &st->nhits);
+        st->fscan[id] = st->epoch;
+    }
+    uint32_t kf = t->nfields - 1;
+    if (t->has[kf] && st->fscan[kf] != st->epoch) {
+        for (uint32_t fi = 0; fi < ev->n; fi++)
+            if (ev_lower(ev, fi, &v))
+                pf_scan(t, kf, v.p, v.len, st->seen, st->epoch, st->hits, &st->nhits);
+        st->fscan[kf] = st->epoch;
+    }
+    for (uint32_t h = 0; h < st->nhits; h++) {
+        uint32_t pid = st->hits[h];
+        for (uint32_t k = t->tfirst[pid]; k < t->tfirst[pid + 1]; k++)
+            st->rule_epoch[t->trig[k]] = st->epoch;
     }
 }
 
@@ -126,7 +161,7 @@ static bool pat_match(em_state *st, ig_event *ev, const em_pat *p, uint32_t fi, 
         if (st->fscan[fid] != st->epoch) {
             if (!ev_lower(ev, fi, &v))
                 return false;
-            pf_scan(&st->rs->pf, fid, v.p, v.len, st->seen, st->epoch);
+            pf_scan(&st->rs->pf, fid, v.p, v.len, st->seen, st->epoch, NULL, NULL);
             st->fscan[fid] = st->epoch;
         }
         return st->seen[p->pid] == st->epoch;
@@ -186,7 +221,7 @@ static bool item_match(em_state *st, ig_event *ev, const em_item *it)
             for (uint32_t fi = 0; fi < ev->n; fi++) {
                 ig_strv v;
                 if (ev_lower(ev, fi, &v))
-                    pf_scan(&st->rs->pf, kf, v.p, v.len, st->seen, st->epoch);
+                    pf_scan(&st->rs->pf, kf, v.p, v.len, st->seen, st->epoch, NULL, NULL);
             }
             st->fscan[kf] = st->epoch;
         }

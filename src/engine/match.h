@@ -15,7 +15,14 @@ typedef struct em_state {
     uint32_t epoch;
     uint32_t *seen;  /* per pattern id: epoch when it held */
     uint32_t *fscan; /* per field id: epoch when its text was scanned */
+    uint32_t *hits;  /* literals that held, in the order found */
+    uint32_t nhits;
+    uint32_t *rule_epoch; /* per rule: epoch when one of its triggers held */
 } em_state;
+
+/* Scans every field of `ev` that has literals to look for and marks the
+ * rules they trigger. */
+void em_prefilter_event(em_state *st, ig_event *ev);
 
 bool em_state_init(em_state *st, const ig_rules *rs);
 /* Starts a new event (forgets the previous one's prefilter results). */

@@ -482,6 +482,7 @@ int ig_scanner_scan(ig_scanner *s, ig_event *ev)
     if (ev->bound != &rs->names && (!ev_apply_aliases(ev) || !ev_bind(ev, &rs->names)))
         return -1;
     em_state_next_event(&s->st);
+    em_prefilter_event(&s->st, ev);
     ig_strv ch = {"", 0}, eidtext;
     uint64_t eid = 0;
     bool have_eid = false;
@@ -503,6 +504,8 @@ int ig_scanner_scan(ig_scanner *s, ig_event *ev)
         for (uint32_t i = 0; i < b->n; i++) {
             const em_entry *e = &b->rules[i];
             const em_rule *r = &rs->rules[e->rule];
+            if (r->triggered && s->st.rule_epoch[e->rule] != s->st.epoch)
+                continue; /* none of the literals it needs is in the event */
             if (!eid_fits(e, have_eid, eid) || !em_match_rule(&s->st, r, ev))
                 continue;
             if (alert(s, r, ev) < 0)
@@ -512,6 +515,8 @@ int ig_scanner_scan(ig_scanner *s, ig_event *ev)
     }
     for (uint32_t i = 0; i < rs->nany; i++) {
         const em_rule *r = &rs->rules[rs->any[i]];
+        if (r->triggered && s->st.rule_epoch[rs->any[i]] != s->st.epoch)
+            continue;
         if (!em_match_rule(&s->st, r, ev))
             continue;
         if (alert(s, r, ev) < 0)
