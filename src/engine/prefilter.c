@@ -32,6 +32,14 @@ static bool prefilterable(const em_item *it, const em_pat *p)
     return p->op == EM_EQ || p->op == EM_CONTAINS || p->op == EM_STARTS || p->op == EM_ENDS;
 }
 
+static uint64_t lit_hash(uint32_t field, const em_pat *p)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)field << 8) ^ p->op;
+    for (uint32_t i = 0; i < p->len; i++)
+        h = (h ^ (uint8_t)p->s[i]) * 0x100000001b3ull;
+    return h ^ (h >> 29);
+}
+
 typedef struct ent {
     uint64_t key; /* 0 for a short pattern */
     uint32_t field, pid;
@@ -215,6 +223,14 @@ bool pf_build(ig_rules *rs)
         ig_free(ents);
         return false;
     }
+    uint32_t dcap = 64;
+    while (dcap < n * 2)
+        dcap *= 2;
+    uint32_t *dedup = ig_calloc(dcap, sizeof(*dedup)); /* pid + 1 */
+    if (dedup == NULL) {
+        ig_free(ents);
+        return false;
+    }
     /* assign pattern ids */
     for (uint32_t r = 0; r < rs->n; r++)
         for (uint32_t s = 0; s < rs->rules[r].nsearches; s++)
@@ -227,14 +243,32 @@ bool pf_build(ig_rules *rs)
                         p->pid = UINT32_MAX;
                         if (!prefilterable(it, p))
                             continue;
-                        uint32_t pid = t->npats++;
-                        p->pid = pid;
-                        t->pats[pid] = (pf_pat){p->s, p->len, p->op};
                         uint32_t f = it->field == EV_NO_ID ? t->nfields - 1 : it->field;
-                        ents[pid] = (ent){p->len >= 4 ? key_of(f, p->s) : 0, f, pid};
+                        /* the same literal in many rules is looked for once */
+                        uint64_t h = lit_hash(f, p);
+                        uint32_t slot = (uint32_t)h & (dcap - 1), pid = UINT32_MAX;
+                        for (;; slot = (slot + 1) & (dcap - 1)) {
+                            uint32_t d = dedup[slot];
+                            if (d == 0)
+                                break;
+                            const pf_pat *q = &t->pats[d - 1];
+                            if (ents[d - 1].field == f && q->op == p->op && q->len == p->len &&
+                                memcmp(q->s, p->s, p->len) == 0) {
+                                pid = d - 1;
+                                break;
+                            }
+                        }
+                        if (pid == UINT32_MAX) {
+                            pid = t->npats++;
+                            dedup[slot] = pid + 1;
+                            t->pats[pid] = (pf_pat){p->s, p->len, p->op};
+                            ents[pid] = (ent){p->len >= 4 ? key_of(f, p->s) : 0, f, pid};
+                        }
+                        p->pid = pid;
                     }
                 }
             }
+    ig_free(dedup);
     /* short patterns per field */
     for (uint32_t i = 0; i < t->npats; i++)
         if (ents[i].key == 0)
