@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 int cmd_dump(int argc, char **argv);
 int cmd_hunt(int argc, char **argv);
@@ -16,5 +17,9 @@ int cmd_rules(int argc, char **argv);
  * counted in *errors. */
 long cli_collect(char **args, int nargs, const char *ext, char ***out, unsigned *errors);
 void cli_free_paths(char **paths, long n);
+
+/* Opens the output file `path`: an existing regular file is refused (with
+ * a message naming `cmd`) unless `force`.  NULL on failure, reported. */
+FILE *cli_open_output(const char *path, bool force, const char *cmd);
 
 #endif

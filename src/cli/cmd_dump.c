@@ -107,13 +107,8 @@ int cmd_dump(int argc, char **argv)
         return 1;
     }
     if (out_path != NULL) {
-        /* never overwrite silently: "x" fails when the file exists */
-        st.out = fopen(out_path, force ? "wb" : "wbx");
+        st.out = cli_open_output(out_path, force, "dump");
         if (st.out == NULL) {
-            if (errno == EEXIST)
-                fprintf(stderr, "iisguard dump: %s exists (use --force to overwrite)\n", out_path);
-            else
-                perror(out_path);
             cli_free_paths(paths, n);
             return 1;
         }

@@ -382,12 +382,8 @@ int cmd_hunt(int argc, char **argv)
         return 2;
     }
     if (out_path != NULL) {
-        os.f = fopen(out_path, force ? "wb" : "wbx");
+        os.f = cli_open_output(out_path, force, "hunt");
         if (os.f == NULL) {
-            if (errno == EEXIST)
-                fprintf(stderr, "iisguard hunt: %s exists (use --force to overwrite)\n", out_path);
-            else
-                perror(out_path);
             cli_free_paths(paths, n);
             ig_rules_destroy(rules);
             return 2;

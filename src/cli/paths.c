@@ -110,3 +110,19 @@ void cli_free_paths(char **paths, long n)
         free(paths[i]);
     free(paths);
 }
+
+FILE *cli_open_output(const char *path, bool force, const char *cmd)
+{
+    struct stat st;
+    /* an existing regular file is kept unless forced; devices and pipes
+     * (/dev/null, a FIFO) are written to as they are */
+    bool regular = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+    FILE *f = fopen(path, regular && force ? "wb" : regular ? "wbx" : "wb");
+    if (f == NULL) {
+        if (errno == EEXIST)
+            fprintf(stderr, "iisguard %s: %s exists (use --force to overwrite)\n", cmd, path);
+        else
+            fprintf(stderr, "iisguard %s: %s: %s\n", cmd, path, strerror(errno));
+    }
+    return f;
+}
