@@ -7,7 +7,7 @@ DEPS := cmake ninja-build gcc clang libclang-rt-14-dev zlib1g-dev python3 libevt
         clang-format
 JOBS ?= $(shell nproc)
 
-.PHONY: all build deps test asan fuzz-smoke format-check demo bench fuzz clean
+.PHONY: all build deps test asan tsan-check fuzz-smoke format-check demo bench fuzz clean
 
 all: build
 
@@ -29,8 +29,14 @@ asan: deps
 	cmake --preset asan >/dev/null
 	cmake --build build/asan -j $(JOBS)
 
-test: deps asan format-check fuzz-smoke
+test: deps asan format-check fuzz-smoke tsan-check
 	ctest --preset asan -j $(JOBS)
+
+# the threaded pipeline under ThreadSanitizer, on the shared corpus
+tsan-check:
+	cmake --preset tsan >/dev/null
+	cmake --build build/tsan -j $(JOBS)
+	bash tools/tsan-check.sh build/tsan/iisguard
 
 # a short libFuzzer run per target (the long campaigns are run by hand: make fuzz)
 fuzz-smoke:

@@ -8,10 +8,10 @@
 # flatter the peer).  Throughput is counted in used chunk bytes and records.
 # Targets: ≥ 50× evtxexport single-threaded, ≥ 1.8× from 1 to 2 threads,
 # peak RSS ≤ 64 MiB.
-#   usage: bench/evtx.sh [REPEAT]   (REPEAT of the corpus, default 6)
+#   usage: bench/evtx.sh [REPEAT]   (REPEAT of the corpus, default 12)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repeat=${1:-6}
+repeat=${1:-12}
 shared=../shared
 [ -d "$shared/data/evtx" ] || { echo "SKIP: $shared/data/evtx not found"; exit 0; }
 bash "$shared/bench/peers.sh" >/dev/null
@@ -41,19 +41,22 @@ print(sum(struct.unpack_from('<I', d, o + 48)[0] for o in range(4096, len(d), 65
 PY
 )
 
-# best of N wall-clock runs, and the peak RSS of the last
+# best of N wall-clock runs (perf_counter) and the peak RSS of the command
 measure() { # name runs cmd...
   local name=$1 runs=$2; shift 2
-  local best=999999 rss=0 t
-  for _ in $(seq "$runs"); do
-    /usr/bin/time -f '%e %M' -o "$work/time" "$@" >/dev/null 2>&1 || true
-    read -r t rss < <(tail -n 1 "$work/time")
-    best=$(python3 -c "print(min($best, $t))")
-  done
-  echo "$name $best $rss"
+  python3 - "$name" "$runs" "$@" <<'PY'
+import resource, subprocess, sys, time
+name, runs, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+best = float('inf')
+for _ in range(runs):
+    t = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    best = min(best, time.perf_counter() - t)
+print(name, f'{best:.4f}', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+PY
 }
-r_ig1=$(measure ig1 5 "$ig" dump -q --threads 1 --format jsonl "$work/big.evtx" -o /dev/null)
-r_ig2=$(measure ig2 5 "$ig" dump -q --threads 2 --format jsonl "$work/big.evtx" -o /dev/null)
+r_ig1=$(measure ig1 9 "$ig" dump -q --threads 1 --format jsonl "$work/big.evtx" -o /dev/null)
+r_ig2=$(measure ig2 9 "$ig" dump -q --threads 2 --format jsonl "$work/big.evtx" -o /dev/null)
 r_ex=$(measure evtxexport 1 evtxexport -f xml "$work/big.evtx")
 
 # python-evtx on a small subset (one repetition of a few files)

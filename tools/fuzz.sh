@@ -19,6 +19,9 @@ for bin in build/fuzz/fuzz_*; do
   if [ "$t" = fuzz_evtx ] && [ -d ../shared/data/evtx ]; then
     find ../shared/data/evtx -name '*.evtx' -size -200k | head -n 60 | xargs -r -I{} cp {} "$work/seeds/"
   fi
+  if [ "$t" = fuzz_sigma ] && [ -d ../shared/data/sigma/rules/windows ]; then
+    find ../shared/data/sigma/rules/windows -name '*.yml' | head -n 300 | xargs -r -I{} cp {} "$work/seeds/"
+  fi
   echo "fuzz: $t for ${secs}s"
   if "$bin" -max_total_time="$secs" -max_len=140000 -timeout=10 -rss_limit_mb=2048 \
        -print_final_stats=1 "$work/corpus" "$work/seeds" > "$work/log" 2>&1; then

@@ -103,7 +103,9 @@ typedef struct jp_op {
 enum { JP_JSON = 1, JP_TEXT = 2 };
 
 typedef struct jprog {
-    const void *tpl; /* the record's template */
+    struct jprog *all_next; /* the cache's list of programs */
+    size_t bytes;           /* size of the block */
+    const void *tpl;        /* the record's template */
     uint64_t hash;
     const uint8_t *sig; /* the shape of the values (render_json.c) */
     uint32_t siglen;

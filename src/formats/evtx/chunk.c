@@ -20,7 +20,7 @@ void ig_evtx_emit_write(ig_evtx_emit *e, const char *data, size_t len)
     ig_buf_put((ig_buf *)e, data, len);
 }
 
-bool evtx_worker_init(evtx_worker *w)
+bool evtx_worker_init(evtx_worker *w, bx_tcache *shared)
 {
     memset(w, 0, sizeof(*w));
     ig_arena_init(&w->chunk_arena, 0);
@@ -29,8 +29,8 @@ bool evtx_worker_init(evtx_worker *w)
     ev_init(&w->ev, &w->ev_arena);
     w->ctx.chunk_arena = &w->chunk_arena;
     w->ctx.record_arena = &w->record_arena;
-    w->ctx.tcache = bx_tcache_create();
-    return w->ctx.tcache != NULL;
+    w->ctx.tcache = shared;
+    return true;
 }
 
 void evtx_worker_free(evtx_worker *w)
@@ -38,7 +38,6 @@ void evtx_worker_free(evtx_worker *w)
     if (w == NULL)
         return;
     bx_ctx_free(&w->ctx);
-    bx_tcache_destroy(w->ctx.tcache);
     w->ctx.tcache = NULL;
     ig_arena_destroy(&w->chunk_arena);
     ig_arena_destroy(&w->record_arena);

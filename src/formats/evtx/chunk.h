@@ -44,7 +44,8 @@ typedef struct evtx_job {
     const char *name;  /* the input's name (event origins) */
 } evtx_job;
 
-bool evtx_worker_init(evtx_worker *w);
+/* `shared`: the template cache of all workers of one dumper (borrowed). */
+bool evtx_worker_init(evtx_worker *w, bx_tcache *shared);
 void evtx_worker_free(evtx_worker *w);
 
 void evtx_chunk_out_init(evtx_chunk_out *o);

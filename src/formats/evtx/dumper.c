@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,9 +19,25 @@
 
 enum { SLOT_FREE, SLOT_READY, SLOT_BUSY, SLOT_DONE };
 
+/* An open input file shared by the slots that still have to read from it;
+ * the last one closes it. */
+typedef struct fref {
+    int fd;
+    atomic_uint refs;
+} fref;
+
+static void fref_release(fref *f)
+{
+    if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) == 1) {
+        close(f->fd);
+        ig_free(f);
+    }
+}
+
 typedef struct slot {
     int state;
     uint8_t *data; /* IG_EVTX_CHUNK_SIZE bytes */
+    fref *src;     /* when set, the decoding thread reads the chunk itself */
     uint32_t len;
     uint64_t file_off;
     int64_t index;
@@ -33,6 +50,7 @@ struct ig_evtx_dumper {
     unsigned nthreads, nworkers, started;
     pthread_t *threads;
     evtx_worker *workers; /* one per thread (or one for inline decoding) */
+    bx_tcache *tcache;    /* templates shared by the workers */
     slot *slots;
     unsigned nslots;
     unsigned head, tail; /* head: next to emit; tail: next to fill */
@@ -72,6 +90,31 @@ static void emit(ig_evtx_dumper *d, slot *s)
     evtx_chunk_out_reset(o);
 }
 
+/* Reads the slot's chunk when it is still in its file, then decodes it
+ * (in whichever thread runs it, so reading is parallel too). */
+static void slot_run(evtx_worker *w, slot *s)
+{
+    if (s->src != NULL) {
+        size_t got = 0;
+        while (got < s->len) {
+            ssize_t r = pread(s->src->fd, s->data + got, s->len - got, (off_t)(s->file_off + got));
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                break;
+            got += (size_t)r;
+        }
+        fref_release(s->src);
+        s->src = NULL;
+        if (got < s->len) {
+            evtx_anom_add(&s->out, s->file_off, s->index, "read error; chunk skipped");
+            return;
+        }
+    }
+    evtx_job job = {s->data, s->len, s->file_off, s->index, (const char *)s->name.data};
+    evtx_chunk_decode(w, &job, &s->out);
+}
+
 static void *worker_main(void *arg)
 {
     ig_evtx_dumper *d = ((void **)arg)[0];
@@ -97,8 +140,7 @@ static void *worker_main(void *arg)
             break;
         s->state = SLOT_BUSY;
         pthread_mutex_unlock(&d->mu);
-        evtx_job job = {s->data, s->len, s->file_off, s->index, (const char *)s->name.data};
-        evtx_chunk_decode(w, &job, &s->out);
+        slot_run(w, s);
         pthread_mutex_lock(&d->mu);
         s->state = SLOT_DONE;
         pthread_cond_broadcast(&d->done);
@@ -125,8 +167,9 @@ ig_evtx_dumper *ig_evtx_dumper_create(const ig_evtx_opts *opts)
     d->nslots = n == 1 ? 1 : 4 * n;
     d->slots = ig_calloc(d->nslots, sizeof(*d->slots));
     d->workers = ig_calloc(n, sizeof(*d->workers));
+    d->tcache = bx_tcache_create();
     evtx_chunk_out_init(&d->hdr_out);
-    if (d->slots == NULL || d->workers == NULL)
+    if (d->slots == NULL || d->workers == NULL || d->tcache == NULL)
         goto fail;
     for (unsigned i = 0; i < d->nslots; i++) {
         evtx_chunk_out_init(&d->slots[i].out);
@@ -137,7 +180,7 @@ ig_evtx_dumper *ig_evtx_dumper_create(const ig_evtx_opts *opts)
     }
     for (unsigned i = 0; i < n; i++) {
         evtx_worker *w = &d->workers[i];
-        if (!evtx_worker_init(w))
+        if (!evtx_worker_init(w, d->tcache))
             goto fail;
         w->fmt = opts->format;
         if (opts->on_event != NULL) {
@@ -197,6 +240,7 @@ fail:
             evtx_worker_free(&d->workers[i]);
         }
     evtx_chunk_out_free(&d->hdr_out);
+    bx_tcache_destroy(d->tcache);
     ig_free(d->slots);
     ig_free(d->workers);
     ig_free(d);
@@ -222,8 +266,7 @@ static void drain_one(ig_evtx_dumper *d)
         }
         r->state = SLOT_BUSY;
         pthread_mutex_unlock(&d->mu);
-        evtx_job job = {r->data, r->len, r->file_off, r->index, (const char *)r->name.data};
-        evtx_chunk_decode(&d->workers[0], &job, &r->out);
+        slot_run(&d->workers[0], r);
         pthread_mutex_lock(&d->mu);
         r->state = SLOT_DONE;
     }
@@ -235,9 +278,11 @@ static void drain_one(ig_evtx_dumper *d)
     d->inflight--;
 }
 
-/* Queues one chunk (copied) for decoding; emits finished work as needed. */
-static void submit(ig_evtx_dumper *d, const char *name, const uint8_t *data, uint32_t len,
-                   uint64_t file_off, int64_t index)
+/* Queues one chunk for decoding: `data` is copied, or when `ref` is set the
+ * chunk is read from that file by the thread that decodes it.  Emits
+ * finished work as needed. */
+static void submit(ig_evtx_dumper *d, const char *name, const uint8_t *data, fref *ref,
+                   uint32_t len, uint64_t file_off, int64_t index)
 {
     if (d->threads == NULL) {
         slot *s = &d->slots[0];
@@ -256,8 +301,12 @@ static void submit(ig_evtx_dumper *d, const char *name, const uint8_t *data, uin
         drain_one(d);
     slot *s = &d->slots[d->tail];
     pthread_mutex_unlock(&d->mu);
-    if (s->data != data)
+    if (ref != NULL) {
+        atomic_fetch_add_explicit(&ref->refs, 1, memory_order_relaxed);
+        s->src = ref;
+    } else if (s->data != data) {
         memcpy(s->data, data, len);
+    }
     s->len = len;
     s->file_off = file_off;
     s->index = index;
@@ -291,6 +340,7 @@ typedef struct src {
     int fd;
     const uint8_t *buf;
     uint64_t size;
+    fref *ref; /* threaded file input: chunks are read by the decoders */
 } src;
 
 static bool src_read(const src *s, uint64_t off, uint8_t *dst, uint32_t n, const uint8_t **out)
@@ -358,6 +408,12 @@ static ig_err dump_src(ig_evtx_dumper *d, const char *name, const src *s)
         }
         const uint8_t *chunk = NULL;
         uint8_t *dst = buf;
+        if (s->ref != NULL) {
+            submit(d, name, NULL, s->ref, len, off, index);
+            if (d->stopped_by_output)
+                break;
+            continue;
+        }
         if (dst == NULL) {
             /* threaded: read straight into the next slot's buffer */
             pthread_mutex_lock(&d->mu);
@@ -370,7 +426,7 @@ static ig_err dump_src(ig_evtx_dumper *d, const char *name, const src *s)
             file_anomaly(d, name, off, "%s", "read error; rest of file skipped");
             return IG_EIO;
         }
-        submit(d, name, chunk, len, off, index);
+        submit(d, name, chunk, NULL, len, off, index);
         if (d->stopped_by_output)
             break;
     }
@@ -379,7 +435,7 @@ static ig_err dump_src(ig_evtx_dumper *d, const char *name, const src *s)
 
 ig_err ig_evtx_dumper_buffer(ig_evtx_dumper *d, const char *name, const uint8_t *data, size_t len)
 {
-    src s = {-1, data, len};
+    src s = {-1, data, len, NULL};
     return dump_src(d, name, &s);
 }
 
@@ -400,10 +456,20 @@ ig_err ig_evtx_dumper_file(ig_evtx_dumper *d, const char *path)
 #ifdef POSIX_FADV_SEQUENTIAL
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
-    src s = {fd, NULL, (uint64_t)st.st_size};
+    src s = {fd, NULL, (uint64_t)st.st_size, NULL};
+    if (d->threads != NULL) {
+        /* the decoding threads read the chunks; the last one closes */
+        s.ref = ig_malloc(sizeof(*s.ref));
+        if (s.ref != NULL) {
+            s.ref->fd = fd;
+            atomic_init(&s.ref->refs, 1);
+        }
+    }
     ig_err e = dump_src(d, path, &s);
-    /* chunks queued from this file were copied into slots: safe to close */
-    close(fd);
+    if (s.ref != NULL)
+        fref_release(s.ref);
+    else
+        close(fd);
     return e;
 }
 
@@ -451,6 +517,7 @@ void ig_evtx_dumper_destroy(ig_evtx_dumper *d)
         evtx_worker_free(&d->workers[i]);
     }
     evtx_chunk_out_free(&d->hdr_out);
+    bx_tcache_destroy(d->tcache);
     ig_free(d->slots);
     ig_free(d->workers);
     ig_free(d);

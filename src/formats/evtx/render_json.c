@@ -9,6 +9,7 @@
  *   - a repeated key gets a suffix: "Key", "Key_1", "Key_2", ... */
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/limits.h"
 #include "core/utf16.h"
 #include "formats/evtx/evtx_int.h"
@@ -345,7 +346,7 @@ typedef struct jsig {
 static bool signature(jsig *sg, const bx_node *ti, unsigned depth)
 {
     if (sg->ninst == JP_MAX_INST || depth > 4 || ti->nvals > JP_MAX_VALUES || !ti->tpl->shared ||
-        ti->tpl->no_prog)
+        __atomic_load_n(&ti->tpl->no_prog, __ATOMIC_RELAXED))
         return false; /* programs live only as long as cached templates */
     sg->inst[sg->ninst++] = (jinst){ti->vals, ti->nvals};
     if (sg->len + 2 * ti->nvals + 4 > sizeof(sg->b))
@@ -356,12 +357,13 @@ static bool signature(jsig *sg, const bx_node *ti, unsigned depth)
     /* count first, so that nested signatures follow this one */
     for (uint32_t i = 0; i < ti->nvals; i++) {
         const bx_value *v = &ti->vals[i];
-        rn_item it = {NULL, ti->vals, ti->nvals};
-        bx_node fake = {.kind = BX_SUBST, .sid = (uint16_t)i};
-        it.n = &fake;
-        bool null = rn_is_null(&it);
-        p[2 * i] = v->type;
-        p[2 * i + 1] = (uint8_t)(null | (!null && evtx_value_is_json_bare(v)) << 1);
+        uint8_t t = v->type;
+        /* as rn_is_null: NULL, or empty and not a string */
+        bool null =
+            t == BX_T_NULL || (v->len == 0 && (t & 0x7f) != BX_T_STRING && (t & 0x7f) != BX_T_ANSI);
+        p[2 * i] = t;
+        p[2 * i + 1] =
+            (uint8_t)(null | (!null && t != BX_T_STRING && evtx_value_is_json_bare(v)) << 1);
         if ((v->type & 0x7f) != BX_T_BINXML || null)
             continue;
         const bx_node *tree = v->tree;
@@ -393,23 +395,24 @@ static bool run_prog(const jprog *p, const jsig *sg, ig_buf *out)
     return ig_buf_put(out, p->lit + p->tail_off, p->tail_len);
 }
 
-/* Turns what was recorded while rendering out[start..] into a program. */
+/* Turns what was recorded while rendering out[start..] into a program: one
+ * block holding the program, its operations, literals and signature. */
 static void compile_prog(bx_tcache *c, const void *tpl, uint64_t h, const jrec *rc,
                          const ig_buf *out, size_t start, const uint8_t *sig, uint32_t siglen)
 {
-    ig_arena *a = tcache_prog_arena(c);
-    if (a == NULL)
-        return;
     size_t total = out->len - start, vbytes = 0;
     for (uint32_t i = 0; i < rc->n; i++)
         vbytes += rc->end[i] - rc->at[i];
     size_t litlen = total - vbytes;
-    jprog *p = ig_arena_alloc(a, sizeof(*p));
-    jp_op *ops = ig_arena_alloc(a, sizeof(*ops) * (rc->n ? rc->n : 1));
-    char *lit = ig_arena_alloc(a, litlen ? litlen : 1);
-    uint8_t *sg = ig_arena_dup(a, sig, siglen ? siglen : 1);
-    if (p == NULL || ops == NULL || lit == NULL || sg == NULL || total > UINT32_MAX)
+    if (total > UINT32_MAX)
         return;
+    size_t size = sizeof(jprog) + sizeof(jp_op) * rc->n + litlen + siglen;
+    jprog *p = ig_malloc(size);
+    if (p == NULL)
+        return;
+    jp_op *ops = (jp_op *)(void *)(p + 1);
+    char *lit = (char *)(ops + rc->n);
+    uint8_t *sg = (uint8_t *)lit + litlen;
     size_t from = start, lo = 0;
     for (uint32_t i = 0; i < rc->n; i++) {
         size_t n = rc->at[i] - from;
@@ -421,6 +424,9 @@ static void compile_prog(bx_tcache *c, const void *tpl, uint64_t h, const jrec *
         from = rc->end[i];
     }
     memcpy(lit + lo, out->data + from, out->len - from);
+    if (siglen)
+        memcpy(sg, sig, siglen);
+    p->bytes = size;
     p->tail_off = (uint32_t)lo;
     p->tail_len = (uint32_t)(out->len - from);
     p->lit = lit;
@@ -459,8 +465,8 @@ bool evtx_render_json(bx_ctx *ctx, rn_stack *st, const evtx_rec *rec, ig_buf *ou
     size_t start = out->len;
     if (!render_tree(&r, rec->root))
         return false;
-    if (rc.abort) /* templates belong to the decoding thread */
-        ((bx_template *)ti->tpl)->no_prog = true;
+    if (rc.abort) /* shared templates: the flag is set atomically */
+        __atomic_store_n(&((bx_template *)ti->tpl)->no_prog, true, __ATOMIC_RELAXED);
     else
         compile_prog(ctx->tcache, ti->tpl, h, &rc, out, start, sg.b, sg.len);
     return true;

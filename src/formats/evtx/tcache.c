@@ -1,5 +1,7 @@
 #include "formats/evtx/tcache.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -8,26 +10,31 @@
 
 /* An owned, compiled template with the bytes that identify it. */
 typedef struct towned {
-    struct towned *next; /* chunk-local list / cache eviction list */
+    struct towned *next; /* chunk-local list / list of all cached templates */
     ig_arena arena;      /* the template's nodes and names */
     bx_template tpl;
     uint64_t hash;
     uint8_t *bytes; /* in arena */
 } towned;
 
+/* Shared by every decoding thread of a dumper.  Lookups read the tables
+ * without a lock (entries are published whole with release stores and
+ * never change or move afterwards); insertions take the mutex.  Nothing is
+ * evicted during a run: past its caps the cache stops growing and further
+ * templates live as long as their chunk. */
 struct bx_tcache {
-    towned **slots; /* open addressing, power of two */
+    _Atomic(towned *) *slots; /* open addressing, power of two */
     uint32_t cap, len;
-    /* compiled JSON programs of cached templates (render_json.c) */
-    const jprog **progs;
+    _Atomic(const jprog *) *progs; /* compiled JSON programs (render_json.c) */
     uint32_t pcap, plen;
-    ig_arena parena;
+    pthread_mutex_t mu;
     towned *all;  /* every cached template, for destroy */
+    jprog *pall;  /* every cached program, for destroy */
     size_t bytes; /* rough memory held */
 };
 
-/* Cap on what one thread's cache holds before it starts over. */
-#define TCACHE_MAX_BYTES (16u * 1024u * 1024u)
+/* Cap on what the cache holds. */
+#define TCACHE_MAX_BYTES (24u * 1024u * 1024u)
 
 /* Entries of an older chunk (gen differs) count as empty, so the tables
  * need no clearing per chunk. */
@@ -74,10 +81,9 @@ bx_tcache *bx_tcache_create(void)
         return NULL;
     c->cap = 8192;
     c->slots = ig_calloc(c->cap, sizeof(*c->slots));
-    c->pcap = 8192;
+    c->pcap = 16384;
     c->progs = ig_calloc(c->pcap, sizeof(*c->progs));
-    ig_arena_init(&c->parena, 0);
-    if (c->slots == NULL || c->progs == NULL) {
+    if (c->slots == NULL || c->progs == NULL || pthread_mutex_init(&c->mu, NULL) != 0) {
         ig_free(c->slots);
         ig_free(c->progs);
         ig_free(c);
@@ -86,30 +92,21 @@ bx_tcache *bx_tcache_create(void)
     return c;
 }
 
-static void tcache_clear(bx_tcache *c)
-{
-    towned *o = c->all;
-    while (o != NULL) {
-        towned *next = o->next;
-        towned_free(o);
-        o = next;
-    }
-    c->all = NULL;
-    memset(c->slots, 0, sizeof(*c->slots) * c->cap);
-    c->len = 0;
-    c->bytes = 0;
-    memset(c->progs, 0, sizeof(*c->progs) * c->pcap);
-    c->plen = 0;
-    ig_arena_destroy(&c->parena);
-    ig_arena_init(&c->parena, 0);
-}
-
 void bx_tcache_destroy(bx_tcache *c)
 {
     if (c == NULL)
         return;
-    tcache_clear(c);
-    ig_arena_destroy(&c->parena);
+    for (towned *o = c->all; o != NULL;) {
+        towned *next = o->next;
+        towned_free(o);
+        o = next;
+    }
+    for (jprog *p = c->pall; p != NULL;) {
+        jprog *next = p->all_next;
+        ig_free(p);
+        p = next;
+    }
+    pthread_mutex_destroy(&c->mu);
     ig_free(c->slots);
     ig_free(c->progs);
     ig_free(c);
@@ -127,6 +124,17 @@ static bool ext_names_match(const bx_ctx *ctx, const bx_template *t)
     return true;
 }
 
+static bool same_ext(const bx_template *a, const bx_template *b)
+{
+    if (a->next_ext != b->next_ext)
+        return false;
+    for (uint32_t i = 0; i < a->next_ext; i++)
+        if (a->ext[i].off != b->ext[i].off || a->ext[i].nbytes != b->ext[i].nbytes ||
+            memcmp(a->ext[i].utf16, b->ext[i].utf16, a->ext[i].nbytes) != 0)
+            return false;
+    return true;
+}
+
 const bx_template *tcache_get(const bx_ctx *ctx, const uint8_t guid[16], const uint8_t *data,
                               uint32_t size)
 {
@@ -135,7 +143,7 @@ const bx_template *tcache_get(const bx_ctx *ctx, const uint8_t guid[16], const u
         return NULL;
     uint64_t h = hash_bytes(guid, data, size);
     for (uint32_t i = (uint32_t)h & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
-        towned *o = c->slots[i];
+        towned *o = atomic_load_explicit(&c->slots[i], memory_order_acquire);
         if (o == NULL)
             return NULL;
         if (o->hash == h && o->tpl.data_size == size && memcmp(o->tpl.guid, guid, 16) == 0 &&
@@ -152,42 +160,54 @@ uint64_t tcache_hash(const void *tpl, const uint8_t *p, size_t n)
     return hash_bytes(id, p, n);
 }
 
+static bool same_prog(const jprog *p, const void *tpl, uint64_t h, const uint8_t *sig, uint32_t len)
+{
+    return p->hash == h && p->tpl == tpl && p->siglen == len && memcmp(p->sig, sig, len) == 0;
+}
+
 const jprog *tcache_prog_get(const bx_tcache *c, const void *tpl, uint64_t h, const uint8_t *sig,
                              uint32_t len)
 {
     for (uint32_t i = (uint32_t)h & (c->pcap - 1);; i = (i + 1) & (c->pcap - 1)) {
-        const jprog *p = c->progs[i];
+        const jprog *p = atomic_load_explicit(&c->progs[i], memory_order_acquire);
         if (p == NULL)
             return NULL;
-        if (p->hash == h && p->tpl == tpl && p->siglen == len && memcmp(p->sig, sig, len) == 0)
+        if (same_prog(p, tpl, h, sig, len))
             return p;
     }
 }
 
-ig_arena *tcache_prog_arena(bx_tcache *c)
+void tcache_prog_put(bx_tcache *c, jprog *p)
 {
-    return c->plen + 1 >= c->pcap / 2 ? NULL : &c->parena;
-}
-
-void tcache_prog_put(bx_tcache *c, const jprog *p)
-{
-    if (c->plen + 1 >= c->pcap / 2)
+    pthread_mutex_lock(&c->mu);
+    if (c->plen + 1 >= c->pcap / 2 || c->bytes > TCACHE_MAX_BYTES) {
+        pthread_mutex_unlock(&c->mu);
+        ig_free(p); /* full: the template is rendered the slow way */
         return;
+    }
     for (uint32_t i = (uint32_t)p->hash & (c->pcap - 1);; i = (i + 1) & (c->pcap - 1)) {
-        if (c->progs[i] == NULL) {
-            c->progs[i] = p;
+        const jprog *q = atomic_load_explicit(&c->progs[i], memory_order_relaxed);
+        if (q == NULL) {
+            p->all_next = c->pall;
+            c->pall = p;
             c->plen++;
-            c->bytes += 64;
-            return;
+            c->bytes += p->bytes;
+            atomic_store_explicit(&c->progs[i], p, memory_order_release);
+            break;
+        }
+        if (same_prog(q, p->tpl, p->hash, p->sig, p->siglen)) {
+            ig_free(p); /* another thread was first */
+            break;
         }
     }
+    pthread_mutex_unlock(&c->mu);
 }
 
 const bx_template *tcache_adopt(bx_ctx *ctx, const bx_template *tpl, ig_arena *scratch,
                                 const uint8_t *data, uint32_t size)
 {
     bx_tcache *c = ctx->tcache;
-    bool local = tpl->chunk_local || c == NULL || c->len >= c->cap / 2;
+    bool local = tpl->chunk_local || c == NULL;
     towned *o = ig_arena_alloc(scratch, sizeof(*o));
     uint8_t *bytes = local ? NULL : ig_arena_dup(scratch, data, size);
     if (o == NULL || (!local && bytes == NULL))
@@ -196,22 +216,38 @@ const bx_template *tcache_adopt(bx_ctx *ctx, const bx_template *tpl, ig_arena *s
     o->bytes = bytes;
     o->hash = local ? 0 : hash_bytes(tpl->guid, data, size);
     o->arena = *scratch; /* ownership moves; the copy inside o is the only one */
+    if (!local) {
+        pthread_mutex_lock(&c->mu);
+        if (c->len + 1 >= c->cap / 2 || c->bytes > TCACHE_MAX_BYTES) {
+            local = true; /* full: keep it for this chunk only */
+        } else {
+            for (uint32_t i = (uint32_t)o->hash & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
+                towned *q = atomic_load_explicit(&c->slots[i], memory_order_relaxed);
+                if (q == NULL) {
+                    o->tpl.shared = true;
+                    o->next = c->all;
+                    c->all = o;
+                    c->bytes += o->arena.used_total + sizeof(*o);
+                    c->len++;
+                    atomic_store_explicit(&c->slots[i], o, memory_order_release);
+                    break;
+                }
+                if (q->hash == o->hash && q->tpl.data_size == size &&
+                    memcmp(q->tpl.guid, o->tpl.guid, 16) == 0 &&
+                    memcmp(q->bytes, bytes, size) == 0 && same_ext(&q->tpl, &o->tpl)) {
+                    /* another thread compiled it first: use theirs */
+                    pthread_mutex_unlock(&c->mu);
+                    towned_free(o);
+                    return &q->tpl;
+                }
+            }
+        }
+        pthread_mutex_unlock(&c->mu);
+    }
     if (local) {
         o->next = (towned *)ctx->chunk_local;
         ctx->chunk_local = o;
-        return &o->tpl;
     }
-    o->tpl.shared = true;
-    o->next = c->all;
-    c->all = o;
-    c->bytes += scratch->used_total + sizeof(*o);
-    for (uint32_t i = (uint32_t)o->hash & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
-        if (c->slots[i] == NULL) {
-            c->slots[i] = o;
-            break;
-        }
-    }
-    c->len++;
     return &o->tpl;
 }
 
@@ -219,11 +255,6 @@ bool bx_ctx_begin_chunk(bx_ctx *ctx, const uint8_t *chunk, uint32_t len)
 {
     ctx->chunk = chunk;
     ctx->chunk_len = len;
-    if (ctx->tcache != NULL &&
-        (ctx->tcache->bytes + ctx->tcache->parena.used_total > TCACHE_MAX_BYTES ||
-         ctx->tcache->len >= IG_MAX_TEMPLATE_CACHE || ctx->tcache->len >= ctx->tcache->cap / 2 ||
-         ctx->tcache->plen + 1 >= ctx->tcache->pcap / 2))
-        tcache_clear(ctx->tcache);
     if (ctx->tmap == NULL) {
         ctx->tmap_cap = 256;
         ctx->tmap = ig_calloc(ctx->tmap_cap, sizeof(*ctx->tmap));

@@ -2,8 +2,9 @@
  * - tmap: per chunk, definition offset → template (templates are referenced
  *   by offset after their first, inline definition).
  * - names: per chunk, name offset → decoded UTF-8.
- * - tcache: per thread, across chunks, keyed by GUID + size + the exact
- *   definition bytes, so a template is compiled once per thread. */
+ * - tcache: shared by the decoding threads, across chunks, keyed by GUID +
+ *   size + the exact definition bytes (and the names they refer to), so a
+ *   template is compiled once per run. */
 #ifndef IG_EVTX_TCACHE_H
 #define IG_EVTX_TCACHE_H
 
@@ -33,8 +34,8 @@ const bx_template *tcache_adopt(bx_ctx *ctx, const bx_template *tpl, ig_arena *s
 uint64_t tcache_hash(const void *tpl, const uint8_t *p, size_t n);
 const jprog *tcache_prog_get(const bx_tcache *c, const void *tpl, uint64_t h, const uint8_t *sig,
                              uint32_t len);
-/* Where a new program is allocated; NULL when the table is full. */
-ig_arena *tcache_prog_arena(bx_tcache *c);
-void tcache_prog_put(bx_tcache *c, const jprog *p);
+/* Publishes `p` (one ig_malloc block; ownership moves to the cache, which
+ * frees it at once when full or when another thread was first). */
+void tcache_prog_put(bx_tcache *c, jprog *p);
 
 #endif

@@ -24,29 +24,48 @@ static ig_esc esc_of(vf_mode m)
     return m == VF_JSON ? IG_ESC_JSON : m == VF_XML ? IG_ESC_XML : IG_ESC_NONE;
 }
 
+/* Writes `v` as exactly `n` decimal digits at `o` (right to left). */
+static void digits_at(char *o, uint64_t v, unsigned n)
+{
+    while (n-- > 0) {
+        o[n] = (char)('0' + v % 10u);
+        v /= 10u;
+    }
+}
+
 static bool put_datetime(ig_buf *b, int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi,
                          unsigned s, uint64_t frac, unsigned digits)
 {
     if (y < 0 || y > 9999)
         y = y < 0 ? 0 : 9999;
-    return ig_buf_udec_pad(b, (uint64_t)y, 4) && ig_buf_putc(b, '-') && ig_buf_udec_pad(b, mo, 2) &&
-           ig_buf_putc(b, '-') && ig_buf_udec_pad(b, d, 2) && ig_buf_putc(b, 'T') &&
-           ig_buf_udec_pad(b, h, 2) && ig_buf_putc(b, ':') && ig_buf_udec_pad(b, mi, 2) &&
-           ig_buf_putc(b, ':') && ig_buf_udec_pad(b, s, 2) && ig_buf_putc(b, '.') &&
-           ig_buf_udec_pad(b, frac, digits) && ig_buf_putc(b, 'Z');
+    /* "YYYY-MM-DDTHH:MM:SS." + digits + "Z", built in place */
+    char t[32] = "0000-00-00T00:00:00.";
+    digits_at(t, (uint64_t)y, 4);
+    digits_at(t + 5, mo, 2);
+    digits_at(t + 8, d, 2);
+    digits_at(t + 11, h, 2);
+    digits_at(t + 14, mi, 2);
+    digits_at(t + 17, s, 2);
+    digits_at(t + 20, frac, digits);
+    t[20 + digits] = 'Z';
+    return ig_buf_put(b, t, 21 + digits);
 }
 
 bool evtx_filetime(ig_buf *b, uint64_t ft, unsigned digits)
 {
-    /* 100 ns ticks since 1601-01-01 */
+    /* 100 ns ticks since 1601-01-01; the calendar day of the previous
+     * call is remembered (records of a chunk share their day) */
+    static _Thread_local int64_t last_days = INT64_MIN, ly;
+    static _Thread_local unsigned lm, ld;
     uint64_t secs = ft / 10000000u, ticks = ft % 10000000u;
     int64_t days = (int64_t)(secs / 86400u) - IG_DAYS_1601_TO_1970;
     uint64_t rem = secs % 86400u;
-    int64_t y;
-    unsigned m, d;
-    ig_civil_from_days(days, &y, &m, &d);
+    if (days != last_days) {
+        ig_civil_from_days(days, &ly, &lm, &ld);
+        last_days = days;
+    }
     uint64_t frac = digits == 7 ? ticks : ticks / 10u;
-    return put_datetime(b, y, m, d, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
+    return put_datetime(b, ly, lm, ld, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
                         (unsigned)(rem % 60), frac, digits);
 }
 

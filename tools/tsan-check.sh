@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs the threaded dump and hunt under ThreadSanitizer over the shared EVTX
+# corpus (skips without it) and checks the output equals a one-thread run.
+set -uo pipefail
+exe=$1
+dir=../shared/data/evtx rules=../shared/data/sigma/rules/windows
+cd "$(dirname "$0")/.."
+if [ ! -d "$dir" ]; then echo "SKIP: $dir not found"; echo "0 passed, 0 failed"; exit 0; fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+check() { if [ "$1" = 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $2"; fi; }
+TSAN_OPTIONS="halt_on_error=1 exitcode=66" "$exe" dump -q --threads 2 "$dir" -o "$tmp/t2.jsonl" 2>"$tmp/err"
+[ $? -ne 66 ] && ! grep -q ThreadSanitizer "$tmp/err"; check $? "dump --threads 2 under TSan: $(grep -m1 -A3 ThreadSanitizer "$tmp/err")"
+"$exe" dump -q --threads 1 "$dir" -o "$tmp/t1.jsonl" 2>/dev/null
+cmp -s "$tmp/t1.jsonl" "$tmp/t2.jsonl"; check $? "dump output differs between 1 and 2 threads"
+if [ -d "$rules" ]; then
+  TSAN_OPTIONS="halt_on_error=1 exitcode=66" "$exe" hunt -q --threads 2 --format jsonl --rules "$rules" "$dir" -o "$tmp/h2.jsonl" 2>"$tmp/err"
+  [ $? -ne 66 ] && ! grep -q ThreadSanitizer "$tmp/err"; check $? "hunt --threads 2 under TSan: $(grep -m1 -A3 ThreadSanitizer "$tmp/err")"
+  "$exe" hunt -q --threads 1 --format jsonl --rules "$rules" "$dir" -o "$tmp/h1.jsonl" 2>/dev/null
+  cmp -s "$tmp/h1.jsonl" "$tmp/h2.jsonl"; check $? "hunt output differs between 1 and 2 threads"
+fi
+echo "tsan: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
