@@ -24,15 +24,15 @@
 /* Anomalies recorded per file before further ones are only counted. */
 #define IG_MAX_ANOMALIES_PER_FILE 10000u
 /* Fields of one normalised event. */
-#define IG_MAX_EVENT_FIELDS 4096u
+#define IG_MAX_EVENT_FIELDS       4096u
 /* Patterns of one Sigma detection item after modifiers (windash, base64offset
  * multiply them). */
-#define IG_MAX_ITEM_PATTERNS 65536u
+#define IG_MAX_ITEM_PATTERNS      65536u
 /* Nesting of a compiled Sigma condition. */
-#define IG_MAX_COND_DEPTH 64u
+#define IG_MAX_COND_DEPTH         64u
 /* PCRE2 limits for one match of an attacker-controlled value. */
-#define IG_RE_MATCH_LIMIT 100000u
-#define IG_RE_DEPTH_LIMIT 1000u
+#define IG_RE_MATCH_LIMIT         100000u
+#define IG_RE_DEPTH_LIMIT         1000u
 /* Decoding threads. */
 #define IG_MAX_THREADS            256u
 
