@@ -17,10 +17,10 @@ for bin in build/fuzz/fuzz_*; do
   mkdir -p "$work/corpus" "$work/seeds"
   [ -d "fuzz/corpus/$t" ] && cp -r "fuzz/corpus/$t/." "$work/seeds/" 2>/dev/null || true
   if [ "$t" = fuzz_evtx ] && [ -d ../shared/data/evtx ]; then
-    find ../shared/data/evtx -name '*.evtx' -size -200k | head -n 60 | xargs -r -I{} cp {} "$work/seeds/"
+    find ../shared/data/evtx -name '*.evtx' -size -200k | head -n 60 | xargs -r -I{} cp {} "$work/seeds/" || true
   fi
   if [ "$t" = fuzz_sigma ] && [ -d ../shared/data/sigma/rules/windows ]; then
-    find ../shared/data/sigma/rules/windows -name '*.yml' | head -n 300 | xargs -r -I{} cp {} "$work/seeds/"
+    find ../shared/data/sigma/rules/windows -name '*.yml' | head -n 300 | xargs -r -I{} cp {} "$work/seeds/" || true
   fi
   echo "fuzz: $t for ${secs}s"
   if "$bin" -max_total_time="$secs" -max_len=140000 -timeout=10 -rss_limit_mb=2048 \
