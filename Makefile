@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 # build and test dependencies (Debian 12 package names)
 DEPS := cmake ninja-build gcc clang libclang-rt-14-dev zlib1g-dev python3 libevtx-utils \
-        pkg-config libyaml-dev libpcre2-dev \
+        pkg-config libyaml-dev libpcre2-dev libexpat1-dev jq \
         clang-format
 JOBS ?= $(shell nproc)
 
@@ -58,8 +58,10 @@ demo: deps build
 	./build/igfix evtx build/demo/web01-security.evtx --scenario demo
 	@echo "== iisguard dump build/demo/web01-security.evtx (first records) =="
 	./build/iisguard dump build/demo/web01-security.evtx -o build/demo/web01.jsonl --force
-	@head -n 3 build/demo/web01.jsonl
+	@head -n 2 build/demo/web01.jsonl
 	@echo "... $$(wc -l < build/demo/web01.jsonl) records in build/demo/web01.jsonl"
+	@echo "== iisguard hunt build/demo/web01-security.evtx (built-in T1505.004 rules) =="
+	./build/iisguard hunt build/demo/web01-security.evtx || [ $$? -eq 1 ]
 
 bench: deps build
 	bash bench/evtx.sh

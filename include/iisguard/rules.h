@@ -61,7 +61,20 @@ IG_API ig_err ig_rules_builder_add_path(ig_rules_builder *b, const char *path, u
 /* Leaves out rules below `min` (they are counted in *filtered by the add
  * calls that follow, not rejected). */
 IG_API void ig_rules_builder_set_min_level(ig_rules_builder *b, ig_level min);
+
+/* Further selection, applied like the level: only rules whose status is one
+ * of `statuses` (NULL-terminated, NULL = any), that carry at least one of
+ * `tags` (NULL-terminated, case-insensitive, NULL = any), and whose id is
+ * not in `exclude_ids` (NULL-terminated).  The arrays are borrowed until
+ * the builder is finished. */
+IG_API void ig_rules_builder_select(ig_rules_builder *b, const char *const *statuses,
+                                    const char *const *tags, const char *const *exclude_ids);
 IG_API unsigned ig_rules_builder_filtered(const ig_rules_builder *b);
+
+/* Adds the built-in rule pack (T1505.004: IIS modules and their install
+ * paths), carried in the library. */
+IG_API ig_err ig_rules_builder_add_builtin(ig_rules_builder *b, unsigned *loaded,
+                                           unsigned *rejected);
 
 /* Compiles what was added into an immutable rule set and frees the builder
  * (also on failure).  Returns NULL when out of memory. */
@@ -97,6 +110,43 @@ IG_API void ig_scanner_destroy(ig_scanner *s);
 /* Regular-expression matches this scanner stopped at the match limit (each
  * counts as no match). */
 IG_API uint64_t ig_scanner_regex_limit_hits(const ig_scanner *s);
+
+/* ---- correlation rules ---------------------------------------------------
+ * Scanners given an ig_corr keep the matches of the rules correlations refer
+ * to; once everything is scanned (and the scanners destroyed, which hands
+ * their matches over), ig_corr_run evaluates the correlations. */
+typedef struct ig_corr ig_corr;
+
+/* One event that took part in a correlation alert (borrowed). */
+typedef struct ig_corr_event {
+    const char *rule_id; /* the base rule it matched */
+    uint64_t time;       /* FILETIME */
+    uint64_t record_id;
+    const char *path;
+    uint64_t offset;
+} ig_corr_event;
+
+typedef struct ig_corr_alert {
+    const ig_rule_info *rule; /* the correlation rule */
+    const char *type;         /* "event_count", "value_count", "temporal", ... */
+    ig_strv group;            /* "Field=value, ..." of its group-by fields */
+    uint64_t count;           /* events or distinct values or rules seen */
+    uint64_t first, last;     /* FILETIMEs of the first and last event */
+    const ig_corr_event *events;
+    size_t nevents; /* listed (at most 256) */
+    size_t total;   /* in the window */
+} ig_corr_alert;
+typedef void (*ig_corr_alert_fn)(void *ud, const ig_corr_alert *a);
+
+IG_API ig_corr *ig_corr_create(const ig_rules *r);
+/* Attaches `c` to a scanner (before it scans). */
+IG_API void ig_scanner_set_corr(ig_scanner *s, ig_corr *c);
+/* Evaluates every correlation rule; calls fn per alert in (rule, group,
+ * time) order.  Returns the number of alerts. */
+IG_API size_t ig_corr_run(ig_corr *c, ig_corr_alert_fn fn, void *ud);
+/* Matches not kept because of the cap on kept matches. */
+IG_API uint64_t ig_corr_dropped(const ig_corr *c);
+IG_API void ig_corr_destroy(ig_corr *c);
 
 #ifdef __cplusplus
 }

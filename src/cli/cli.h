@@ -11,7 +11,8 @@ int cmd_hunt(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 
 /* Collects the inputs named on the command line: files as given, folders
- * walked recursively for files whose name ends in `ext` (case-insensitive),
+ * walked recursively for files whose name ends in one of `ext` ("|"-separated
+ * endings, case-insensitive),
  * sorted by path.  Returns the count (caller frees with cli_free_paths) or
  * -1 when out of memory; unreadable entries are reported on stderr and
  * counted in *errors. */

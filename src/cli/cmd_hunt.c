@@ -12,11 +12,71 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/num.h"
+#include "core/timefmt.h"
 #include "iisguard/iisguard.h"
 #include "iisguard/rules.h"
+#include "iisguard/source.h"
 #include "output/alerts.h"
 
 #define MAX_RULE_PATHS 64
+#define MAX_LIST       256
+
+/* Splits a comma-separated argument into `out` (NULL-terminated). */
+static bool split_list(char *arg, const char **out, size_t *n)
+{
+    for (char *p = arg; *p;) {
+        char *comma = strchr(p, ',');
+        if (comma != NULL)
+            *comma = '\0';
+        if (*p != '\0') {
+            if (*n + 1 >= MAX_LIST)
+                return false;
+            out[(*n)++] = p;
+        }
+        if (comma == NULL)
+            break;
+        p = comma + 1;
+    }
+    out[*n] = NULL;
+    return true;
+}
+
+/* Rule ids, one per line (# comments), from FILE into `out`. */
+static bool read_ids(const char *path, char **keep, const char **out, size_t *n)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return false;
+    size_t cap = 1u << 20;
+    char *buf = malloc(cap + 1);
+    size_t len = buf ? fread(buf, 1, cap, f) : 0;
+    fclose(f);
+    if (buf == NULL)
+        return false;
+    buf[len] = '\0';
+    *keep = buf;
+    for (char *line = buf; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl != NULL)
+            *nl = '\0';
+        char *hash = strchr(line, '#');
+        if (hash != NULL)
+            *hash = '\0';
+        char *e = line + strlen(line);
+        while (e > line && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+            *--e = '\0';
+        while (*line == ' ' || *line == '\t')
+            line++;
+        if (*line != '\0') {
+            if (*n + 1 >= MAX_LIST * 16)
+                break;
+            out[(*n)++] = line;
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    out[*n] = NULL;
+    return true;
+}
 
 typedef struct host_count {
     char *name;
@@ -25,8 +85,12 @@ typedef struct host_count {
 
 typedef struct hunt {
     const ig_rules *rules;
+    ig_corr *corr;
     out_format fmt;
     bool color, quiet;
+    out_tz tz;
+    uint64_t from, to; /* FILETIME bounds, 0 = open */
+    uint64_t outside;  /* events left out by --from/--to */
     /* totals, gathered from the threads when they end */
     uint64_t alerts, by_level[6], events, re_limit;
     uint64_t first_ev, last_ev, first_hit, last_hit;
@@ -42,7 +106,7 @@ typedef struct hunt_thread {
     ig_scanner *sc;
     ig_evtx_emit *out;
     ig_buf line;
-    uint64_t alerts, by_level[6], events;
+    uint64_t alerts, by_level[6], events, outside;
     uint64_t first_ev, last_ev, first_hit, last_hit;
     uint64_t *by_rule;
     host_count *hosts;
@@ -86,7 +150,7 @@ static void on_alert(void *ud, const ig_alert *a)
 {
     hunt_thread *t = ud;
     ig_buf_reset(&t->line);
-    if (out_alert(&t->line, t->h->fmt, a, t->h->color))
+    if (out_alert(&t->line, t->h->fmt, a, t->h->color, &t->h->tz))
         ig_evtx_emit_write(t->out, (const char *)t->line.data, t->line.len);
     t->alerts++;
     t->by_level[a->rule->level <= IG_LEVEL_CRITICAL ? a->rule->level : 0]++;
@@ -95,6 +159,28 @@ static void on_alert(void *ud, const ig_alert *a)
     ig_strv comp;
     if (ig_event_field(a->event, "Computer", &comp))
         count_host(&t->hosts, &t->nhosts, comp.p, comp.len, 1);
+}
+
+typedef struct corr_out {
+    hunt *h;
+    void *os;
+    uint64_t n;
+} corr_out;
+
+static int on_output(void *ud, const char *data, size_t len);
+
+static void on_corr_alert(void *ud, const ig_corr_alert *a)
+{
+    corr_out *c = ud;
+    ig_buf b;
+    ig_buf_init(&b, 1u << 24);
+    if (out_corr_alert(&b, c->h->fmt, a, c->h->color, &c->h->tz))
+        on_output(c->os, (const char *)b.data, b.len);
+    ig_buf_free(&b);
+    c->n++;
+    c->h->by_level[a->rule->level <= IG_LEVEL_CRITICAL ? a->rule->level : 0]++;
+    c->h->by_rule[a->rule->index]++;
+    span(&c->h->first_hit, &c->h->last_hit, a->first);
 }
 
 static void *thread_init(void *ud)
@@ -106,6 +192,8 @@ static void *thread_init(void *ud)
     t->h = h;
     t->by_rule = calloc(ig_rules_count(h->rules) + 1, sizeof(*t->by_rule));
     t->sc = ig_scanner_create(h->rules, on_alert, t);
+    if (t->sc != NULL && h->corr != NULL)
+        ig_scanner_set_corr(t->sc, h->corr);
     ig_buf_init(&t->line, 1u << 24);
     if (t->by_rule == NULL || t->sc == NULL) {
         ig_scanner_destroy(t->sc);
@@ -123,6 +211,7 @@ static void thread_fini(void *tud)
     pthread_mutex_lock(&h->mu);
     h->alerts += t->alerts;
     h->events += t->events;
+    h->outside += t->outside;
     for (int i = 0; i < 6; i++)
         h->by_level[i] += t->by_level[i];
     for (size_t i = 0; i < ig_rules_count(h->rules); i++)
@@ -148,10 +237,46 @@ static void thread_fini(void *tud)
 static void on_event(void *tud, ig_event *ev, ig_evtx_emit *out)
 {
     hunt_thread *t = tud;
+    uint64_t when = ig_event_time(ev);
+    if ((t->h->from && when < t->h->from) || (t->h->to && when > t->h->to)) {
+        t->outside++;
+        return;
+    }
     t->out = out;
     t->events++;
-    span(&t->first_ev, &t->last_ev, ig_event_time(ev));
+    span(&t->first_ev, &t->last_ev, when);
     ig_scanner_scan(t->sc, ev);
+}
+
+/* Text inputs (JSON lines, XML) are scanned in the calling thread; their
+ * alerts are written after each event. */
+typedef struct text_run {
+    hunt_thread *t;
+    ig_buf *out;
+    void *os;
+} text_run;
+
+static int on_output(void *ud, const char *data, size_t len);
+
+static void on_text_event(void *ud, ig_event *ev)
+{
+    text_run *r = ud;
+    on_event(r->t, ev, (ig_evtx_emit *)r->out);
+    if (r->out->len >= (1u << 20)) {
+        on_output(r->os, (const char *)r->out->data, r->out->len);
+        ig_buf_reset(r->out);
+    }
+}
+
+static ig_src_format detect(const char *path)
+{
+    uint8_t head[4096];
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return IG_SRC_UNKNOWN;
+    size_t n = fread(head, 1, sizeof(head), f);
+    fclose(f);
+    return ig_source_detect(head, n);
 }
 
 typedef struct out_state {
@@ -184,6 +309,14 @@ static void on_anomaly(void *ud, const ig_evtx_anomaly *a)
                 a->what);
 }
 
+static void on_text_error(void *ud, const char *path, uint64_t line, const char *what)
+{
+    text_run *r = ud;
+    out_state *o = r->os;
+    if (!o->quiet)
+        fprintf(stderr, "iisguard: %s:%llu: %s\n", path, (unsigned long long)line, what);
+}
+
 static void on_rule_error(void *ud, const ig_rule_error *e)
 {
     bool quiet = *(const bool *)ud;
@@ -193,13 +326,23 @@ static void on_rule_error(void *ud, const ig_rule_error *e)
 
 static void usage(FILE *f)
 {
-    fputs("usage: iisguard hunt PATH... --rules FILE|DIR [--rules ...] [options]\n"
-          "  Runs Sigma rules over Windows event logs (.evtx; folders are searched\n"
-          "  recursively) and prints an alert per matching event, in input order.\n"
-          "  --rules P        Sigma rule file or folder (repeatable)\n"
-          "  --no-builtin     do not add the built-in rule pack\n"
+    fputs("usage: iisguard hunt PATH... [--rules FILE|DIR]... [options]\n"
+          "  Runs Sigma rules over Windows events and prints an alert per matching event,\n"
+          "  in input order.  Inputs (folders are searched recursively): .evtx files,\n"
+          "  JSON lines (evtx_dump JSON, Winlogbeat/ECS, NXLog) and event XML (wevtutil),\n"
+          "  told apart by content.\n"
+          "  --rules P        Sigma rule file or folder (repeatable), added to the\n"
+          "                   built-in T1505.004 pack\n"
+          "  --no-builtin     leave the built-in pack out\n"
           "  --format F       text (default) | jsonl | csv\n"
           "  --min-level L    informational | low | medium | high | critical\n"
+          "  --status S,...   only rules with one of these statuses (stable, test, ...)\n"
+          "  --tags T,...     only rules with one of these tags (attack.t1505.004, ...)\n"
+          "  --exclude-rules FILE  rule ids to leave out, one per line\n"
+          "  --from T, --to T only events in this time range (ISO 8601; UTC unless an\n"
+          "                   offset is given: 2024-03-12T09:00+01:00)\n"
+          "  --timezone Z     show times in text and CSV with this offset (+02:00, UTC)\n"
+          "  --local          show times in the machine's time zone\n"
           "  --threads N      decoding and matching threads (default: one per core)\n"
           "  --output FILE    write alerts to FILE (kept if it exists, unless --force)\n"
           "  -q               no per-rule and per-file diagnostics, no summary\n"
@@ -229,8 +372,11 @@ static void summary(const hunt *h, const ig_evtx_stats *s, unsigned loaded, unsi
             "events from %s to %s\n",
             (unsigned long long)s->files, (unsigned long long)s->files_failed,
             (unsigned long long)s->records, (unsigned long long)s->anomalies, a, b);
-    fprintf(stderr, "iisguard: hunt: %u rules loaded, %u rejected, %u below --min-level\n", loaded,
+    fprintf(stderr, "iisguard: hunt: %u rules loaded, %u rejected, %u not selected\n", loaded,
             rejected, filtered);
+    if (h->outside)
+        fprintf(stderr, "iisguard: hunt: %llu events outside --from/--to left out\n",
+                (unsigned long long)h->outside);
     fprintf(stderr,
             "iisguard: hunt: %llu alerts (critical %llu, high %llu, medium %llu, low %llu, "
             "informational %llu) in %.2f s\n",
@@ -286,6 +432,13 @@ int cmd_hunt(int argc, char **argv)
     ig_level min_level = IG_LEVEL_INFORMATIONAL;
     unsigned threads = 0;
     out_format fmt = OUT_TEXT;
+    const char *statuses[MAX_LIST], *tags[MAX_LIST];
+    static const char *excluded[MAX_LIST * 16];
+    size_t nstatus = 0, ntags = 0, nexcl = 0;
+    bool have_status = false, have_tags = false, have_excl = false;
+    out_tz tz = {false, 0};
+    uint64_t from = 0, to = 0;
+    char *excl_buf = NULL;
     char **inputs = argv;
     int ninputs = 0;
     for (int i = 1; i < argc; i++) {
@@ -297,6 +450,45 @@ int cmd_hunt(int argc, char **argv)
                 return 2;
             }
             rule_paths[nrule_paths++] = argv[++i];
+        } else if (strcmp(a, "--status") == 0 && has) {
+            have_status = true;
+            if (!split_list(argv[++i], statuses, &nstatus)) {
+                fprintf(stderr, "iisguard hunt: too many statuses\n");
+                return 2;
+            }
+        } else if (strcmp(a, "--tags") == 0 && has) {
+            have_tags = true;
+            if (!split_list(argv[++i], tags, &ntags)) {
+                fprintf(stderr, "iisguard hunt: too many tags\n");
+                return 2;
+            }
+        } else if (strcmp(a, "--exclude-rules") == 0 && has) {
+            have_excl = true;
+            free(excl_buf);
+            excl_buf = NULL;
+            nexcl = 0;
+            if (!read_ids(argv[++i], &excl_buf, excluded, &nexcl)) {
+                fprintf(stderr, "iisguard hunt: %s: cannot read rule ids\n", argv[i]);
+                return 2;
+            }
+        } else if ((strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0) && has) {
+            uint64_t *dst = a[2] == 'f' ? &from : &to;
+            if (!ig_parse_time(argv[i + 1], strlen(argv[i + 1]), dst)) {
+                fprintf(stderr,
+                        "iisguard hunt: %s wants a time like 2024-03-12T08:00:00Z or "
+                        "2024-03-12 09:00+01:00\n",
+                        a);
+                return 2;
+            }
+            i++;
+        } else if (strcmp(a, "--timezone") == 0 && has) {
+            if (!ig_parse_offset(argv[++i], &tz.offset)) {
+                fprintf(stderr, "iisguard hunt: --timezone wants UTC or an offset like +02:00\n");
+                return 2;
+            }
+            tz.local = false;
+        } else if (strcmp(a, "--local") == 0) {
+            tz.local = true;
         } else if (strcmp(a, "--no-builtin") == 0) {
             builtin = false;
         } else if (strcmp(a, "--format") == 0 && has) {
@@ -340,13 +532,12 @@ int cmd_hunt(int argc, char **argv)
             inputs[ninputs++] = argv[i];
         }
     }
-    (void)builtin; /* the built-in pack is empty in this version */
     if (ninputs == 0) {
         usage(stderr);
         return 2;
     }
-    if (nrule_paths == 0) {
-        fprintf(stderr, "iisguard hunt: no rules: give --rules FILE|DIR\n");
+    if (nrule_paths == 0 && !builtin) {
+        fprintf(stderr, "iisguard hunt: no rules: give --rules FILE|DIR or drop --no-builtin\n");
         return 2;
     }
     struct timespec t0, t1;
@@ -355,7 +546,11 @@ int cmd_hunt(int argc, char **argv)
     if (rb == NULL)
         return 2;
     ig_rules_builder_set_min_level(rb, min_level);
+    ig_rules_builder_select(rb, have_status ? statuses : NULL, have_tags ? tags : NULL,
+                            have_excl ? excluded : NULL);
     unsigned loaded = 0, rejected = 0;
+    if (builtin)
+        ig_rules_builder_add_builtin(rb, &loaded, &rejected);
     for (int i = 0; i < nrule_paths; i++) {
         unsigned l = 0, r = 0;
         ig_rules_builder_add_path(rb, rule_paths[i], &l, &r);
@@ -364,6 +559,7 @@ int cmd_hunt(int argc, char **argv)
     }
     unsigned filtered = ig_rules_builder_filtered(rb);
     ig_rules *rules = ig_rules_builder_finish(rb);
+    free(excl_buf);
     if (rules == NULL) {
         fprintf(stderr, "iisguard hunt: out of memory\n");
         return 2;
@@ -375,7 +571,7 @@ int cmd_hunt(int argc, char **argv)
     }
     unsigned path_errors = 0;
     char **paths = NULL;
-    long n = cli_collect(inputs, ninputs, ".evtx", &paths, &path_errors);
+    long n = cli_collect(inputs, ninputs, ".evtx|.json|.jsonl|.ndjson|.xml", &paths, &path_errors);
     out_state os = {stdout, false, quiet, 0};
     if (n < 0) {
         ig_rules_destroy(rules);
@@ -395,10 +591,14 @@ int cmd_hunt(int argc, char **argv)
     memset(&h, 0, sizeof(h));
     h.rules = rules;
     h.fmt = fmt;
+    h.tz = tz;
+    h.from = from;
+    h.to = to;
     h.quiet = quiet;
     h.color =
         fmt == OUT_TEXT && out_path == NULL && isatty(fileno(stdout)) && getenv("NO_COLOR") == NULL;
     h.by_rule = calloc(ig_rules_count(rules) + 1, sizeof(*h.by_rule));
+    h.corr = ig_corr_create(rules);
     pthread_mutex_init(&h.mu, NULL);
     ig_buf head;
     ig_buf_init(&head, 4096);
@@ -423,11 +623,52 @@ int cmd_hunt(int argc, char **argv)
         free(h.by_rule);
         return 2;
     }
-    for (long i = 0; i < n && !os.failed; i++)
-        ig_evtx_dumper_file(d, paths[i]);
+    hunt_thread *main_t = NULL; /* scans text inputs in this thread */
+    ig_src_stats tst = {0, 0};
+    uint64_t text_files = 0, text_failed = 0;
+    for (long i = 0; i < n && !os.failed; i++) {
+        ig_src_format f = detect(paths[i]);
+        if (f == IG_SRC_EVTX || f == IG_SRC_UNKNOWN) {
+            /* not EVTX either: the reader says so, naming the file */
+            ig_evtx_dumper_file(d, paths[i]);
+            continue;
+        }
+        /* a text input: what the EVTX threads have in flight goes first */
+        ig_evtx_stats flush;
+        ig_evtx_dumper_stats(d, &flush);
+        if (main_t == NULL && (main_t = thread_init(&h)) == NULL)
+            break;
+        text_files++;
+        ig_buf out;
+        ig_buf_init(&out, 0);
+        text_run run = {main_t, &out, &os};
+        if (ig_source_read_text(paths[i], f, on_text_event, on_text_error, &run, &tst) != IG_OK)
+            text_failed++;
+        if (out.len)
+            on_output(&os, (const char *)out.data, out.len);
+        ig_buf_free(&out);
+    }
     ig_evtx_stats st;
     ig_evtx_dumper_stats(d, &st);
-    ig_evtx_dumper_destroy(d); /* threads end: their counts are in h */
+    if (main_t != NULL)
+        thread_fini(main_t);
+    st.files += text_files;
+    st.files_failed += text_failed;
+    st.records += tst.events;
+    st.bad_records += tst.bad_records;
+    st.anomalies += tst.bad_records;
+    ig_evtx_dumper_destroy(d); /* threads end: their counts and matches are in h */
+    /* correlations, once every event is in */
+    uint64_t corr_alerts = 0;
+    if (h.corr != NULL && !os.failed) {
+        corr_out co = {&h, &os, 0};
+        ig_corr_run(h.corr, on_corr_alert, &co);
+        corr_alerts = co.n;
+        if (ig_corr_dropped(h.corr) && !quiet)
+            fprintf(stderr, "iisguard: hunt: %llu matches not kept for correlation (limit)\n",
+                    (unsigned long long)ig_corr_dropped(h.corr));
+    }
+    h.alerts += corr_alerts;
     if (fflush(os.f) != 0)
         os.failed = true;
     if (out_path != NULL && fclose(os.f) != 0)
@@ -445,6 +686,7 @@ int cmd_hunt(int argc, char **argv)
     free(h.hosts);
     free(h.by_rule);
     pthread_mutex_destroy(&h.mu);
+    ig_corr_destroy(h.corr);
     cli_free_paths(paths, n);
     ig_rules_destroy(rules);
     return rc;

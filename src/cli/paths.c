@@ -34,10 +34,18 @@ static bool add(plist *l, const char *p)
     return true;
 }
 
-static bool has_ext(const char *name, const char *ext)
+/* `exts`: "|"-separated endings, e.g. ".evtx|.jsonl". */
+static bool has_ext(const char *name, const char *exts)
 {
-    size_t n = strlen(name), e = strlen(ext);
-    return n > e && strcasecmp(name + n - e, ext) == 0;
+    size_t n = strlen(name);
+    while (*exts) {
+        const char *bar = strchr(exts, '|');
+        size_t e = bar ? (size_t)(bar - exts) : strlen(exts);
+        if (n > e && strncasecmp(name + n - e, exts, e) == 0)
+            return true;
+        exts += e + (bar != NULL);
+    }
+    return false;
 }
 
 static int cmp(const void *a, const void *b)

@@ -383,6 +383,44 @@ static const em_cond *compile_cond(cc *c, const sg_rule *r, const em_rule *er, c
     return NULL;
 }
 
+/* A correlation rule: its references are resolved when the rule set is
+ * finished (rules.c), since they may come later. */
+static bool compile_corr(cc *c, const sg_rule *r, em_rule *out)
+{
+    const sg_correlation *sc = &r->corr;
+    if (sc->type != SG_CORR_EVENT_COUNT && sc->type != SG_CORR_VALUE_COUNT &&
+        sc->type != SG_CORR_TEMPORAL && sc->type != SG_CORR_TEMPORAL_ORDERED)
+        return fail(c, "%s", "correlation type not supported");
+    if (sc->nrules == 0)
+        return fail(c, "%s", "correlation: no rules");
+    if ((sc->type == SG_CORR_EVENT_COUNT || sc->type == SG_CORR_VALUE_COUNT) &&
+        sc->cmp == SG_CMP_NONE)
+        return fail(c, "%s", "correlation: a condition is required for this type");
+    if (sc->type == SG_CORR_VALUE_COUNT && sc->field == NULL)
+        return fail(c, "%s", "value_count: condition needs a field");
+    em_corr *e = ig_arena_alloc(c->a, sizeof(*e));
+    if (e == NULL)
+        return fail(c, "%s", "out of memory");
+    memset(e, 0, sizeof(*e));
+    e->type = sc->type;
+    e->refs = sc->rules;
+    e->nrefs = sc->nrules;
+    e->group_by = sc->group_by;
+    e->ngroup = sc->ngroup_by;
+    e->span = sc->timespan_ms * 10000u;
+    e->cmp = sc->cmp;
+    e->cmp2 = sc->cmp2;
+    e->threshold = sc->threshold;
+    e->threshold2 = sc->threshold2;
+    e->aliases = sc->aliases;
+    e->naliases = sc->naliases;
+    e->field = sc->field;
+    e->generate = sc->generate;
+    out->corr = e;
+    out->info.correlation = 1;
+    return true;
+}
+
 static ig_level level_of(sg_level l)
 {
     switch (l) {
@@ -410,9 +448,10 @@ bool em_compile(ig_rules *rs, const sg_rule *r, em_rule *out, const char **why)
     out->info.tags = r->tags;
     out->info.ntags = r->ntags;
     out->info.line = r->line;
+    out->name = r->name;
     bool ok = false;
     if (r->corr.type != SG_CORR_NONE) {
-        c.why = "correlation rules are not run yet";
+        ok = compile_corr(&c, r, out);
         goto done;
     }
     if (!em_logsource(r, c.a, &out->srcs, &out->nsrcs, &c.why))

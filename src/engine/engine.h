@@ -86,8 +86,35 @@ typedef struct em_source {
     uint32_t neids;
 } em_source;
 
+/* A correlation rule (correlate.c). */
+typedef struct em_corr {
+    sg_corr_type type;
+    const char *const *refs; /* referenced rule ids or names, as written */
+    uint32_t nrefs;
+    uint32_t *bases; /* resolved rule indices (by refs order) */
+    const char *const *group_by;
+    uint32_t ngroup;
+    /* field id of group-by i for base k: gfield[k * ngroup + i] (aliases) */
+    uint32_t *gfield;
+    uint32_t vfield; /* value_count: field id per base, vfield_of[k] */
+    uint32_t *vfield_of;
+    uint64_t span; /* timespan in FILETIME ticks */
+    sg_cmp cmp, cmp2;
+    uint64_t threshold, threshold2;
+    const sg_alias *aliases;
+    uint32_t naliases;
+    const char *field;
+    bool generate;
+} em_corr;
+
 typedef struct em_rule {
     ig_rule_info info;
+    const char *name;        /* the rule's `name` (correlations may refer to it) */
+    const em_corr *corr;     /* a correlation rule: no searches, never scanned */
+    bool suppress;           /* a base rule whose own alerts are not wanted */
+    bool recorded;           /* a base rule of some correlation: matches are kept */
+    const uint32_t *rfields; /* fields kept with its matches (group-by, value) */
+    uint32_t nrfields;
     const em_source *srcs;
     uint32_t nsrcs; /* 0: every event */
     const em_search *searches;
@@ -109,6 +136,8 @@ struct ev_names {
     uint32_t *slots; /* open addressing: index + 1 */
     uint32_t nslots;
 };
+
+typedef struct ig_corr ig_corr;
 
 /* The literal prefilter (prefilter.c): every case-insensitive literal
  * pattern (EQ, CONTAINS, STARTS, ENDS) of every rule, found for a field in

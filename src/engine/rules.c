@@ -11,6 +11,7 @@
 #include "core/alloc.h"
 #include "core/limits.h"
 #include "engine/engine.h"
+#include "engine/correlate.h"
 #include "engine/match.h"
 
 #define MAX_RULE_FILE (4u * 1024u * 1024u)
@@ -37,7 +38,42 @@ struct ig_rules_builder {
     unsigned loaded, rejected; /* of the current add call */
     ig_level min_level;
     unsigned filtered;
+    const char *const *statuses, *const *tags, *const *exclude;
 };
+
+void ig_rules_builder_select(ig_rules_builder *b, const char *const *statuses,
+                             const char *const *tags, const char *const *exclude_ids)
+{
+    b->statuses = statuses;
+    b->tags = tags;
+    b->exclude = exclude_ids;
+}
+
+static bool in_list(const char *const *list, const char *s, bool nocase)
+{
+    for (; *list != NULL; list++)
+        if (nocase ? strcasecmp(*list, s) == 0 : strcmp(*list, s) == 0)
+            return true;
+    return false;
+}
+
+static bool selected(const ig_rules_builder *b, const ig_rule_info *ri)
+{
+    if (ri->level < b->min_level)
+        return false;
+    if (b->statuses != NULL && !in_list(b->statuses, ri->status, true))
+        return false;
+    if (b->exclude != NULL && in_list(b->exclude, ri->id, true))
+        return false;
+    if (b->tags != NULL) {
+        bool any = false;
+        for (size_t i = 0; i < ri->ntags && !any; i++)
+            any = in_list(b->tags, ri->tags[i], true);
+        if (!any)
+            return false;
+    }
+    return true;
+}
 
 void ig_rules_builder_set_min_level(ig_rules_builder *b, ig_level min)
 {
@@ -96,7 +132,7 @@ static void on_rule(void *ud, const sg_rule *r)
         report(b, r->file, r->line, why);
         return;
     }
-    if (rs->rules[rs->n].info.level < b->min_level) {
+    if (!selected(b, &rs->rules[rs->n].info)) {
         b->filtered++;
         return;
     }
@@ -135,6 +171,31 @@ ig_err ig_rules_builder_add_text(ig_rules_builder *b, const char *name, const ch
         *loaded = b->loaded;
     if (rejected)
         *rejected = b->rejected;
+    return IG_OK;
+}
+
+extern const struct ig_builtin_rule {
+    const char *name;
+    const char *text;
+    size_t len;
+} ig_builtin_rules[];
+
+ig_err ig_rules_builder_add_builtin(ig_rules_builder *b, unsigned *loaded, unsigned *rejected)
+{
+    unsigned l = 0, r = 0;
+    for (size_t i = 0; ig_builtin_rules[i].name != NULL; i++) {
+        unsigned li = 0, ri = 0;
+        ig_err e = ig_rules_builder_add_text(b, ig_builtin_rules[i].name, ig_builtin_rules[i].text,
+                                             ig_builtin_rules[i].len, &li, &ri);
+        if (e != IG_OK)
+            return e;
+        l += li;
+        r += ri;
+    }
+    if (loaded)
+        *loaded = l;
+    if (rejected)
+        *rejected = r;
     return IG_OK;
 }
 
@@ -327,6 +388,8 @@ static bool build_index(ig_rules *rs)
     uint32_t nany = 0, used = 0;
     for (uint32_t i = 0; i < rs->n; i++) {
         const em_rule *r = &rs->rules[i];
+        if (r->corr != NULL)
+            continue; /* correlations are evaluated at the end */
         if (r->nsrcs == 0) {
             any[nany++] = i;
             continue;
@@ -351,12 +414,18 @@ static bool build_index(ig_rules *rs)
     return true;
 }
 
+static void corr_error(void *ud, const char *file, unsigned line, const char *why)
+{
+    report(ud, file, line, why);
+}
+
 ig_rules *ig_rules_builder_finish(ig_rules_builder *b)
 {
     ig_rules *rs = b->rs;
+    bool resolved = cm_resolve(rs, corr_error, b);
     b->rs = NULL;
     ig_rules_builder_destroy(b);
-    if (!build_index(rs) || !pf_build(rs)) {
+    if (!resolved || !build_index(rs) || !pf_build(rs)) {
         ig_rules_destroy(rs);
         return NULL;
     }
@@ -406,6 +475,8 @@ struct ig_scanner {
     ig_alert_fn on_alert;
     void *ud;
     em_state st;
+    ig_corr *corr; /* may be NULL */
+    cm_buf kept;   /* matches of correlation bases, merged at destroy */
     ig_alert_field *af;
     uint32_t afcap;
 };
@@ -415,6 +486,7 @@ ig_scanner *ig_scanner_create(const ig_rules *r, ig_alert_fn on_alert, void *ud)
     ig_scanner *s = ig_calloc(1, sizeof(*s));
     if (s == NULL)
         return NULL;
+    ig_arena_init(&s->kept.arena, 0);
     if (!em_state_init(&s->st, r)) {
         ig_free(s);
         return NULL;
@@ -425,10 +497,18 @@ ig_scanner *ig_scanner_create(const ig_rules *r, ig_alert_fn on_alert, void *ud)
     return s;
 }
 
+void ig_scanner_set_corr(ig_scanner *s, ig_corr *c)
+{
+    s->corr = c;
+}
+
 void ig_scanner_destroy(ig_scanner *s)
 {
     if (s == NULL)
         return;
+    if (s->corr != NULL)
+        cm_buf_merge(s->corr, &s->kept);
+    cm_buf_free(&s->kept);
     em_state_free(&s->st);
     ig_free(s->af);
     ig_free(s);
@@ -470,6 +550,11 @@ static int alert(ig_scanner *s, const em_rule *r, ig_event *ev)
         s->af[n].value = v;
         n++;
     }
+    if (r->recorded && s->corr != NULL &&
+        !cm_buf_add(&s->kept, r, (uint32_t)r->info.index, ev, s->rs))
+        return -1;
+    if (r->suppress)
+        return 0; /* only its correlations speak */
     ig_alert a = {&r->info, ev, s->af, n};
     if (s->on_alert != NULL)
         s->on_alert(s->ud, &a);
@@ -508,9 +593,10 @@ int ig_scanner_scan(ig_scanner *s, ig_event *ev)
                 continue; /* none of the literals it needs is in the event */
             if (!eid_fits(e, have_eid, eid) || !em_match_rule(&s->st, r, ev))
                 continue;
-            if (alert(s, r, ev) < 0)
+            int k = alert(s, r, ev);
+            if (k < 0)
                 return -1;
-            alerts++;
+            alerts += k;
         }
     }
     for (uint32_t i = 0; i < rs->nany; i++) {
@@ -519,9 +605,10 @@ int ig_scanner_scan(ig_scanner *s, ig_event *ev)
             continue;
         if (!em_match_rule(&s->st, r, ev))
             continue;
-        if (alert(s, r, ev) < 0)
+        int k = alert(s, r, ev);
+        if (k < 0)
             return -1;
-        alerts++;
+        alerts += k;
     }
     return alerts;
 }

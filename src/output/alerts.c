@@ -1,6 +1,7 @@
 #include "output/alerts.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "core/civil.h"
 #include "core/utf16.h"
@@ -36,6 +37,27 @@ bool out_time(ig_buf *b, uint64_t ft)
            ig_buf_udec_pad(b, sod / 60 % 60, 2) && ig_buf_putc(b, ':') &&
            ig_buf_udec_pad(b, sod % 60, 2) && ig_buf_putc(b, '.') && ig_buf_udec_pad(b, us, 6) &&
            ig_buf_putc(b, 'Z');
+}
+
+bool out_time_tz(ig_buf *b, uint64_t ft, const out_tz *tz)
+{
+    if (tz == NULL || (!tz->local && tz->offset == 0))
+        return out_time(b, ft);
+    int64_t off = tz->offset;
+    if (tz->local) {
+        time_t t = (time_t)(ft / 10000000u) - (time_t)11644473600LL;
+        struct tm tm;
+        off = localtime_r(&t, &tm) != NULL ? tm.tm_gmtoff : 0;
+    }
+    int64_t shifted = (int64_t)ft + off * 10000000;
+    if (shifted < 0)
+        shifted = 0;
+    if (!out_time(b, (uint64_t)shifted))
+        return false;
+    b->len--; /* the Z */
+    int64_t a = off < 0 ? -off : off;
+    return ig_buf_putc(b, off < 0 ? '-' : '+') && ig_buf_udec_pad(b, (uint64_t)(a / 3600), 2) &&
+           ig_buf_putc(b, ':') && ig_buf_udec_pad(b, (uint64_t)(a / 60 % 60), 2);
 }
 
 static ig_strv field(ig_event *ev, const char *name)
@@ -121,19 +143,20 @@ static bool cstr(ig_buf *b, const char *p, size_t n)
     return ig_buf_putc(b, '"');
 }
 
-static bool alert_csv(ig_buf *b, const ig_alert *a)
+static bool alert_csv(ig_buf *b, const ig_alert *a, const out_tz *tz)
 {
     ig_event *ev = a->event;
     ig_event_origin o;
     ig_event_origin_get(ev, &o);
     ig_strv eid = field(ev, "EventID"), comp = field(ev, "Computer"), ch = field(ev, "Channel");
     const char *lv = out_level_name(a->rule->level);
-    bool ok = out_time(b, ig_event_time(ev)) && ig_buf_putc(b, ',') && cstr(b, lv, strlen(lv)) &&
-              ig_buf_putc(b, ',') && cstr(b, a->rule->id, strlen(a->rule->id)) &&
-              ig_buf_putc(b, ',') && cstr(b, a->rule->title, strlen(a->rule->title)) &&
-              ig_buf_putc(b, ',') && cstr(b, comp.p, comp.len) && ig_buf_putc(b, ',') &&
-              cstr(b, ch.p, ch.len) && ig_buf_putc(b, ',') && cstr(b, eid.p, eid.len) &&
-              ig_buf_putc(b, ',') && ig_buf_u64(b, o.record_id) && ig_buf_putc(b, ',') &&
+    bool ok = out_time_tz(b, ig_event_time(ev), tz) && ig_buf_putc(b, ',') &&
+              cstr(b, lv, strlen(lv)) && ig_buf_putc(b, ',') &&
+              cstr(b, a->rule->id, strlen(a->rule->id)) && ig_buf_putc(b, ',') &&
+              cstr(b, a->rule->title, strlen(a->rule->title)) && ig_buf_putc(b, ',') &&
+              cstr(b, comp.p, comp.len) && ig_buf_putc(b, ',') && cstr(b, ch.p, ch.len) &&
+              ig_buf_putc(b, ',') && cstr(b, eid.p, eid.len) && ig_buf_putc(b, ',') &&
+              ig_buf_u64(b, o.record_id) && ig_buf_putc(b, ',') &&
               cstr(b, o.path ? o.path : "", o.path ? strlen(o.path) : 0) && ig_buf_putc(b, ',') &&
               ig_buf_u64(b, o.offset) && ig_buf_lit(b, ",\"");
     for (size_t i = 0; ok && i < a->nfields; i++) {
@@ -183,14 +206,14 @@ static bool text_value(ig_buf *b, ig_strv v)
     return true;
 }
 
-static bool alert_text(ig_buf *b, const ig_alert *a, bool color)
+static bool alert_text(ig_buf *b, const ig_alert *a, bool color, const out_tz *tz)
 {
     ig_event *ev = a->event;
     ig_event_origin o;
     ig_event_origin_get(ev, &o);
     ig_strv eid = field(ev, "EventID"), comp = field(ev, "Computer"), ch = field(ev, "Channel");
     const char *lv = out_level_name(a->rule->level);
-    bool ok = out_time(b, ig_event_time(ev)) && ig_buf_lit(b, "  ");
+    bool ok = out_time_tz(b, ig_event_time(ev), tz) && ig_buf_lit(b, "  ");
     if (ok && color)
         ok = ig_buf_puts(b, level_color[a->rule->level <= IG_LEVEL_CRITICAL ? a->rule->level : 3]);
     ok = ok && pad(b, lv, strlen(lv), 13);
@@ -223,11 +246,70 @@ bool out_header(ig_buf *b, out_format f, bool color)
     }
 }
 
-bool out_alert(ig_buf *b, out_format f, const ig_alert *a, bool color)
+bool out_alert(ig_buf *b, out_format f, const ig_alert *a, bool color, const out_tz *tz)
 {
     switch (f) {
     case OUT_JSONL: return alert_json(b, a);
-    case OUT_CSV: return alert_csv(b, a);
-    default: return alert_text(b, a, color);
+    case OUT_CSV: return alert_csv(b, a, tz);
+    default: return alert_text(b, a, color, tz);
     }
+}
+
+/* ---- correlation alerts -------------------------------------------------- */
+
+bool out_corr_alert(ig_buf *b, out_format f, const ig_corr_alert *a, bool color, const out_tz *tz)
+{
+    const char *lv = out_level_name(a->rule->level);
+    bool ok;
+    if (f == OUT_JSONL) {
+        ok = ig_buf_putc(b, '{') && jkey(b, "@timestamp") && ig_buf_putc(b, '"') &&
+             out_time(b, a->first) && ig_buf_lit(b, "\",") && jkey(b, "rule") &&
+             ig_buf_putc(b, '{') && jkey(b, "id") && jstr(b, a->rule->id, strlen(a->rule->id)) &&
+             ig_buf_putc(b, ',') && jkey(b, "name") &&
+             jstr(b, a->rule->title, strlen(a->rule->title)) && ig_buf_putc(b, ',') &&
+             jkey(b, "level") && jstr(b, lv, strlen(lv)) && ig_buf_lit(b, "},") &&
+             jkey(b, "correlation") && ig_buf_putc(b, '{') && jkey(b, "type") &&
+             jstr(b, a->type, strlen(a->type)) && ig_buf_putc(b, ',') && jkey(b, "group") &&
+             jstr(b, a->group.p, a->group.len) && ig_buf_putc(b, ',') && jkey(b, "count") &&
+             ig_buf_u64(b, a->count) && ig_buf_putc(b, ',') && jkey(b, "last") &&
+             ig_buf_putc(b, '"') && out_time(b, a->last) && ig_buf_lit(b, "\",") &&
+             jkey(b, "events_total") && ig_buf_u64(b, a->total) && ig_buf_putc(b, ',') &&
+             jkey(b, "events") && ig_buf_putc(b, '[');
+        for (size_t i = 0; ok && i < a->nevents; i++) {
+            const ig_corr_event *e = &a->events[i];
+            ok = (i == 0 || ig_buf_putc(b, ',')) && ig_buf_putc(b, '{') && jkey(b, "rule") &&
+                 jstr(b, e->rule_id, strlen(e->rule_id)) && ig_buf_putc(b, ',') &&
+                 jkey(b, "@timestamp") && ig_buf_putc(b, '"') && out_time(b, e->time) &&
+                 ig_buf_lit(b, "\",") && jkey(b, "record_id") && ig_buf_u64(b, e->record_id) &&
+                 ig_buf_putc(b, ',') && jkey(b, "file") && jstr(b, e->path, strlen(e->path)) &&
+                 ig_buf_putc(b, ',') && jkey(b, "offset") && ig_buf_u64(b, e->offset) &&
+                 ig_buf_putc(b, '}');
+        }
+        return ok && ig_buf_lit(b, "]}}\n");
+    }
+    if (f == OUT_CSV) {
+        ok = out_time_tz(b, a->first, tz) && ig_buf_putc(b, ',') && cstr(b, lv, strlen(lv)) &&
+             ig_buf_putc(b, ',') && cstr(b, a->rule->id, strlen(a->rule->id)) &&
+             ig_buf_putc(b, ',') && cstr(b, a->rule->title, strlen(a->rule->title)) &&
+             ig_buf_lit(b, ",,,,,,,\"") && ig_buf_puts(b, a->type) && ig_buf_lit(b, ": ") &&
+             ig_buf_u64(b, a->count) && ig_buf_lit(b, " | ");
+        for (size_t i = 0; ok && i < a->group.len; i++)
+            ok = (a->group.p[i] != '"' || ig_buf_putc(b, '"')) &&
+                 ig_buf_putc(b, (uint8_t)a->group.p[i]);
+        return ok && ig_buf_lit(b, "\"\n");
+    }
+    ok = out_time_tz(b, a->first, tz) && ig_buf_lit(b, "  ");
+    if (ok && color)
+        ok = ig_buf_puts(b, level_color[a->rule->level <= IG_LEVEL_CRITICAL ? a->rule->level : 3]);
+    ok = ok && pad(b, lv, strlen(lv), 13);
+    if (ok && color)
+        ok = ig_buf_lit(b, "\033[0m");
+    ok = ok && pad(b, a->rule->title, strlen(a->rule->title), 60) && ig_buf_puts(b, a->type) &&
+         ig_buf_lit(b, " count=") && ig_buf_u64(b, a->count) && ig_buf_lit(b, "  ") &&
+         text_value(b, a->group) && ig_buf_lit(b, "  records");
+    for (size_t i = 0; ok && i < a->nevents && i < 16; i++)
+        ok = ig_buf_lit(b, " #") && ig_buf_u64(b, a->events[i].record_id);
+    if (ok && a->total > 16)
+        ok = ig_buf_lit(b, " \xe2\x80\xa6");
+    return ok && ig_buf_putc(b, '\n');
 }

@@ -12,15 +12,26 @@ typedef enum { OUT_TEXT, OUT_JSONL, OUT_CSV } out_format;
 
 /* The line that starts the output (text and CSV headers); may be empty. */
 bool out_header(ig_buf *b, out_format f, bool color);
+/* How times are shown in text and CSV (JSON keeps UTC, as ECS wants). */
+typedef struct out_tz {
+    bool local;     /* the machine's zone, per event (daylight saving) */
+    int32_t offset; /* fixed seconds east of UTC otherwise */
+} out_tz;
+
 /* Appends one alert (one line, newline included). */
-bool out_alert(ig_buf *b, out_format f, const ig_alert *a, bool color);
+bool out_alert(ig_buf *b, out_format f, const ig_alert *a, bool color, const out_tz *tz);
+
+/* Appends one correlation alert (one line). */
+bool out_corr_alert(ig_buf *b, out_format f, const ig_corr_alert *a, bool color, const out_tz *tz);
 
 /* "informational", "low", ... */
 const char *out_level_name(ig_level l);
 /* Parses a level name; false when unknown. */
 bool out_level_parse(const char *s, ig_level *out);
 
-/* FILETIME → "YYYY-MM-DDTHH:MM:SS.ffffffZ". */
+/* FILETIME → "YYYY-MM-DDTHH:MM:SS.ffffffZ" (UTC, tz NULL) or with the
+ * zone's offset ("+02:00"). */
 bool out_time(ig_buf *b, uint64_t filetime);
+bool out_time_tz(ig_buf *b, uint64_t filetime, const out_tz *tz);
 
 #endif

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Hunting throughput, measured against peers in the same run:
+#   - every SigmaHQ Windows rule over the shared EVTX corpus and over a large
+#     file built from it, against libevtx's evtxexport merely parsing them
+#     (target: ≥ 10× faster);
+#   - JSON-lines input (the corpus dumped by iisguard) against
+#     jq -c 'select(...)' on the same events (target: ≥ 10×);
+#   - 1 → 2 threads (target: ≥ 1.8×); peak RSS printed.
+#   usage: bench/hunt.sh [REPEAT]   (REPEAT of the corpus in the large file, default 4)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repeat=${1:-4}
+shared=../shared
+corpus=$shared/data/evtx rules=$shared/data/sigma/rules/windows
+[ -d "$corpus" ] && [ -d "$rules" ] || { echo "SKIP: $corpus or $rules not found"; exit 0; }
+bash "$shared/bench/peers.sh" >/dev/null
+[ -x build/release/iisguard ] || make build >/dev/null
+ig=build/release/iisguard
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+measure() { # name runs cmd...
+  local name=$1 runs=$2; shift 2
+  python3 - "$name" "$runs" "$@" <<'PY'
+import resource, subprocess, sys, time
+name, runs, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+best = float('inf')
+for _ in range(runs):
+    t = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    best = min(best, time.perf_counter() - t)
+print(name, f'{best:.4f}', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+PY
+}
+
+ls "$corpus"/*.evtx > "$work/files"
+# the large file: samples evtxexport decodes completely (it stops a file at
+# its first bad record, which would flatter it)
+full=()
+while IFS=$'\t' read -r f _src _size _chunks recs bad; do
+  [ "$f" = file ] && continue
+  [ "$bad" = 0 ] || continue
+  n=$(evtxexport -f xml "$corpus/$f" 2>/dev/null | grep -c '<Event xmlns' || true)
+  [ "$n" = "$recs" ] && full+=("$corpus/$f")
+done < "$corpus/MANIFEST.tsv"
+python3 "$shared/bench/mkbig-evtx.py" "$work/big.evtx" "$repeat" "${full[@]}" >/dev/null
+"$ig" dump -q "$corpus" -o "$work/corpus.jsonl"
+records=$("$ig" dump -q "$corpus" -o /dev/null 2>&1 | sed -nE 's/.* ([0-9]+) records.*/\1/p')
+alerts=$("$ig" hunt -q --format jsonl --rules "$rules" "$corpus" 2>/dev/null | wc -l)
+
+cat > "$work/evtxexport-all.sh" <<SH
+for f in \$(cat "$work/files"); do evtxexport -f xml "\$f" >/dev/null 2>&1 || true; done
+SH
+r1=$(measure corpus-evtxexport 1 bash "$work/evtxexport-all.sh")
+r2=$(measure corpus-hunt-1t 3 "$ig" hunt -q --threads 1 --format jsonl --rules "$rules" "$corpus" -o /dev/null)
+r3=$(measure corpus-hunt-2t 3 "$ig" hunt -q --threads 2 --format jsonl --rules "$rules" "$corpus" -o /dev/null)
+r4=$(measure big-evtxexport 1 evtxexport -f xml "$work/big.evtx")
+r5=$(measure big-hunt-1t 3 "$ig" hunt -q --threads 1 --format jsonl --rules "$rules" "$work/big.evtx" -o /dev/null)
+r6=$(measure big-hunt-2t 3 "$ig" hunt -q --threads 2 --format jsonl --rules "$rules" "$work/big.evtx" -o /dev/null)
+r7=$(measure jsonl-jq 1 jq -c 'select(.Event.System.EventID == 4688 or .Event.System.EventID == 1)' "$work/corpus.jsonl")
+r8=$(measure jsonl-hunt 3 "$ig" hunt -q --threads 1 --format jsonl --rules "$rules" "$work/corpus.jsonl" -o /dev/null)
+
+python3 - "$records" "$alerts" "$(stat -c %s "$work/big.evtx")" "$(stat -c %s "$work/corpus.jsonl")" \
+  "$r1" "$r2" "$r3" "$r4" "$r5" "$r6" "$r7" "$r8" <<'PY'
+import sys
+records, alerts, big, jl = map(int, sys.argv[1:5])
+rows = {}
+for a in sys.argv[5:]:
+    n, t, rss = a.split()
+    rows[n] = (max(float(t), 0.0005), int(rss) / 1024)
+print(f'corpus: {records} records, {alerts} alerts with every SigmaHQ Windows rule; '
+      f'large file {big / 1e6:.0f} MB; JSONL {jl / 1e6:.0f} MB')
+for n, (t, rss) in rows.items():
+    print(f'  {n:22s} {t:8.3f} s   peak RSS {rss:7.1f} MiB')
+def ratio(a, b, target, what):
+    r = rows[a][0] / rows[b][0]
+    print(f'{what:52s} {r:6.1f}x  target >= {target}x  {"ok" if r >= target else "MISSED"}')
+ratio('corpus-evtxexport', 'corpus-hunt-1t', 10, 'corpus: hunt (1 thread) vs evtxexport parsing')
+ratio('corpus-evtxexport', 'corpus-hunt-2t', 10, 'corpus: hunt (2 threads) vs evtxexport parsing')
+ratio('big-evtxexport', 'big-hunt-1t', 10, 'large file: hunt (1 thread) vs evtxexport parsing')
+ratio('big-hunt-1t', 'big-hunt-2t', 1.8, 'large file: 1 -> 2 threads')
+ratio('jsonl-jq', 'jsonl-hunt', 10, 'JSONL: hunt vs jq select')
+PY

@@ -1,0 +1,50 @@
+/* iisguard — event sources other than .evtx files: JSON lines (the evtx
+ * crate's JSON, Winlogbeat/ECS, NXLog) and Windows event XML (wevtutil
+ * output, one event per line exports).  Formats are told apart by content. */
+#ifndef IISGUARD_SOURCE_H
+#define IISGUARD_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "iisguard/error.h"
+#include "iisguard/event.h"
+#include "iisguard/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum ig_src_format {
+    IG_SRC_UNKNOWN = 0,
+    IG_SRC_EVTX,
+    IG_SRC_JSONL,
+    IG_SRC_XML
+} ig_src_format;
+
+/* The format of an input from its first bytes (leading white space and a
+ * UTF-8 byte order mark are skipped). */
+IG_API ig_src_format ig_source_detect(const uint8_t *head, size_t n);
+
+/* Events in order; the event is valid during the call only. */
+typedef void (*ig_src_event_fn)(void *ud, ig_event *ev);
+/* A problem in the input: its name, the line (1-based) and what. */
+typedef void (*ig_src_error_fn)(void *ud, const char *path, uint64_t line, const char *what);
+
+typedef struct ig_src_stats {
+    uint64_t events;      /* events delivered */
+    uint64_t bad_records; /* lines or documents that could not be read */
+} ig_src_stats;
+
+/* Reads the JSON-lines or XML input `path` ("-" for standard input) of
+ * format `fmt` (IG_SRC_JSONL or IG_SRC_XML), delivering every event.  A bad
+ * line is reported and skipped; an XML syntax error ends that input.
+ * Returns IG_OK, IG_EIO (unreadable), IG_EFORMAT (fmt not a text format) or
+ * IG_EMALFORMED (the input ended early because of an error). */
+IG_API ig_err ig_source_read_text(const char *path, ig_src_format fmt, ig_src_event_fn on_event,
+                                  ig_src_error_fn on_error, void *ud, ig_src_stats *stats);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

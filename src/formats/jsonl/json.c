@@ -1,0 +1,420 @@
+/* A bounded JSON parser (RFC 8259) into a flat token array.
+ *
+ * One pass over the text with an explicit stack (IG_MAX_JSON_DEPTH), no
+ * recursion.  Tokens live in the caller's arena and grow by doubling (the
+ * abandoned arrays cost at most as much again); strings without escapes and
+ * numbers borrow the input, escaped strings are decoded once into the
+ * arena (their decoded form is never longer than their escaped form).
+ *
+ * Strictness: RFC 8259 §2 (white space), §4 (objects; duplicate names are
+ * kept in order), §6 (numbers: no leading zeros, no '+', no bare '.'),
+ * §7 (strings: control characters must be escaped, only the eight short
+ * escapes and \uXXXX), §8.2 (an unpaired surrogate becomes U+FFFD).  Bytes
+ * of strings are not checked to be UTF-8 (NXLog may write CP-1252). */
+#include <string.h>
+
+#include "formats/jsonl/jsonl.h"
+#include "formats/jsonl/jsonl_limits.h"
+
+typedef struct jp {
+    const unsigned char *s;
+    size_t len, pos;
+    ig_arena *a;
+    json_tok *t;
+    uint32_t n, cap;
+    const char *why;
+    size_t at;
+} jp;
+
+static bool fail(jp *p, const char *why, size_t at)
+{
+    p->why = why;
+    p->at = at;
+    return false;
+}
+
+static bool grow(jp *p)
+{
+    if (p->cap >= IG_MAX_JSON_TOKENS)
+        return fail(p, "too many values (IG_MAX_JSON_TOKENS)", p->pos);
+    uint32_t cap = p->cap > IG_MAX_JSON_TOKENS / 2 ? IG_MAX_JSON_TOKENS : p->cap * 2;
+    json_tok *t = ig_arena_alloc(p->a, sizeof(*t) * cap);
+    if (t == NULL)
+        return fail(p, "out of memory", p->pos);
+    memcpy(t, p->t, sizeof(*t) * p->n);
+    p->t = t;
+    p->cap = cap;
+    return true;
+}
+
+/* Appends a token; false when over the limit or out of memory. */
+static inline bool push(jp *p, uint8_t type, size_t off, const char *s, uint32_t len)
+{
+    if (p->n == p->cap && !grow(p))
+        return false;
+    p->t[p->n] = (json_tok){s, len, p->n + 1, (uint32_t)off, type};
+    p->n++;
+    return true;
+}
+
+static inline size_t skip_ws(const unsigned char *s, size_t i, size_t n)
+{
+    while (i < n && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t'))
+        i++;
+    return i;
+}
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (unsigned char)(c | 0x20);
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Four hex digits at s (already validated). */
+static uint32_t hex4(const unsigned char *s)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++)
+        v = (v << 4) | (uint32_t)hexval(s[i]);
+    return v;
+}
+
+static size_t utf8_put(char *d, uint32_t cp)
+{
+    if (cp < 0x80) {
+        d[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        d[0] = (char)(0xc0 | (cp >> 6));
+        d[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        d[0] = (char)(0xe0 | (cp >> 12));
+        d[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        d[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    d[0] = (char)(0xf0 | (cp >> 18));
+    d[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    d[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    d[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/* A string with escapes (or an error) starting at the quote at p->pos:
+ * validates up to the closing quote, then decodes into the arena. */
+static bool slow_string(jp *p, const char **out, uint32_t *olen)
+{
+    const unsigned char *s = p->s;
+    size_t n = p->len, start = p->pos + 1, j = start;
+    for (;;) {
+        if (j >= n)
+            return fail(p, "unterminated string", p->pos);
+        unsigned char c = s[j];
+        if (c == '"')
+            break;
+        if (c < 0x20)
+            return fail(p, "control character in string", j);
+        if (c != '\\') {
+            j++;
+            continue;
+        }
+        if (j + 1 >= n)
+            return fail(p, "unterminated string", p->pos);
+        switch (s[j + 1]) {
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't': j += 2; break;
+        case 'u':
+            if (n - j < 6 || hexval(s[j + 2]) < 0 || hexval(s[j + 3]) < 0 ||
+                hexval(s[j + 4]) < 0 || hexval(s[j + 5]) < 0)
+                return fail(p, "invalid \\u escape", j);
+            j += 6;
+            break;
+        default: return fail(p, "invalid escape", j);
+        }
+    }
+    size_t end = j;
+    char *d = ig_arena_alloc(p->a, end - start);
+    if (d == NULL)
+        return fail(p, "out of memory", p->pos);
+    size_t o = 0;
+    for (j = start; j < end;) {
+        if (s[j] != '\\') {
+            /* copy the run up to the next escape */
+            size_t k = j;
+            while (k < end && s[k] != '\\')
+                k++;
+            memcpy(d + o, s + j, k - j);
+            o += k - j;
+            j = k;
+            continue;
+        }
+        unsigned char e = s[j + 1];
+        j += 2;
+        switch (e) {
+        case 'b': d[o++] = '\b'; break;
+        case 'f': d[o++] = '\f'; break;
+        case 'n': d[o++] = '\n'; break;
+        case 'r': d[o++] = '\r'; break;
+        case 't': d[o++] = '\t'; break;
+        case 'u': {
+            uint32_t cp = hex4(s + j);
+            j += 4;
+            if (cp >= 0xd800 && cp <= 0xdbff) {
+                uint32_t lo = 0;
+                if (end - j >= 6 && s[j] == '\\' && s[j + 1] == 'u')
+                    lo = hex4(s + j + 2);
+                if (lo >= 0xdc00 && lo <= 0xdfff) {
+                    cp = 0x10000u + ((cp - 0xd800u) << 10) + (lo - 0xdc00u);
+                    j += 6;
+                } else {
+                    cp = 0xfffd;
+                }
+            } else if (cp >= 0xdc00 && cp <= 0xdfff) {
+                cp = 0xfffd;
+            }
+            o += utf8_put(d + o, cp);
+            break;
+        }
+        default: d[o++] = (char)e; break; /* " \ / */
+        }
+    }
+    *out = d;
+    *olen = (uint32_t)o;
+    p->pos = end + 1;
+    return true;
+}
+
+/* The string whose opening quote is at p->pos; p->pos moves past it. */
+static inline bool string(jp *p, const char **out, uint32_t *olen)
+{
+    const unsigned char *s = p->s;
+    size_t start = p->pos + 1;
+    const unsigned char *q = memchr(s + start, '"', p->len - start);
+    if (q != NULL) {
+        size_t end = (size_t)(q - s);
+        unsigned bad = 0;
+        for (size_t i = start; i < end; i++)
+            bad |= (unsigned)(s[i] < 0x20) | (unsigned)(s[i] == '\\');
+        if (!bad) {
+            *out = (const char *)s + start;
+            *olen = (uint32_t)(end - start);
+            p->pos = end + 1;
+            return true;
+        }
+    }
+    return slow_string(p, out, olen);
+}
+
+static inline bool is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool number(jp *p)
+{
+    const unsigned char *s = p->s;
+    size_t n = p->len, i = p->pos;
+    if (s[i] == '-')
+        i++;
+    if (i < n && s[i] == '0') {
+        i++;
+    } else if (i < n && is_digit(s[i])) {
+        while (i < n && is_digit(s[i]))
+            i++;
+    } else {
+        return fail(p, "invalid number", p->pos);
+    }
+    if (i < n && s[i] == '.') {
+        i++;
+        if (i >= n || !is_digit(s[i]))
+            return fail(p, "invalid number", p->pos);
+        while (i < n && is_digit(s[i]))
+            i++;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        if (i >= n || !is_digit(s[i]))
+            return fail(p, "invalid number", p->pos);
+        while (i < n && is_digit(s[i]))
+            i++;
+    }
+    size_t at = p->pos;
+    p->pos = i;
+    return push(p, JT_NUMBER, at, (const char *)s + at, (uint32_t)(i - at));
+}
+
+static bool literal(jp *p, const char *word, size_t wlen, uint8_t type)
+{
+    if (p->len - p->pos < wlen || memcmp(p->s + p->pos, word, wlen) != 0)
+        return fail(p, "invalid literal", p->pos);
+    size_t at = p->pos;
+    p->pos += wlen;
+    return push(p, type, at, NULL, 0);
+}
+
+enum { ST_VALUE, ST_AFTER, ST_KEY, ST_CLOSE, ST_DONE };
+
+bool json_parse(const char *text, size_t len, ig_arena *arena, json_doc *doc, const char **why,
+                size_t *at)
+{
+    jp p = {(const unsigned char *)text, len, 0, arena, NULL, 0, 0, NULL, 0};
+    uint32_t stack[IG_MAX_JSON_DEPTH];
+    unsigned depth = 0;
+    const unsigned char *s = p.s;
+    int st = ST_VALUE;
+    bool ok = true;
+
+    if (len > IG_MAX_JSON_LINE) {
+        ok = fail(&p, "line too long (IG_MAX_JSON_LINE)", IG_MAX_JSON_LINE);
+        goto out;
+    }
+    p.cap = (uint32_t)(len / 16 + 16);
+    if (p.cap > IG_MAX_JSON_TOKENS)
+        p.cap = IG_MAX_JSON_TOKENS;
+    p.t = ig_arena_alloc(arena, sizeof(*p.t) * p.cap);
+    if (p.t == NULL) {
+        ok = fail(&p, "out of memory", 0);
+        goto out;
+    }
+    if (len >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf)
+        p.pos = 3; /* RFC 8259 §8.1: a parser MAY ignore a BOM */
+    p.pos = skip_ws(s, p.pos, len);
+    if (p.pos == len) {
+        ok = fail(&p, "no JSON value", p.pos);
+        goto out;
+    }
+    while (ok && st != ST_DONE) {
+        switch (st) {
+        case ST_VALUE: {
+            /* p.pos is at the first byte of a value (after white space) */
+            if (p.pos >= len) {
+                ok = fail(&p, "unexpected end of text", len);
+                break;
+            }
+            if (depth > 0 && p.t[stack[depth - 1]].type == JT_ARRAY)
+                p.t[stack[depth - 1]].len++;
+            unsigned char c = s[p.pos];
+            st = ST_AFTER;
+            if (c == '{' || c == '[') {
+                if (depth == IG_MAX_JSON_DEPTH) {
+                    ok = fail(&p, "nesting too deep (IG_MAX_JSON_DEPTH)", p.pos);
+                    break;
+                }
+                stack[depth++] = p.n;
+                ok = push(&p, c == '{' ? JT_OBJECT : JT_ARRAY, p.pos, NULL, 0);
+                p.pos = skip_ws(s, p.pos + 1, len);
+                if (ok && p.pos < len && s[p.pos] == (c == '{' ? '}' : ']')) {
+                    p.pos++;
+                    st = ST_CLOSE;
+                } else {
+                    st = c == '{' ? ST_KEY : ST_VALUE;
+                }
+            } else if (c == '"') {
+                const char *str;
+                uint32_t slen;
+                size_t start = p.pos;
+                ok = string(&p, &str, &slen) && push(&p, JT_STRING, start, str, slen);
+            } else if (c == '-' || is_digit(c)) {
+                ok = number(&p);
+            } else if (c == 't') {
+                ok = literal(&p, "true", 4, JT_TRUE);
+            } else if (c == 'f') {
+                ok = literal(&p, "false", 5, JT_FALSE);
+            } else if (c == 'n') {
+                ok = literal(&p, "null", 4, JT_NULL);
+            } else {
+                ok = fail(&p, "expected a value", p.pos);
+            }
+            break;
+        }
+        case ST_AFTER: {
+            if (depth == 0) {
+                p.pos = skip_ws(s, p.pos, len);
+                if (p.pos != len)
+                    ok = fail(&p, "trailing characters after the value", p.pos);
+                st = ST_DONE;
+                break;
+            }
+            p.pos = skip_ws(s, p.pos, len);
+            bool obj = p.t[stack[depth - 1]].type == JT_OBJECT;
+            if (p.pos >= len) {
+                ok = fail(&p, "unexpected end of text", len);
+            } else if (s[p.pos] == ',') {
+                p.pos = skip_ws(s, p.pos + 1, len);
+                st = obj ? ST_KEY : ST_VALUE;
+            } else if (s[p.pos] == (obj ? '}' : ']')) {
+                p.pos++;
+                st = ST_CLOSE;
+            } else {
+                ok = fail(&p, obj ? "expected ',' or '}'" : "expected ',' or ']'", p.pos);
+            }
+            break;
+        }
+        case ST_CLOSE:
+            depth--;
+            p.t[stack[depth]].next = p.n;
+            st = ST_AFTER;
+            break;
+        case ST_KEY: {
+            if (p.pos >= len || s[p.pos] != '"') {
+                ok = fail(&p, "expected a string key", p.pos < len ? p.pos : len);
+                break;
+            }
+            const char *str;
+            uint32_t slen;
+            size_t start = p.pos;
+            ok = string(&p, &str, &slen) && push(&p, JT_STRING, start, str, slen);
+            if (!ok)
+                break;
+            p.t[stack[depth - 1]].len++;
+            p.pos = skip_ws(s, p.pos, len);
+            if (p.pos >= len || s[p.pos] != ':') {
+                ok = fail(&p, "expected ':'", p.pos < len ? p.pos : len);
+                break;
+            }
+            p.pos = skip_ws(s, p.pos + 1, len);
+            st = ST_VALUE;
+            break;
+        }
+        default: st = ST_DONE; break;
+        }
+    }
+out:
+    if (!ok) {
+        *why = p.why;
+        *at = p.at;
+        return false;
+    }
+    doc->t = p.t;
+    doc->n = p.n;
+    return true;
+}
+
+uint32_t json_member(const json_doc *d, uint32_t obj, const char *key, size_t klen)
+{
+    if (obj >= d->n || d->t[obj].type != JT_OBJECT)
+        return 0;
+    uint32_t i = obj + 1, m = d->t[obj].len;
+    for (uint32_t k = 0; k < m; k++) {
+        const json_tok *t = &d->t[i];
+        if (t->len == klen && memcmp(t->s, key, klen) == 0)
+            return i + 1;
+        i = d->t[i + 1].next;
+    }
+    return 0;
+}

@@ -1,0 +1,199 @@
+/* Text event sources: JSON lines split into lines, XML fed in blocks. */
+#include <errno.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "event/event.h"
+#include "formats/jsonl/jsonl.h"
+#include "formats/winxml/winxml.h"
+#include "iisguard/source.h"
+
+#define BLOCK    (1u << 20)
+#define MAX_LINE (16u << 20)
+
+ig_src_format ig_source_detect(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    if (n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)
+        i = 3;
+    if (n - i >= 8 && memcmp(p + i, "ElfFile", 8) == 0)
+        return IG_SRC_EVTX;
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+        i++;
+    if (i == n)
+        return IG_SRC_UNKNOWN;
+    if (p[i] == '{')
+        return IG_SRC_JSONL;
+    if (p[i] == '<')
+        return IG_SRC_XML;
+    return IG_SRC_UNKNOWN;
+}
+
+typedef struct text_ctx {
+    const char *path;
+    ig_src_event_fn on_event;
+    ig_src_error_fn on_error;
+    void *ud;
+    ig_src_stats *st;
+    ig_event ev;
+    ig_arena arena;
+} text_ctx;
+
+static void jsonl_line(text_ctx *c, const char *line, size_t len, uint64_t lineno)
+{
+    while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
+        len--;
+    size_t i = 0;
+    while (i < len && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    if (i == len)
+        return; /* blank line */
+    ev_reset(&c->ev);
+    ig_arena_reset(&c->arena);
+    c->ev.origin.path = c->path;
+    c->ev.origin.offset = lineno;
+    const char *why = NULL;
+    size_t at = 0;
+    if (!jsonl_event(line, len, &c->ev, &why, &at)) {
+        c->st->bad_records++;
+        if (c->on_error != NULL) {
+            char msg[160];
+            snprintf(msg, sizeof(msg), "%s at column %zu", why ? why : "malformed JSON", at + 1);
+            c->on_error(c->ud, c->path, lineno, msg);
+        }
+        return;
+    }
+    c->st->events++;
+    c->on_event(c->ud, &c->ev);
+}
+
+static ig_err read_jsonl(text_ctx *c, int fd)
+{
+    ig_buf b;
+    ig_buf_init(&b, MAX_LINE + BLOCK);
+    uint64_t lineno = 1;
+    ig_err res = IG_OK;
+    bool skipping = false; /* inside a line longer than MAX_LINE */
+    for (;;) {
+        if (ig_buf_reserve(&b, BLOCK) != IG_OK) {
+            res = IG_ENOMEM;
+            break;
+        }
+        ssize_t r = read(fd, b.data + b.len, BLOCK);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            res = IG_EIO;
+            break;
+        }
+        size_t old = b.len;
+        b.len += (size_t)r;
+        size_t start = 0;
+        for (size_t i = old; i < b.len; i++) {
+            if (b.data[i] != '\n')
+                continue;
+            if (!skipping)
+                jsonl_line(c, (const char *)b.data + start, i - start, lineno);
+            skipping = false;
+            lineno++;
+            start = i + 1;
+        }
+        /* keep the unfinished line */
+        memmove(b.data, b.data + start, b.len - start);
+        b.len -= start;
+        if (b.len > MAX_LINE) {
+            if (!skipping) {
+                c->st->bad_records++;
+                if (c->on_error != NULL)
+                    c->on_error(c->ud, c->path, lineno, "line longer than 16 MiB; skipped");
+            }
+            skipping = true;
+            b.len = 0;
+        }
+        if (r == 0) {
+            if (b.len > 0 && !skipping)
+                jsonl_line(c, (const char *)b.data, b.len, lineno);
+            break;
+        }
+    }
+    ig_buf_free(&b);
+    return res;
+}
+
+static void wx_on_event(void *ud, ig_event *ev)
+{
+    text_ctx *c = ud;
+    c->st->events++;
+    c->on_event(c->ud, ev);
+}
+
+static void wx_on_error(void *ud, uint64_t line, uint64_t column, const char *what)
+{
+    text_ctx *c = ud;
+    c->st->bad_records++;
+    if (c->on_error != NULL) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "%s at column %llu", what, (unsigned long long)column);
+        c->on_error(c->ud, c->path, line, msg);
+    }
+}
+
+static ig_err read_xml(text_ctx *c, int fd)
+{
+    wx_reader *r = wx_create(c->path, wx_on_event, wx_on_error, c);
+    char *buf = ig_malloc(BLOCK);
+    if (r == NULL || buf == NULL) {
+        wx_destroy(r);
+        ig_free(buf);
+        return IG_ENOMEM;
+    }
+    ig_err res = IG_OK;
+    for (;;) {
+        ssize_t n = read(fd, buf, BLOCK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            res = IG_EIO;
+            break;
+        }
+        if (!wx_feed(r, buf, (size_t)n, n == 0)) {
+            res = IG_EMALFORMED;
+            break;
+        }
+        if (n == 0)
+            break;
+    }
+    wx_destroy(r);
+    ig_free(buf);
+    return res;
+}
+
+ig_err ig_source_read_text(const char *path, ig_src_format fmt, ig_src_event_fn on_event,
+                           ig_src_error_fn on_error, void *ud, ig_src_stats *stats)
+{
+    if (fmt != IG_SRC_JSONL && fmt != IG_SRC_XML)
+        return IG_EFORMAT;
+    int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (on_error != NULL)
+            on_error(ud, path, 0, strerror(errno));
+        return IG_EIO;
+    }
+    ig_src_stats local = {0, 0};
+    text_ctx c = {path, on_event, on_error, ud, stats ? stats : &local, {0}, {0}};
+    ig_arena_init(&c.arena, 0);
+    ev_init(&c.ev, &c.arena);
+    ig_err e = fmt == IG_SRC_JSONL ? read_jsonl(&c, fd) : read_xml(&c, fd);
+    if (e == IG_EIO && on_error != NULL)
+        on_error(ud, path, 0, "read error");
+    ev_free(&c.ev);
+    ig_arena_destroy(&c.arena);
+    if (fd != 0)
+        close(fd);
+    return e;
+}
