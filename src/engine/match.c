@@ -67,9 +67,11 @@ void em_prefilter_event(em_state *st, ig_event *ev)
         uint32_t id = ev->f[fi].id;
         if (id == EV_NO_ID || id >= t->nfields || !t->has[id] || st->fscan[id] == st->epoch)
             continue;
-        if (ev_index(ev, id) != fi || !ev_lower(ev, fi, &v))
-            continue; /* rules read a field's first occurrence */
-        pf_scan(t, id, v.p, v.len, st->seen, st->epoch, st->hits, &st->nhits);
+        if (ev_index(ev, id) != fi)
+            continue; /* from its first occurrence, every occurrence */
+        for (uint32_t k = fi; k != UINT32_MAX; k = ev->f[k].next_same)
+            if (ev_lower(ev, k, &v))
+                pf_scan(t, id, v.p, v.len, st->seen, st->epoch, st->hits, &st->nhits);
         st->fscan[id] = st->epoch;
     }
     uint32_t kf = t->nfields - 1;
@@ -159,9 +161,9 @@ static bool pat_match(em_state *st, ig_event *ev, const em_pat *p, uint32_t fi, 
         if (fi == UINT32_MAX)
             return false;
         if (st->fscan[fid] != st->epoch) {
-            if (!ev_lower(ev, fi, &v))
-                return false;
-            pf_scan(&st->rs->pf, fid, v.p, v.len, st->seen, st->epoch, NULL, NULL);
+            for (uint32_t k = fi; k != UINT32_MAX; k = ev->f[k].next_same)
+                if (ev_lower(ev, k, &v))
+                    pf_scan(&st->rs->pf, fid, v.p, v.len, st->seen, st->epoch, NULL, NULL);
             st->fscan[fid] = st->epoch;
         }
         return st->seen[p->pid] == st->epoch;
@@ -245,6 +247,12 @@ static bool item_match(em_state *st, ig_event *ev, const em_item *it)
     for (uint32_t k = 0; k < it->npats; k++) {
         const em_pat *p = &it->pats[k];
         bool hit = pat_match(st, ev, p, fi, it->field);
+        /* a repeated field: any occurrence (prefiltered literals already
+         * looked at all of them; presence tests are about the field) */
+        if (!hit && p->pid == UINT32_MAX && p->op != EM_EXISTS && p->op != EM_NULL &&
+            fi != UINT32_MAX)
+            for (uint32_t o = ev->f[fi].next_same; o != UINT32_MAX && !hit; o = ev->f[o].next_same)
+                hit = pat_match(st, ev, p, o, it->field);
         if (p->neg && p->op != EM_EXISTS)
             hit = !hit;
         if (it->all && !hit)

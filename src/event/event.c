@@ -49,7 +49,8 @@ bool ev_add(ig_event *ev, const char *name, uint32_t nlen, const void *src, uint
         ev->cap = cap;
     }
     ev->f[ev->n++] =
-        (ev_field){name, nlen, EV_NO_ID, src, srclen, decode, false, false, 0, NULL, NULL};
+        (ev_field){name, nlen, EV_NO_ID, src, srclen, decode, false, false, UINT32_MAX, 0, NULL,
+                   NULL};
     return true;
 }
 
@@ -78,8 +79,15 @@ bool ev_bind(ig_event *ev, const ev_names *names)
             id = ev_names_lookup(names, tight, k);
         }
         ev->f[i].id = id;
-        if (id != EV_NO_ID && ev->slot[id] == 0)
-            ev->slot[id] = i + 1;
+    }
+    /* chains of repeated fields, in event order: walk backwards, each field
+     * links to the one its id pointed at so far */
+    for (uint32_t i = ev->n; i-- > 0;) {
+        uint32_t id = ev->f[i].id;
+        if (id == EV_NO_ID)
+            continue;
+        ev->f[i].next_same = ev->slot[id] ? ev->slot[id] - 1 : UINT32_MAX;
+        ev->slot[id] = i + 1;
     }
     return true;
 }

@@ -28,6 +28,7 @@ struct ev_field {
     uint32_t srclen;
     ev_decode_fn decode; /* NULL: src is UTF-8 text of srclen bytes */
     bool decoded, lowered;
+    uint32_t next_same; /* after ev_bind: the next field with the same id, or UINT32_MAX */
     uint32_t len;     /* of the decoded text */
     const char *str;  /* decoded text: stable until the event is reset */
     const char *lstr; /* its ASCII lower-case copy, same length */
@@ -62,7 +63,8 @@ bool ev_add(ig_event *ev, const char *name, uint32_t nlen, const void *src, uint
             ev_decode_fn decode);
 
 /* Binds the event to `names`: afterwards ev_get_id works.  A field that
- * repeats keeps its first occurrence for lookups by id. */
+ * repeats (several unnamed <Data>) is found at its first occurrence, the
+ * others follow through next_same. */
 bool ev_bind(ig_event *ev, const ev_names *names);
 
 /* The text of field index `i` (decoding it once). */

@@ -94,9 +94,9 @@ static ig_err read_jsonl(text_ctx *c, int fd)
         size_t old = b.len;
         b.len += (size_t)r;
         size_t start = 0;
-        for (size_t i = old; i < b.len; i++) {
-            if (b.data[i] != '\n')
-                continue;
+        for (const uint8_t *nl = memchr(b.data + old, '\n', b.len - old); nl != NULL;
+             nl = memchr(b.data + start, '\n', b.len - start)) {
+            size_t i = (size_t)(nl - b.data);
             if (!skipping)
                 jsonl_line(c, (const char *)b.data + start, i - start, lineno);
             skipping = false;

@@ -312,9 +312,10 @@ static void flat(jl *j, uint32_t v, fname *nm)
         size_t n;
         scalar(t, &p, &n);
         if (nm->len == 0) {
-            nm->stable = "value"; /* a scalar at the top */
-            nm->len = 5;
-        } else if (nm->stable == NULL) {
+            add(j, "value", 5, p, n, v); /* a scalar at the top */
+            return;
+        }
+        if (nm->stable == NULL) {
             char *s = ig_arena_dup(j->a, j->name, nm->len);
             if (s == NULL) {
                 oom(j, v);
