@@ -317,10 +317,16 @@ static void on_text_error(void *ud, const char *path, uint64_t line, const char 
         fprintf(stderr, "iisguard: %s:%llu: %s\n", path, (unsigned long long)line, what);
 }
 
+typedef struct rule_errs {
+    bool quiet;
+    unsigned n;
+} rule_errs;
+
 static void on_rule_error(void *ud, const ig_rule_error *e)
 {
-    bool quiet = *(const bool *)ud;
-    if (!quiet)
+    rule_errs *r = ud;
+    r->n++;
+    if (!r->quiet)
         fprintf(stderr, "iisguard: rule %s:%u: %s\n", e->file, e->line, e->reason);
 }
 
@@ -542,7 +548,8 @@ int cmd_hunt(int argc, char **argv)
     }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    ig_rules_builder *rb = ig_rules_builder_create(on_rule_error, &quiet);
+    rule_errs rerr = {quiet, 0};
+    ig_rules_builder *rb = ig_rules_builder_create(on_rule_error, &rerr);
     if (rb == NULL)
         return 2;
     ig_rules_builder_set_min_level(rb, min_level);
@@ -558,7 +565,12 @@ int cmd_hunt(int argc, char **argv)
         rejected += r;
     }
     unsigned filtered = ig_rules_builder_filtered(rb);
+    unsigned before = rerr.n;
     ig_rules *rules = ig_rules_builder_finish(rb);
+    /* correlations whose references did not resolve were counted as loaded */
+    unsigned late = rerr.n - before;
+    loaded -= late < loaded ? late : loaded;
+    rejected += late;
     free(excl_buf);
     if (rules == NULL) {
         fprintf(stderr, "iisguard hunt: out of memory\n");
