@@ -19,6 +19,19 @@ int cmd_rules(int argc, char **argv);
 long cli_collect(char **args, int nargs, const char *ext, char ***out, unsigned *errors);
 void cli_free_paths(char **paths, long n);
 
+/* Where a command's records or alerts go, and whether diagnostics are
+ * wanted.  cli_out_write and cli_out_anomaly fit ig_evtx_opts' callbacks
+ * (ud = the cli_out). */
+typedef struct cli_out {
+    FILE *f;
+    bool failed; /* a write failed: stop */
+    bool quiet;  /* no anomaly lines */
+} cli_out;
+
+int cli_out_write(void *ud, const char *data, size_t len);
+struct ig_evtx_anomaly;
+void cli_out_anomaly(void *ud, const struct ig_evtx_anomaly *a);
+
 /* Opens the output file `path`: an existing regular file is refused (with
  * a message naming `cmd`) unless `force`.  NULL on failure, reported. */
 FILE *cli_open_output(const char *path, bool force, const char *cmd);

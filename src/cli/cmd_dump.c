@@ -7,35 +7,6 @@
 #include "core/num.h"
 #include "iisguard/iisguard.h"
 
-typedef struct dump_state {
-    FILE *out;
-    bool quiet;
-    bool write_failed;
-} dump_state;
-
-static int on_output(void *ud, const char *data, size_t len)
-{
-    dump_state *s = ud;
-    if (fwrite(data, 1, len, s->out) != len) {
-        s->write_failed = true;
-        return 1;
-    }
-    return 0;
-}
-
-static void on_anomaly(void *ud, const ig_evtx_anomaly *a)
-{
-    dump_state *s = ud;
-    if (s->quiet)
-        return;
-    if (a->chunk >= 0)
-        fprintf(stderr, "iisguard: %s: chunk %lld at offset 0x%llx: %s\n", a->path,
-                (long long)a->chunk, (unsigned long long)a->offset, a->what);
-    else
-        fprintf(stderr, "iisguard: %s: offset 0x%llx: %s\n", a->path, (unsigned long long)a->offset,
-                a->what);
-}
-
 static void usage(FILE *f)
 {
     fputs("usage: iisguard dump FILE|DIR... [--format jsonl|xml] [--threads N] [-o FILE [--force]] "
@@ -54,7 +25,7 @@ static void usage(FILE *f)
 int cmd_dump(int argc, char **argv)
 {
     ig_evtx_opts opts = {0};
-    dump_state st = {stdout, false, false};
+    cli_out st = {stdout, false, false};
     const char *out_path = NULL;
     bool force = false;
     char **inputs = argv;
@@ -107,17 +78,17 @@ int cmd_dump(int argc, char **argv)
         return 1;
     }
     if (out_path != NULL) {
-        st.out = cli_open_output(out_path, force, "dump");
-        if (st.out == NULL) {
+        st.f = cli_open_output(out_path, force, "dump");
+        if (st.f == NULL) {
             cli_free_paths(paths, n);
             return 1;
         }
     }
     static char obuf[1 << 20];
-    setvbuf(st.out, obuf, _IOFBF, sizeof(obuf));
-    opts.output = on_output;
+    setvbuf(st.f, obuf, _IOFBF, sizeof(obuf));
+    opts.output = cli_out_write;
     opts.output_ud = &st;
-    opts.anomaly = on_anomaly;
+    opts.anomaly = cli_out_anomaly;
     opts.anomaly_ud = &st;
     ig_evtx_dumper *d = ig_evtx_dumper_create(&opts);
     if (d == NULL) {
@@ -125,16 +96,16 @@ int cmd_dump(int argc, char **argv)
         cli_free_paths(paths, n);
         return 1;
     }
-    for (long i = 0; i < n && !st.write_failed; i++)
+    for (long i = 0; i < n && !st.failed; i++)
         ig_evtx_dumper_file(d, paths[i]);
     ig_evtx_stats s;
     ig_evtx_dumper_stats(d, &s);
     ig_evtx_dumper_destroy(d);
     cli_free_paths(paths, n);
-    if (fflush(st.out) != 0)
-        st.write_failed = true;
-    if (out_path != NULL && fclose(st.out) != 0)
-        st.write_failed = true;
+    if (fflush(st.f) != 0)
+        st.failed = true;
+    if (out_path != NULL && fclose(st.f) != 0)
+        st.failed = true;
     fprintf(stderr,
             "iisguard: dump: %llu files (%llu unreadable), %llu chunks, %llu records, "
             "%llu bad records, %llu anomalies, %llu templates (%llu reused)\n",
@@ -142,7 +113,7 @@ int cmd_dump(int argc, char **argv)
             (unsigned long long)s.chunks, (unsigned long long)s.records,
             (unsigned long long)s.bad_records, (unsigned long long)s.anomalies,
             (unsigned long long)s.templates_compiled, (unsigned long long)s.templates_reused);
-    if (st.write_failed) {
+    if (st.failed) {
         fprintf(stderr, "iisguard dump: write error\n");
         return 2;
     }

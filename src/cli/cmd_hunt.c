@@ -167,15 +167,13 @@ typedef struct corr_out {
     uint64_t n;
 } corr_out;
 
-static int on_output(void *ud, const char *data, size_t len);
-
 static void on_corr_alert(void *ud, const ig_corr_alert *a)
 {
     corr_out *c = ud;
     ig_buf b;
     ig_buf_init(&b, 1u << 24);
     if (out_corr_alert(&b, c->h->fmt, a, c->h->color, &c->h->tz))
-        on_output(c->os, (const char *)b.data, b.len);
+        cli_out_write(c->os, (const char *)b.data, b.len);
     ig_buf_free(&b);
     c->n++;
     c->h->by_level[a->rule->level <= IG_LEVEL_CRITICAL ? a->rule->level : 0]++;
@@ -256,14 +254,12 @@ typedef struct text_run {
     void *os;
 } text_run;
 
-static int on_output(void *ud, const char *data, size_t len);
-
 static void on_text_event(void *ud, ig_event *ev)
 {
     text_run *r = ud;
     on_event(r->t, ev, (ig_evtx_emit *)r->out);
     if (r->out->len >= (1u << 20)) {
-        on_output(r->os, (const char *)r->out->data, r->out->len);
+        cli_out_write(r->os, (const char *)r->out->data, r->out->len);
         ig_buf_reset(r->out);
     }
 }
@@ -279,40 +275,10 @@ static ig_src_format detect(const char *path)
     return ig_source_detect(head, n);
 }
 
-typedef struct out_state {
-    FILE *f;
-    bool failed;
-    bool quiet;
-    unsigned anomalies_shown;
-} out_state;
-
-static int on_output(void *ud, const char *data, size_t len)
-{
-    out_state *o = ud;
-    if (fwrite(data, 1, len, o->f) != len) {
-        o->failed = true;
-        return 1;
-    }
-    return 0;
-}
-
-static void on_anomaly(void *ud, const ig_evtx_anomaly *a)
-{
-    out_state *o = ud;
-    if (o->quiet)
-        return;
-    if (a->chunk >= 0)
-        fprintf(stderr, "iisguard: %s: chunk %lld at offset 0x%llx: %s\n", a->path,
-                (long long)a->chunk, (unsigned long long)a->offset, a->what);
-    else
-        fprintf(stderr, "iisguard: %s: offset 0x%llx: %s\n", a->path, (unsigned long long)a->offset,
-                a->what);
-}
-
 static void on_text_error(void *ud, const char *path, uint64_t line, const char *what)
 {
     text_run *r = ud;
-    out_state *o = r->os;
+    cli_out *o = r->os;
     if (!o->quiet)
         fprintf(stderr, "iisguard: %s:%llu: %s\n", path, (unsigned long long)line, what);
 }
@@ -584,7 +550,7 @@ int cmd_hunt(int argc, char **argv)
     unsigned path_errors = 0;
     char **paths = NULL;
     long n = cli_collect(inputs, ninputs, ".evtx|.json|.jsonl|.ndjson|.xml", &paths, &path_errors);
-    out_state os = {stdout, false, quiet, 0};
+    cli_out os = {stdout, false, quiet};
     if (n < 0) {
         ig_rules_destroy(rules);
         return 2;
@@ -619,9 +585,9 @@ int cmd_hunt(int argc, char **argv)
     ig_buf_free(&head);
     ig_evtx_opts opts = {0};
     opts.threads = threads;
-    opts.output = on_output;
+    opts.output = cli_out_write;
     opts.output_ud = &os;
-    opts.anomaly = on_anomaly;
+    opts.anomaly = cli_out_anomaly;
     opts.anomaly_ud = &os;
     opts.on_event = on_event;
     opts.thread_init = thread_init;
@@ -657,7 +623,7 @@ int cmd_hunt(int argc, char **argv)
         if (ig_source_read_text(paths[i], f, on_text_event, on_text_error, &run, &tst) != IG_OK)
             text_failed++;
         if (out.len)
-            on_output(&os, (const char *)out.data, out.len);
+            cli_out_write(&os, (const char *)out.data, out.len);
         ig_buf_free(&out);
     }
     ig_evtx_stats st;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "iisguard/evtx.h"
 
 typedef struct plist {
     char **v;
@@ -133,4 +134,27 @@ FILE *cli_open_output(const char *path, bool force, const char *cmd)
             fprintf(stderr, "iisguard %s: %s: %s\n", cmd, path, strerror(errno));
     }
     return f;
+}
+
+int cli_out_write(void *ud, const char *data, size_t len)
+{
+    cli_out *o = ud;
+    if (fwrite(data, 1, len, o->f) != len) {
+        o->failed = true;
+        return 1;
+    }
+    return 0;
+}
+
+void cli_out_anomaly(void *ud, const struct ig_evtx_anomaly *a)
+{
+    const cli_out *o = ud;
+    if (o->quiet)
+        return;
+    if (a->chunk >= 0)
+        fprintf(stderr, "iisguard: %s: chunk %lld at offset 0x%llx: %s\n", a->path,
+                (long long)a->chunk, (unsigned long long)a->offset, a->what);
+    else
+        fprintf(stderr, "iisguard: %s: offset 0x%llx: %s\n", a->path, (unsigned long long)a->offset,
+                a->what);
 }
