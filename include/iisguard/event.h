@@ -40,6 +40,10 @@ IG_API int ig_event_field_at(ig_event *ev, size_t i, ig_strv *name, ig_strv *val
 
 IG_API void ig_event_origin_get(const ig_event *ev, ig_event_origin *out);
 
+/* EventRecordID as the event says it (an EVTX record header may differ),
+ * else the record id its reader knew; 0 when unknown. */
+IG_API uint64_t ig_event_record_id(ig_event *ev);
+
 /* TimeCreated as a FILETIME (100 ns since 1601-01-01 UTC), 0 when unknown. */
 IG_API uint64_t ig_event_time(const ig_event *ev);
 

@@ -69,7 +69,7 @@ bool cm_buf_add(cm_buf *b, const em_rule *r, uint32_t rule, ig_event *ev, const 
     memset(m, 0, sizeof(*m));
     m->rule = rule;
     m->time = ev->time;
-    m->record_id = ev->origin.record_id;
+    m->record_id = ig_event_record_id(ev);
     m->offset = ev->origin.offset;
     /* the input's name: one copy per distinct name (slots reuse buffers) */
     const char *path = ev->origin.path ? ev->origin.path : "";

@@ -48,9 +48,8 @@ bool ev_add(ig_event *ev, const char *name, uint32_t nlen, const void *src, uint
         ev->f = f;
         ev->cap = cap;
     }
-    ev->f[ev->n++] =
-        (ev_field){name, nlen, EV_NO_ID, src, srclen, decode, false, false, UINT32_MAX, 0, NULL,
-                   NULL};
+    ev->f[ev->n++] = (ev_field){name,  nlen,  EV_NO_ID,   src, srclen, decode,
+                                false, false, UINT32_MAX, 0,   NULL,   NULL};
     return true;
 }
 
@@ -177,6 +176,20 @@ int ig_event_field_at(ig_event *ev, size_t i, ig_strv *name, ig_strv *value)
 void ig_event_origin_get(const ig_event *ev, ig_event_origin *out)
 {
     *out = ev->origin;
+}
+
+uint64_t ig_event_record_id(ig_event *ev)
+{
+    ig_strv v;
+    if (ev_get(ev, "EventRecordID", 13, &v) && v.len > 0 && v.len < 20) {
+        uint64_t n = 0;
+        size_t i = 0;
+        for (; i < v.len && v.p[i] >= '0' && v.p[i] <= '9'; i++)
+            n = n * 10 + (uint64_t)(v.p[i] - '0');
+        if (i == v.len)
+            return n;
+    }
+    return ev->origin.record_id;
 }
 
 uint64_t ig_event_time(const ig_event *ev)

@@ -10,11 +10,12 @@
 #include "core/buf.h"
 #include "event/event.h"
 #include "formats/jsonl/jsonl.h"
+#include "formats/jsonl/jsonl_limits.h"
 #include "formats/winxml/winxml.h"
 #include "iisguard/source.h"
 
 #define BLOCK    (1u << 20)
-#define MAX_LINE (16u << 20)
+#define MAX_LINE IG_MAX_JSON_LINE
 
 ig_src_format ig_source_detect(const uint8_t *p, size_t n)
 {
@@ -110,7 +111,8 @@ static ig_err read_jsonl(text_ctx *c, int fd)
             if (!skipping) {
                 c->st->bad_records++;
                 if (c->on_error != NULL)
-                    c->on_error(c->ud, c->path, lineno, "line longer than 16 MiB; skipped");
+                    c->on_error(c->ud, c->path, lineno,
+                                "line longer than the limit (8 MiB); skipped");
             }
             skipping = true;
             b.len = 0;

@@ -114,7 +114,7 @@ static bool alert_json(ig_buf *b, const ig_alert *a)
          ig_buf_lit(b, "},") && jkey(b, "host") && ig_buf_putc(b, '{') && jkey(b, "name") &&
          jstr(b, comp.p, comp.len) && ig_buf_lit(b, "},") && jkey(b, "winlog") &&
          ig_buf_putc(b, '{') && jkey(b, "channel") && jstr(b, ch.p, ch.len) &&
-         ig_buf_putc(b, ',') && jkey(b, "record_id") && ig_buf_u64(b, o.record_id) &&
+         ig_buf_putc(b, ',') && jkey(b, "record_id") && ig_buf_u64(b, ig_event_record_id(ev)) &&
          ig_buf_putc(b, ',') && jkey(b, "event_data") && ig_buf_putc(b, '{');
     for (size_t i = 0; ok && i < a->nfields; i++)
         ok = (i == 0 || ig_buf_putc(b, ',')) &&
@@ -156,7 +156,7 @@ static bool alert_csv(ig_buf *b, const ig_alert *a, const out_tz *tz)
               cstr(b, a->rule->title, strlen(a->rule->title)) && ig_buf_putc(b, ',') &&
               cstr(b, comp.p, comp.len) && ig_buf_putc(b, ',') && cstr(b, ch.p, ch.len) &&
               ig_buf_putc(b, ',') && cstr(b, eid.p, eid.len) && ig_buf_putc(b, ',') &&
-              ig_buf_u64(b, o.record_id) && ig_buf_putc(b, ',') &&
+              ig_buf_u64(b, ig_event_record_id(ev)) && ig_buf_putc(b, ',') &&
               cstr(b, o.path ? o.path : "", o.path ? strlen(o.path) : 0) && ig_buf_putc(b, ',') &&
               ig_buf_u64(b, o.offset) && ig_buf_lit(b, ",\"");
     for (size_t i = 0; ok && i < a->nfields; i++) {
@@ -222,7 +222,8 @@ static bool alert_text(ig_buf *b, const ig_alert *a, bool color, const out_tz *t
     ok = ok && pad(b, a->rule->title, strlen(a->rule->title), 60) && pad(b, comp.p, comp.len, 16);
     /* channel/EventID, short: the part after the last '-' of the provider channel */
     ok = ok && ig_buf_put(b, ch.p, ch.len) && ig_buf_putc(b, '/') &&
-         ig_buf_put(b, eid.p, eid.len) && ig_buf_lit(b, " #") && ig_buf_u64(b, o.record_id);
+         ig_buf_put(b, eid.p, eid.len) && ig_buf_lit(b, " #") &&
+         ig_buf_u64(b, ig_event_record_id(ev));
     for (size_t i = 0; ok && i < a->nfields; i++)
         ok = ig_buf_lit(b, "  ") && ig_buf_put(b, a->fields[i].name.p, a->fields[i].name.len) &&
              ig_buf_putc(b, '=') && text_value(b, a->fields[i].value);

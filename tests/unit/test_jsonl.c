@@ -91,7 +91,8 @@ static void test_evtx_shape(void)
         "\"EventID\":{\"#attributes\":{\"Qualifiers\":16384},\"#text\":7036},\"Version\":0,"
         "\"Level\":4,\"Keywords\":\"0x8080000000000000\",\"TimeCreated\":{\"#attributes\":"
         "{\"SystemTime\":\"2025-11-27T07:40:10.165324Z\"}},\"EventRecordID\":571146,"
-        "\"Correlation\":null,\"Execution\":{\"#attributes\":{\"ProcessID\":3544,\"ThreadID\":4272}},"
+        "\"Correlation\":null,\"Execution\":{\"#attributes\":{\"ProcessID\":3544,\"ThreadID\":4272}"
+        "},"
         "\"Channel\":\"System\",\"Computer\":\"WEB01\",\"Security\":{\"#attributes\":"
         "{\"UserID\":\"S-1-5-18\"}}},\"EventData\":{\"param1\":\"World Wide Web Publishing\","
         "\"Count\":12,\"Ratio\":-1.5e3,\"Flag\":true,\"Off\":false,\"Empty\":null,"
@@ -102,8 +103,8 @@ static void test_evtx_shape(void)
     CHECK_STR(F("Provider_Name"), "Service Control Manager");
     CHECK_STR(F("Provider_Guid"), "555908D1-A6D7-4695-8E1E-26931D2012F4");
     CHECK(F("Provider_EventSourceName") == NULL); /* null attribute: none */
-    CHECK_STR(F("Provider"), "");                  /* as the EVTX reader: the empty element */
-    CHECK_STR(F("Correlation"), "");               /* <Correlation/> */
+    CHECK_STR(F("Provider"), "");                 /* as the EVTX reader: the empty element */
+    CHECK_STR(F("Correlation"), "");              /* <Correlation/> */
     CHECK(F("Correlation_ActivityID") == NULL);
     CHECK_STR(F("TimeCreated_SystemTime"), "2025-11-27T07:40:10.165324Z");
     CHECK_STR(F("Execution_ProcessID"), "3544");
@@ -155,6 +156,17 @@ static void test_evtx_shape(void)
     CHECK_STR(F("Keyword"), "k");
     CHECK(F("Culture") == NULL && F("EventXML") == NULL);
     CHECK(ev.time == 0);
+    /* an empty first element keeps its separator; a record id that is not
+     * a number is not one */
+    CHECK(parse("{\"Event\":{\"System\":{\"EventRecordID\":\"12x\"},"
+                "\"EventData\":{\"M\":[\"\",\"x\"]}}}"));
+    CHECK_STR(F("M"), ", x");
+    CHECK_STR(F("EventRecordID"), "12x");
+    CHECK(ev.origin.record_id == 0);
+    CHECK(parse("{\"Event\":{\"System\":{\"EventRecordID\":18446744073709551615}}}"));
+    CHECK(ev.origin.record_id == UINT64_MAX);
+    CHECK(parse("{\"Event\":{\"System\":{\"EventRecordID\":18446744073709551616}}}"));
+    CHECK(ev.origin.record_id == 0);
     /* "Event" that is not an evtx record: flattened */
     CHECK(parse("{\"Event\":{\"kind\":\"x\"}}"));
     CHECK_STR(F("Event.kind"), "x");
@@ -293,12 +305,24 @@ static void test_generic(void)
     CHECK(parse_n(big, n));
     CHECK(ev.n == 1);
     CHECK_STR(F("ok"), "2");
+    /* a name exactly at the limit, and a member below it (fuzz_jsonl found
+     * the overflow: fuzz/corpus/fuzz_jsonl/name-at-limit) */
+    n = 0;
+    big[n++] = '{', big[n++] = '"';
+    memset(big + n, 'k', IG_MAX_JSON_NAME);
+    n += IG_MAX_JSON_NAME;
+    memcpy(big + n, "\":{\"a\":1},\"b\":3}", 16);
+    n += 16;
+    CHECK(parse_n(big, n));
+    CHECK(ev.n == 1);
+    CHECK_STR(F("b"), "3");
 }
 
 static void test_strings(void)
 {
-    CHECK(parse("{\"s\":\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\",\"u\":\"\\u00e9\\u20AC\\ud83d\\ude00\","
-                "\"lone\":\"x\\ud800y\",\"lo\":\"\\udc00\",\"k\\u0065y\":\"v\",\"z\":\"\\u0000\"}"));
+    CHECK(
+        parse("{\"s\":\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\",\"u\":\"\\u00e9\\u20AC\\ud83d\\ude00\","
+              "\"lone\":\"x\\ud800y\",\"lo\":\"\\udc00\",\"k\\u0065y\":\"v\",\"z\":\"\\u0000\"}"));
     CHECK_STR(F("s"), "a\"b\\c/d\b\f\n\r\t");
     CHECK_STR(F("u"), "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
     CHECK_STR(F("lone"), "x\xef\xbf\xbdy");
@@ -329,16 +353,17 @@ static void test_strings(void)
 
 static void test_numbers(void)
 {
-    static const char *good[] = {"0",   "-0",     "1",      "-12",   "1.5",   "0.25",
-                                 "1e5", "1E+05",  "-1.0e-3", "123456789012345678901234567890"};
+    static const char *good[] = {
+        "0",    "-0",  "1",     "-12",     "1.5",
+        "0.25", "1e5", "1E+05", "-1.0e-3", "123456789012345678901234567890"};
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         char buf[128];
         int n = snprintf(buf, sizeof(buf), "{\"n\":%s}", good[i]);
         CHECK(parse_n(buf, (size_t)n));
         CHECK_STR(F("n"), good[i]);
     }
-    static const char *bad[] = {"01", "1.", ".5", "+1", "-", "1e", "1e+", "--1", "0x10", "1.e3",
-                                "NaN", "Infinity", "-Infinity"};
+    static const char *bad[] = {"01",  "1.",   ".5",   "+1",  "-",        "1e",       "1e+",
+                                "--1", "0x10", "1.e3", "NaN", "Infinity", "-Infinity"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char buf[128];
         int n = snprintf(buf, sizeof(buf), "{\"n\":%s}", bad[i]);

@@ -3,8 +3,9 @@
  * One pass over the text with an explicit stack (IG_MAX_JSON_DEPTH), no
  * recursion.  Tokens live in the caller's arena and grow by doubling (the
  * abandoned arrays cost at most as much again); strings without escapes and
- * numbers borrow the input, escaped strings are decoded once into the
- * arena (their decoded form is never longer than their escaped form).
+ * numbers borrow the input, escaped strings are decoded in the same pass
+ * into one arena block of the text's length (a decoded string is never
+ * longer than its escaped form).
  *
  * Strictness: RFC 8259 §2 (white space), §4 (objects; duplicate names are
  * kept in order), §6 (numbers: no leading zeros, no '+', no bare '.'),
@@ -12,6 +13,9 @@
  * escapes and \uXXXX), §8.2 (an unpaired surrogate becomes U+FFFD).  Bytes
  * of strings are not checked to be UTF-8 (NXLog may write CP-1252). */
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "formats/jsonl/jsonl.h"
 #include "formats/jsonl/jsonl_limits.h"
@@ -22,6 +26,8 @@ typedef struct jp {
     ig_arena *a;
     json_tok *t;
     uint32_t n, cap;
+    char *scratch; /* decoded strings (p->len bytes), NULL until needed */
+    size_t sused;
     const char *why;
     size_t at;
 } jp;
@@ -107,78 +113,103 @@ static size_t utf8_put(char *d, uint32_t cp)
     return 4;
 }
 
-/* A string with escapes (or an error) starting at the quote at p->pos:
- * validates up to the closing quote, then decodes into the arena. */
-static bool slow_string(jp *p, const char **out, uint32_t *olen)
+/* Index of the first byte at or after i that ends a run of plain string
+ * bytes ('"', '\\' or a control character), n when none.  Sixteen bytes at
+ * a time with SSE2 (every x86-64), else eight with "determine if a word has
+ * a zero byte / a byte less than n" (Bit Twiddling Hacks); bytes then tell
+ * where. */
+static inline size_t special(const unsigned char *s, size_t i, size_t n)
+{
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+                  ctl = _mm_set1_epi8(0x1f);
+    while (n - i >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i hit =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+                         _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x));
+        unsigned m = (unsigned)_mm_movemask_epi8(hit);
+        if (m != 0)
+            return i + (unsigned)__builtin_ctz(m);
+        i += 16;
+    }
+#else
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    while (n - i >= 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+        uint64_t hit = ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b);
+        if (hit & high)
+            break;
+        i += 8;
+    }
+#endif
+    while (i < n && s[i] != '"' && s[i] != '\\' && s[i] >= 0x20)
+        i++;
+    return i;
+}
+
+static bool hex4_ok(const unsigned char *s)
+{
+    return hexval(s[0]) >= 0 && hexval(s[1]) >= 0 && hexval(s[2]) >= 0 && hexval(s[3]) >= 0;
+}
+
+/* The string whose opening quote is at p->pos; p->pos moves past it.  A
+ * string without escapes is borrowed; one with escapes is decoded, in the
+ * same pass, into the text's scratch (p->len bytes, made on first use: the
+ * decoded form of every string is no longer than its escaped form). */
+static bool string(jp *p, const char **out, uint32_t *olen)
 {
     const unsigned char *s = p->s;
-    size_t n = p->len, start = p->pos + 1, j = start;
+    size_t n = p->len, start = p->pos + 1, i = special(s, start, n);
+    if (i < n && s[i] == '"') {
+        *out = (const char *)s + start;
+        *olen = (uint32_t)(i - start);
+        p->pos = i + 1;
+        return true;
+    }
+    if (p->scratch == NULL) {
+        p->scratch = ig_arena_alloc(p->a, n);
+        if (p->scratch == NULL)
+            return fail(p, "out of memory", p->pos);
+    }
+    char *d = p->scratch + p->sused;
+    size_t o = 0;
     for (;;) {
-        if (j >= n)
+        if (i >= n)
             return fail(p, "unterminated string", p->pos);
-        unsigned char c = s[j];
+        memcpy(d + o, s + start, i - start);
+        o += i - start;
+        unsigned char c = s[i];
         if (c == '"')
             break;
         if (c < 0x20)
-            return fail(p, "control character in string", j);
-        if (c != '\\') {
-            j++;
-            continue;
-        }
-        if (j + 1 >= n)
+            return fail(p, "control character in string", i);
+        if (n - i < 2)
             return fail(p, "unterminated string", p->pos);
-        switch (s[j + 1]) {
-        case '"':
-        case '\\':
-        case '/':
-        case 'b':
-        case 'f':
-        case 'n':
-        case 'r':
-        case 't': j += 2; break;
-        case 'u':
-            if (n - j < 6 || hexval(s[j + 2]) < 0 || hexval(s[j + 3]) < 0 ||
-                hexval(s[j + 4]) < 0 || hexval(s[j + 5]) < 0)
-                return fail(p, "invalid \\u escape", j);
-            j += 6;
-            break;
-        default: return fail(p, "invalid escape", j);
-        }
-    }
-    size_t end = j;
-    char *d = ig_arena_alloc(p->a, end - start);
-    if (d == NULL)
-        return fail(p, "out of memory", p->pos);
-    size_t o = 0;
-    for (j = start; j < end;) {
-        if (s[j] != '\\') {
-            /* copy the run up to the next escape */
-            size_t k = j;
-            while (k < end && s[k] != '\\')
-                k++;
-            memcpy(d + o, s + j, k - j);
-            o += k - j;
-            j = k;
-            continue;
-        }
-        unsigned char e = s[j + 1];
-        j += 2;
-        switch (e) {
+        switch (s[i + 1]) {
+        case '"': d[o++] = '"'; break;
+        case '\\': d[o++] = '\\'; break;
+        case '/': d[o++] = '/'; break;
         case 'b': d[o++] = '\b'; break;
         case 'f': d[o++] = '\f'; break;
         case 'n': d[o++] = '\n'; break;
         case 'r': d[o++] = '\r'; break;
         case 't': d[o++] = '\t'; break;
         case 'u': {
-            uint32_t cp = hex4(s + j);
-            j += 4;
+            if (n - i < 6 || !hex4_ok(s + i + 2))
+                return fail(p, "invalid \\u escape", i);
+            uint32_t cp = hex4(s + i + 2);
+            i += 4; /* + 2 below */
             if (cp >= 0xd800 && cp <= 0xdbff) {
+                /* RFC 8259 §7: a pair of escapes for one code point */
                 uint32_t lo = 0;
-                if (end - j >= 6 && s[j] == '\\' && s[j + 1] == 'u')
-                    lo = hex4(s + j + 2);
+                if (n - i >= 8 && s[i + 2] == '\\' && s[i + 3] == 'u' && hex4_ok(s + i + 4))
+                    lo = hex4(s + i + 4);
                 if (lo >= 0xdc00 && lo <= 0xdfff) {
                     cp = 0x10000u + ((cp - 0xd800u) << 10) + (lo - 0xdc00u);
-                    j += 6;
+                    i += 6;
                 } else {
                     cp = 0xfffd;
                 }
@@ -188,34 +219,17 @@ static bool slow_string(jp *p, const char **out, uint32_t *olen)
             o += utf8_put(d + o, cp);
             break;
         }
-        default: d[o++] = (char)e; break; /* " \ / */
+        default: return fail(p, "invalid escape", i);
         }
+        i += 2;
+        start = i;
+        i = special(s, i, n);
     }
+    p->sused += o;
     *out = d;
     *olen = (uint32_t)o;
-    p->pos = end + 1;
+    p->pos = i + 1;
     return true;
-}
-
-/* The string whose opening quote is at p->pos; p->pos moves past it. */
-static inline bool string(jp *p, const char **out, uint32_t *olen)
-{
-    const unsigned char *s = p->s;
-    size_t start = p->pos + 1;
-    const unsigned char *q = memchr(s + start, '"', p->len - start);
-    if (q != NULL) {
-        size_t end = (size_t)(q - s);
-        unsigned bad = 0;
-        for (size_t i = start; i < end; i++)
-            bad |= (unsigned)(s[i] < 0x20) | (unsigned)(s[i] == '\\');
-        if (!bad) {
-            *out = (const char *)s + start;
-            *olen = (uint32_t)(end - start);
-            p->pos = end + 1;
-            return true;
-        }
-    }
-    return slow_string(p, out, olen);
 }
 
 static inline bool is_digit(unsigned char c)
@@ -272,7 +286,7 @@ enum { ST_VALUE, ST_AFTER, ST_KEY, ST_CLOSE, ST_DONE };
 bool json_parse(const char *text, size_t len, ig_arena *arena, json_doc *doc, const char **why,
                 size_t *at)
 {
-    jp p = {(const unsigned char *)text, len, 0, arena, NULL, 0, 0, NULL, 0};
+    jp p = {(const unsigned char *)text, len, 0, arena, NULL, 0, 0, NULL, 0, NULL, 0};
     uint32_t stack[IG_MAX_JSON_DEPTH];
     unsigned depth = 0;
     const unsigned char *s = p.s;

@@ -32,8 +32,8 @@ typedef struct jl {
 } jl;
 
 /* Iteration over the members of an object: key token k, value token v. */
-#define FOR_MEMBERS(J, OBJ, K, V)                                                                 \
-    for (uint32_t K = (OBJ) + 1, m_##K = 0, V = K + 1; m_##K < (J)->t[OBJ].len;                   \
+#define FOR_MEMBERS(J, OBJ, K, V)                                                                  \
+    for (uint32_t K = (OBJ) + 1, m_##K = 0, V = K + 1; m_##K < (J)->t[OBJ].len;                    \
          m_##K++, K = (J)->t[V].next, V = K + 1)
 
 static bool key_is(const json_tok *k, const char *s, size_t n)
@@ -49,7 +49,7 @@ static bool add(jl *j, const char *name, size_t nlen, const char *v, size_t vlen
         return false;
     if (!ev_add(j->ev, name, (uint32_t)nlen, vlen ? v : "", (uint32_t)vlen, NULL)) {
         j->why = j->ev->n >= IG_MAX_EVENT_FIELDS ? "too many fields (IG_MAX_EVENT_FIELDS)"
-                                                  : "out of memory";
+                                                 : "out of memory";
         j->at = j->t[tok].off;
         j->stop = true;
         return false;
@@ -65,6 +65,24 @@ static bool oom(jl *j, uint32_t tok)
         j->stop = true;
     }
     return false;
+}
+
+/* All of p[0, n) as an unsigned decimal; *out untouched unless it is one. */
+static bool dec_u64(const char *p, size_t n, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (n == 0 || n > 20)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+        unsigned d = (unsigned)(p[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
 }
 
 /* Text of a scalar; false for arrays and objects. */
@@ -103,10 +121,10 @@ static bool join(jl *j, uint32_t arr, const char **p, size_t *n)
     char *d = ig_arena_alloc(j->a, total);
     if (d == NULL)
         return oom(j, arr);
-    size_t o = 0;
+    size_t o = 0, k = 0;
     for (uint32_t i = arr + 1; i < t[arr].next; i = t[i].next)
         if (scalar(&t[i], &s, &sl)) {
-            if (o) {
+            if (k++ > 0) {
                 memcpy(d + o, ", ", 2);
                 o += 2;
             }
@@ -117,12 +135,36 @@ static bool join(jl *j, uint32_t arr, const char **p, size_t *n)
     return true;
 }
 
+/* An element as evtx_dump renders it: {"#attributes": {..}, children..,
+ * "#text": v}; one pass over the object's members. */
+typedef struct elem {
+    uint32_t attrs, text; /* tokens, 0 when absent */
+    uint32_t kids;        /* child elements: members not starting with '#' */
+} elem;
+
+static inline void elem_of(const jl *j, uint32_t v, elem *e)
+{
+    e->attrs = e->text = e->kids = 0;
+    if (j->t[v].type != JT_OBJECT)
+        return;
+    FOR_MEMBERS(j, v, k, val)
+    {
+        const json_tok *kt = &j->t[k];
+        if (kt->len == 0 || kt->s[0] != '#')
+            e->kids++;
+        else if (KEY_IS(kt, "#attributes"))
+            e->attrs = val;
+        else if (KEY_IS(kt, "#text"))
+            e->text = val;
+    }
+}
+
 /* Text of an element's value as the EVTX reader has it: a scalar, an array
  * joined, an object's "#text" (or "" without one). */
-static bool elem_text(jl *j, uint32_t v, const char **p, size_t *n)
+static bool elem_text(jl *j, uint32_t v, const elem *e, const char **p, size_t *n)
 {
     if (j->t[v].type == JT_OBJECT) {
-        v = json_member(j->d, v, "#text", 5);
+        v = e->text;
         if (v == 0) {
             *p = "", *n = 0;
             return true;
@@ -133,17 +175,6 @@ static bool elem_text(jl *j, uint32_t v, const char **p, size_t *n)
     if (!scalar(&j->t[v], p, n))
         *p = "", *n = 0;
     return true;
-}
-
-/* Whether object `v` has child elements (members not starting with '#'). */
-static bool has_elem(const jl *j, uint32_t v)
-{
-    if (j->t[v].type != JT_OBJECT)
-        return false;
-    FOR_MEMBERS(j, v, k, val)
-    if (j->t[k].len == 0 || j->t[k].s[0] != '#')
-        return true;
-    return false;
 }
 
 /* Length of key k of object obj without an evtx_dump "_N" suffix, when the
@@ -168,15 +199,21 @@ static size_t undup(const jl *j, uint32_t obj, uint32_t k)
     return n;
 }
 
-static bool add_elem(jl *j, const char *name, size_t nlen, uint32_t v)
+static bool add_elem(jl *j, const char *name, size_t nlen, uint32_t v, const elem *e)
 {
-    const char *p;
-    size_t n;
-    return elem_text(j, v, &p, &n) && add(j, name, nlen, p, n, v);
+    const char *p = "";
+    size_t n = 0;
+    elem own;
+    if (e == NULL) {
+        elem_of(j, v, &own);
+        e = &own;
+    }
+    return elem_text(j, v, e, &p, &n) && add(j, name, nlen, p, n, v);
 }
 
-/* <System>: children by name, attributes as Elem_Attr; nothing deeper. */
-static void sys_section(jl *j, uint32_t sys)
+/* <System>: children by name, attributes as Elem_Attr; nothing deeper.
+ * Finds EventRecordID and TimeCreated's SystemTime on the way. */
+static void sys_section(jl *j, uint32_t sys, uint32_t *rid, uint32_t *tc)
 {
     if (j->t[sys].type != JT_OBJECT)
         return;
@@ -186,16 +223,21 @@ static void sys_section(jl *j, uint32_t sys)
         if (kt->len == 0 || kt->s[0] == '#')
             continue;
         size_t nlen = undup(j, sys, k);
-        if (!has_elem(j, v) && !add_elem(j, kt->s, nlen, v))
+        elem e;
+        elem_of(j, v, &e);
+        if (!e.kids && !add_elem(j, kt->s, nlen, v, &e))
             return;
-        uint32_t attrs = json_member(j->d, v, "#attributes", 11);
-        if (attrs == 0 || j->t[attrs].type != JT_OBJECT)
+        if (KEY_IS(kt, "EventRecordID"))
+            *rid = v;
+        if (e.attrs == 0 || j->t[e.attrs].type != JT_OBJECT)
             continue;
-        FOR_MEMBERS(j, attrs, ak, av)
+        FOR_MEMBERS(j, e.attrs, ak, av)
         {
             const json_tok *at = &j->t[ak];
             if (j->t[av].type == JT_NULL)
                 continue;
+            if (KEY_IS(kt, "TimeCreated") && KEY_IS(at, "SystemTime"))
+                *tc = av;
             size_t n = nlen + 1 + at->len;
             char *name = ig_arena_alloc(j->a, n + 1);
             if (name == NULL) {
@@ -206,7 +248,7 @@ static void sys_section(jl *j, uint32_t sys)
             name[nlen] = '_';
             memcpy(name + nlen + 1, at->s, at->len);
             name[n] = '\0';
-            if (!add_elem(j, name, n, av))
+            if (!add_elem(j, name, n, av, NULL))
                 return;
         }
     }
@@ -224,19 +266,20 @@ static void section(jl *j, uint32_t obj, bool data)
         if (kt->len == 0 || kt->s[0] == '#')
             continue;
         size_t nlen = undup(j, obj, k);
+        elem e;
+        elem_of(j, v, &e);
         if (data && nlen == 4 && memcmp(kt->s, "Data", 4) == 0) {
             /* unnamed <Data> elements: {"#text": v} or {"#text": [v, ...]} */
-            uint32_t tx = j->t[v].type == JT_OBJECT ? json_member(j->d, v, "#text", 5) : 0;
-            if (tx != 0 && j->t[tx].type == JT_ARRAY) {
-                for (uint32_t i = tx + 1; i < j->t[tx].next; i = j->t[i].next)
-                    if (!add_elem(j, "Data", 4, i))
+            if (e.text != 0 && j->t[e.text].type == JT_ARRAY) {
+                for (uint32_t i = e.text + 1; i < j->t[e.text].next; i = j->t[i].next)
+                    if (!add_elem(j, "Data", 4, i, NULL))
                         return;
-            } else if (!add_elem(j, "Data", 4, v)) {
+            } else if (!add_elem(j, "Data", 4, v, &e)) {
                 return;
             }
-        } else if (has_elem(j, v)) {
+        } else if (e.kids) {
             section(j, v, data); /* depth ≤ IG_MAX_JSON_DEPTH */
-        } else if (!add_elem(j, kt->s, nlen, v)) {
+        } else if (!add_elem(j, kt->s, nlen, v, &e)) {
             return;
         }
         if (j->stop)
@@ -253,28 +296,26 @@ static void evtx_event(jl *j, uint32_t event)
         if (kt->len == 0 || kt->s[0] == '#')
             continue;
         if (KEY_IS(kt, "System")) {
-            sys_section(j, v);
-            rid = json_member(j->d, v, "EventRecordID", 13);
-            tc = json_member(j->d, json_member(j->d, v, "TimeCreated", 11), "#attributes", 11);
-            tc = json_member(j->d, tc, "SystemTime", 10);
+            sys_section(j, v, &rid, &tc);
         } else if (KEY_IS(kt, "EventData")) {
             section(j, v, true);
-        } else if (KEY_IS(kt, "UserData") || KEY_IS(kt, "RenderingInfo") || has_elem(j, v)) {
+        } else if (KEY_IS(kt, "UserData") || KEY_IS(kt, "RenderingInfo")) {
             section(j, v, false);
         } else {
-            add_elem(j, kt->s, undup(j, event, k), v);
+            elem e;
+            elem_of(j, v, &e);
+            if (e.kids)
+                section(j, v, false);
+            else
+                add_elem(j, kt->s, undup(j, event, k), v, &e);
         }
         if (j->stop)
             return;
     }
-    const char *p;
-    size_t n;
-    uint64_t id = 0;
-    if (rid != 0 && scalar(&j->t[rid], &p, &n)) {
-        for (size_t i = 0; i < n && p[i] >= '0' && p[i] <= '9' && id < UINT64_MAX / 10; i++)
-            id = id * 10 + (uint64_t)(p[i] - '0');
-        j->ev->origin.record_id = id;
-    }
+    const char *p = "";
+    size_t n = 0;
+    if (rid != 0 && scalar(&j->t[rid], &p, &n))
+        dec_u64(p, n, &j->ev->origin.record_id);
     if (tc != 0 && j->t[tc].type == JT_STRING)
         j->ev->time = jsonl_parse_time(j->t[tc].s, j->t[tc].len);
 }
@@ -294,7 +335,7 @@ static void flat(jl *j, uint32_t v, fname *nm)
         {
             const json_tok *kt = &j->t[k];
             size_t dot = nm->len ? 1 : 0;
-            if (kt->len > IG_MAX_JSON_NAME - nm->len - dot)
+            if (nm->len + dot + kt->len > IG_MAX_JSON_NAME)
                 continue; /* name too long: left out */
             fname sub = {nm->len ? NULL : kt->s, nm->len + dot + kt->len};
             if (dot)
@@ -308,8 +349,8 @@ static void flat(jl *j, uint32_t v, fname *nm)
         for (uint32_t i = v + 1; i < t->next && !j->stop; i = j->t[i].next)
             flat(j, i, nm);
     } else {
-        const char *p;
-        size_t n;
+        const char *p = "";
+        size_t n = 0;
         scalar(t, &p, &n);
         if (nm->len == 0) {
             add(j, "value", 5, p, n, v); /* a scalar at the top */
@@ -345,7 +386,8 @@ typedef struct derive {
 static const derive derived[] = {
     {"EventID", {"winlog.event_id", "event.code", "event_id"}, false},
     {"Channel", {"winlog.channel", "log_name"}, false},
-    {"Computer", {"winlog.computer_name", "computer_name", "Hostname", "host.name", "host.hostname"},
+    {"Computer",
+     {"winlog.computer_name", "computer_name", "Hostname", "host.name", "host.hostname"},
      false},
     {"Provider_Name",
      {"winlog.provider_name", "source_name", "SourceName", "ProviderName", "event.provider"},
@@ -369,8 +411,9 @@ static const derive derived[] = {
 };
 
 /* Top-level keys that hold a time, best first. */
-static const char *const time_keys[] = {"@timestamp",  "TimeCreated",   "EventTime",
-                                        "TimeCreated_SystemTime", "TimeGenerated", "timestamp"};
+static const char *const time_keys[] = {"@timestamp",    "TimeCreated",
+                                        "EventTime",     "TimeCreated_SystemTime",
+                                        "TimeGenerated", "timestamp"};
 
 /* Token at `path` below object obj, or 0. */
 static uint32_t lookup(const jl *j, uint32_t obj, const char *path)
@@ -398,8 +441,8 @@ static void derive_fields(jl *j)
         ig_strv have;
         if (v == 0 || ev_get(j->ev, dv->to, strlen(dv->to), &have))
             continue;
-        const char *p;
-        size_t n;
+        const char *p = "";
+        size_t n = 0;
         scalar(&j->t[v], &p, &n);
         if (dv->guid && n >= 2 && p[0] == '{' && p[n - 1] == '}') {
             char *g = ig_arena_dup(j->a, p + 1, n - 2);
@@ -424,13 +467,8 @@ static void derive_fields(jl *j)
             }
         }
     ig_strv rid;
-    if (j->ev->origin.record_id == 0 && ev_get(j->ev, "EventRecordID", 13, &rid)) {
-        uint64_t id = 0;
-        for (size_t i = 0; i < rid.len && rid.p[i] >= '0' && rid.p[i] <= '9' && id < UINT64_MAX / 10;
-             i++)
-            id = id * 10 + (uint64_t)(rid.p[i] - '0');
-        j->ev->origin.record_id = id;
-    }
+    if (j->ev->origin.record_id == 0 && ev_get(j->ev, "EventRecordID", 13, &rid))
+        dec_u64(rid.p, rid.len, &j->ev->origin.record_id);
 }
 
 bool jsonl_event(const char *text, size_t len, ig_event *ev, const char **why, size_t *at)
@@ -450,12 +488,15 @@ bool jsonl_event(const char *text, size_t len, ig_event *ev, const char **why, s
         fname root = {NULL, 0};
         flat(j, 0, &root);
     } else {
+        bool only_evtx = true; /* nothing to derive from */
         FOR_MEMBERS(j, 0, k, v)
         {
             const json_tok *kt = &j->t[k];
-            if (KEY_IS(kt, "Event") &&
-                (json_member(&d, v, "System", 6) || json_member(&d, v, "EventData", 9) ||
-                 json_member(&d, v, "UserData", 8))) {
+            bool evtx = KEY_IS(kt, "Event") &&
+                        (json_member(&d, v, "System", 6) || json_member(&d, v, "EventData", 9) ||
+                         json_member(&d, v, "UserData", 8));
+            only_evtx &= evtx;
+            if (evtx) {
                 evtx_event(j, v);
             } else if (KEY_IS(kt, "winlog") && j->t[v].type == JT_OBJECT) {
                 /* Winlogbeat: winlog.event_data / user_data by key, the rest
@@ -488,7 +529,7 @@ bool jsonl_event(const char *text, size_t len, ig_event *ev, const char **why, s
             if (j->stop)
                 break;
         }
-        if (!j->stop)
+        if (!j->stop && !only_evtx)
             derive_fields(j);
     }
     if (j->stop) {
@@ -537,7 +578,7 @@ static bool lit(const char *s, size_t len, size_t *i, char c)
 
 uint64_t jsonl_parse_time(const char *s, size_t len)
 {
-    unsigned y, mo, d, h, mi, se, oh = 0, om = 0;
+    unsigned y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0, oh = 0, om = 0;
     size_t i = 0;
     if (!dig(s, len, &i, 4, &y) || !lit(s, len, &i, '-') || !dig(s, len, &i, 2, &mo) ||
         !lit(s, len, &i, '-') || !dig(s, len, &i, 2, &d))

@@ -63,9 +63,15 @@ struct wx_reader {
     /* prolog: bytes held until the wrapper's place is known */
     uint8_t pre[WX_MAX_PROLOG];
     size_t prelen;
-    unsigned unit;  /* code unit size of the input: 1 or 2 (UTF-16) */
-    bool be;        /* UTF-16BE */
-    bool in_end;    /* parsing the closing wrapper */
+    unsigned unit;                       /* code unit size of the input: 1 or 2 (UTF-16) */
+    bool be;                             /* UTF-16BE */
+    uint64_t fed;                        /* bytes given to expat */
+    uint64_t end;                        /* where the closing wrapper starts, once it is fed */
+    bool in_end;                         /* parsing the closing wrapper */
+    bool filter;                         /* replace characters XML 1.0 forbids (see filter_feed) */
+    uint8_t carry[2 * (WX_MAX_REF + 4)]; /* held: a split code unit or reference */
+    size_t ncarry;
+    ig_buf work, out; /* filter_feed's input (carry + block) and output */
     /* expat positions → input positions */
     uint64_t skip_lines, skip_col, wrap_col;
     /* open elements */
@@ -145,9 +151,10 @@ static size_t trim_end(const char *s, size_t n)
             n -= 2; /* U+0085, U+00A0 */
         } else if (n >= 3) {
             uint8_t a = u[n - 3], b = u[n - 2];
-            bool w = (a == 0xE1 && b == 0x9A && c == 0x80) ||                      /* U+1680 */
-                     (a == 0xE2 && b == 0x80 && ((c >= 0x80 && c <= 0x8A) ||        /* 2000-200A */
-                                                 c == 0xA8 || c == 0xA9 || c == 0xAF)) ||
+            bool w = (a == 0xE1 && b == 0x9A && c == 0x80) || /* U+1680 */
+                     (a == 0xE2 && b == 0x80 &&
+                      ((c >= 0x80 && c <= 0x8A) || /* 2000-200A */
+                       c == 0xA8 || c == 0xA9 || c == 0xAF)) ||
                      (a == 0xE2 && b == 0x81 && c == 0x9F) || /* U+205F */
                      (a == 0xE3 && b == 0x80 && c == 0x80);   /* U+3000 */
             if (!w)
@@ -218,8 +225,8 @@ static bool parse_systime(const char *s, size_t n, uint64_t *ft, char *out)
     }
     uint32_t y = v[0], mo = v[1], d = v[2], h = v[3], mi = v[4], sec = v[5];
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (y < 1601 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) ||
-        h > 23 || mi > 59 || sec > 59)
+    if (y < 1601 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+        (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 || sec > 59)
         return false;
     uint64_t ticks = 0; /* 100 ns */
     size_t i = base;
@@ -413,7 +420,8 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
     if (r->fatal != NULL)
         return;
     if (r->depth >= WX_MAX_NESTING) {
-        snprintf(r->msg, sizeof(r->msg), "elements nested deeper than %u", (unsigned)WX_MAX_NESTING);
+        snprintf(r->msg, sizeof(r->msg), "elements nested deeper than %u",
+                 (unsigned)WX_MAX_NESTING);
         fatal(r, r->msg);
         return;
     }
@@ -471,7 +479,8 @@ static void end_syschild(wx_reader *r, const char *name)
             return;
         char iso[32];
         uint64_t ft;
-        if (strcmp(fname, "TimeCreated_SystemTime") == 0 && parse_systime(a->val, a->vlen, &ft, iso)) {
+        if (strcmp(fname, "TimeCreated_SystemTime") == 0 &&
+            parse_systime(a->val, a->vlen, &ft, iso)) {
             r->ev.time = ft;
             add_field(r, fname, nl + 1 + a->nlen, true, iso, 27);
         } else {
@@ -553,6 +562,7 @@ static void XMLCALL on_entity_decl(void *ud, const XML_Char *name, int is_param,
 
 static bool parse(wx_reader *r, const void *s, size_t n, bool final)
 {
+    r->fed += n;
     if (XML_Parse(r->p, s, (int)n, final ? XML_TRUE : XML_FALSE) != XML_STATUS_ERROR)
         return true;
     r->failed = true;
@@ -564,9 +574,23 @@ static bool parse(wx_reader *r, const void *s, size_t n, bool final)
     }
     enum XML_Error code = XML_GetErrorCode(r->p);
     const char *what = XML_ErrorString(code);
-    if (r->in_end && (code == XML_ERROR_TAG_MISMATCH || code == XML_ERROR_NO_ELEMENTS))
-        what = "input ends inside an element";
+    /* at the closing wrapper (expat may parse earlier input only then) */
+    XML_Index at = XML_GetCurrentByteIndex(r->p);
+    if (r->in_end && at >= 0 && (uint64_t)at >= r->end)
+        what = code == XML_ERROR_TAG_MISMATCH || code == XML_ERROR_NO_ELEMENTS
+                   ? "input ends inside an element"
+                   : "input ends inside markup";
     report(r, what != NULL ? what : "XML error");
+    return false;
+}
+
+/* A failure outside a handler (position unknown): reported, the input is
+ * over. */
+static bool fail(wx_reader *r, const char *what)
+{
+    r->failed = true;
+    if (r->on_error != NULL)
+        r->on_error(r->ud, 0, 0, what);
     return false;
 }
 
@@ -586,6 +610,168 @@ static bool parse_tag(wx_reader *r, const char *s, bool final)
     return parse(r, b, k, final);
 }
 
+/* ---- characters XML 1.0 forbids ---------------------------------------------
+ *
+ * Windows puts any UTF-16 in event strings, and a value with a C0 control
+ * character (a command line with \x01, raw or as &#1;) makes the XML
+ * ill-formed: expat would stop there and every later event of the input
+ * would be lost, which an attacker can use to hide what follows.  Before
+ * expat sees the input, C0 controls other than tab, CR and LF — raw or as
+ * character references — become their Unicode control pictures (U+2400 + c,
+ * what `iisguard dump --format xml` writes for them), and references to
+ * surrogates, U+FFFE/U+FFFF or past U+10FFFF become U+FFFD.  Applies to
+ * UTF-8 and UTF-16 input (also inside CDATA and comments, where a reference
+ * is not one); columns after a replaced reference shift by its length. */
+
+/* Code unit at byte offset `off` of `b` in the input's encoding. */
+static uint32_t unit_of(const wx_reader *r, const uint8_t *b, size_t off)
+{
+    if (r->unit == 1)
+        return b[off];
+    return r->be ? (uint32_t)(b[off] << 8 | b[off + 1]) : (uint32_t)(b[off] | b[off + 1] << 8);
+}
+
+/* Appends code point `c` (< U+10000) in the input's encoding. */
+static bool put_char(wx_reader *r, uint32_t c)
+{
+    uint8_t b[3];
+    size_t n;
+    if (r->unit == 2) {
+        b[0] = (uint8_t)(r->be ? c >> 8 : c & 0xff);
+        b[1] = (uint8_t)(r->be ? c & 0xff : c >> 8);
+        n = 2;
+    } else {
+        b[0] = (uint8_t)(0xE0 | c >> 12);
+        b[1] = (uint8_t)(0x80 | (c >> 6 & 0x3F));
+        b[2] = (uint8_t)(0x80 | (c & 0x3F));
+        n = 3;
+    }
+    return ig_buf_put(&r->out, b, n);
+}
+
+static bool xml_char_ok(uint32_t c)
+{
+    if (c < 0x20)
+        return c == 0x09 || c == 0x0A || c == 0x0D;
+    return !(c >= 0xD800 && c <= 0xDFFF) && c != 0xFFFE && c != 0xFFFF && c <= 0x10FFFF;
+}
+
+/* What replaces the forbidden character `c`. */
+static uint32_t stand_in(uint32_t c)
+{
+    return c < 0x20 ? 0x2400 + c : 0xFFFD;
+}
+
+/* At byte `i` of `w` (len n) is a '&': the length in bytes of a character
+ * reference to a forbidden character there (its value in *c), 0 when there
+ * is none, or SIZE_MAX when the bytes end before it can be told. */
+static size_t forbidden_ref(const wx_reader *r, const uint8_t *w, size_t n, size_t i, uint32_t *c)
+{
+    size_t u = r->unit, j = i + u;
+    if (j + u > n)
+        return SIZE_MAX;
+    if (unit_of(r, w, j) != '#')
+        return 0;
+    j += u;
+    if (j + u > n)
+        return SIZE_MAX;
+    bool hex = unit_of(r, w, j) == 'x';
+    if (hex)
+        j += u;
+    uint32_t v = 0;
+    size_t digits = 0;
+    for (; j + u <= n; j += u, digits++) {
+        uint32_t d = unit_of(r, w, j);
+        if (d >= '0' && d <= '9')
+            d -= '0';
+        else if (hex && (d | 0x20) >= 'a' && (d | 0x20) <= 'f')
+            d = (d | 0x20) - 'a' + 10;
+        else
+            break;
+        if (digits == WX_MAX_REF)
+            return 0; /* too long to be ours: expat judges it */
+        v = v > 0x10FFFF ? v : v * (hex ? 16u : 10u) + d;
+    }
+    if (j + u > n)
+        return SIZE_MAX;
+    if (digits == 0 || unit_of(r, w, j) != ';' || xml_char_ok(v))
+        return 0;
+    *c = v;
+    return j + u - i;
+}
+
+/* Filters w[0..n) into r->out; returns the bytes consumed (the rest is an
+ * incomplete code unit or reference, unless `final`). */
+static size_t filter_block(wx_reader *r, const uint8_t *w, size_t n, bool final)
+{
+    size_t u = r->unit, i = 0, run = 0; /* run: start of bytes copied as they are */
+    while (i + u <= n) {
+        uint32_t c = unit_of(r, w, i), v = 0;
+        size_t ref = 0;
+        if (c == '&') {
+            ref = forbidden_ref(r, w, n, i, &v);
+            if (ref == SIZE_MAX) {
+                if (!final)
+                    break;
+                ref = 0;
+            }
+        } else if (c < 0x20 && !xml_char_ok(c)) {
+            ref = u;
+            v = c;
+        }
+        if (ref == 0) {
+            i += u;
+            continue;
+        }
+        if (!ig_buf_put(&r->out, w + run, i - run) || !put_char(r, stand_in(v)))
+            return SIZE_MAX;
+        i += ref;
+        run = i;
+    }
+    if (final)
+        i = n;
+    if (!ig_buf_put(&r->out, w + run, i - run))
+        return SIZE_MAX;
+    return i;
+}
+
+/* Feeds input through the filter (see above) to expat. */
+static bool filter_feed(wx_reader *r, const uint8_t *data, size_t len, bool final)
+{
+    if (!r->filter) {
+        while (len > 0) {
+            size_t n = len < WX_MAX_PIECE ? len : WX_MAX_PIECE;
+            if (!parse(r, data, n, false))
+                return false;
+            data += n;
+            len -= n;
+        }
+        return true;
+    }
+    do {
+        size_t take = len < WX_FILTER_BLOCK ? len : WX_FILTER_BLOCK;
+        ig_buf_reset(&r->work);
+        ig_buf_reset(&r->out);
+        if (!ig_buf_put(&r->work, r->carry, r->ncarry) || !ig_buf_put(&r->work, data, take))
+            return fail(r, "out of memory");
+        data += take;
+        len -= take;
+        if (r->work.len == 0)
+            break;
+        size_t used = filter_block(r, r->work.data, r->work.len, final && len == 0);
+        if (used == SIZE_MAX)
+            return fail(r, "out of memory");
+        r->ncarry = r->work.len - used;
+        if (r->ncarry > sizeof(r->carry))
+            return fail(r, "filter holds too much"); /* cannot happen */
+        if (r->ncarry > 0)
+            memcpy(r->carry, r->work.data + used, r->ncarry);
+        if (r->out.len > 0 && !parse(r, r->out.data, r->out.len, false))
+            return false;
+    } while (len > 0);
+    return true;
+}
+
 /* Code unit i of the prolog after the byte order mark, or -1 past it. */
 static int unit_at(const wx_reader *r, size_t bom, size_t i)
 {
@@ -597,11 +783,13 @@ static int unit_at(const wx_reader *r, size_t bom, size_t i)
     return r->be ? (r->pre[off] << 8) | r->pre[off + 1] : r->pre[off] | (r->pre[off + 1] << 8);
 }
 
-/* Does the (ASCII) XML declaration of units [a, b) name a UTF-16 encoding? */
-static bool decl_says_utf16(const wx_reader *r, size_t bom, size_t a, size_t b)
+enum { DECL_NONE, DECL_UTF8, DECL_UTF16, DECL_OTHER };
+
+/* The encoding named by the (ASCII) XML declaration of units [a, b). */
+static int decl_encoding(const wx_reader *r, size_t bom, size_t a, size_t b)
 {
+    static const char kw[] = "encoding";
     for (size_t i = a; i + 8 < b; i++) {
-        static const char kw[] = "encoding";
         size_t k = 0;
         while (k < 8 && unit_at(r, bom, i + k) == kw[k])
             k++;
@@ -612,17 +800,21 @@ static bool decl_says_utf16(const wx_reader *r, size_t bom, size_t a, size_t b)
             j++;
         if (j < b && (unit_at(r, bom, j) == '"' || unit_at(r, bom, j) == '\''))
             j++;
-        static const char u16[] = "utf-16";
-        for (k = 0; k < 6 && j + k < b; k++) {
+        char name[16];
+        for (k = 0; k + 1 < sizeof(name) && j + k < b; k++) {
             int c = unit_at(r, bom, j + k);
-            if (c >= 'A' && c <= 'Z')
-                c += 32;
-            if (c != u16[k])
+            if (c == '"' || c == '\'' || c < 0)
                 break;
+            name[k] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : (char)c;
         }
-        return k == 6;
+        name[k] = '\0';
+        if (strcmp(name, "utf-8") == 0 || strcmp(name, "utf8") == 0)
+            return DECL_UTF8;
+        if (strncmp(name, "utf-16", 6) == 0 || strcmp(name, "unicode") == 0)
+            return DECL_UTF16;
+        return DECL_OTHER;
     }
-    return false;
+    return DECL_NONE;
 }
 
 /* Finds the byte order mark and XML declaration in the prolog, creates the
@@ -663,8 +855,8 @@ static int start(wx_reader *r, bool force)
     while (k < 5 && unit_at(r, bom, i + k) == xml[k])
         k++;
     int ws = unit_at(r, bom, i + 5);
-    if (!force && (unit_at(r, bom, i) < 0 || (k == 5 && ws < 0) ||
-                   (k < 5 && unit_at(r, bom, i + k) < 0)))
+    if (!force &&
+        (unit_at(r, bom, i) < 0 || (k == 5 && ws < 0) || (k < 5 && unit_at(r, bom, i + k) < 0)))
         return 0;
     size_t end = 0; /* unit after the declaration's "?>", 0 when none */
     if (k == 5 && ws >= 0 && xml_space((uint8_t)ws) && ws < 0x80) {
@@ -676,8 +868,11 @@ static int start(wx_reader *r, bool force)
         if (end == 0 && !force)
             return 0;
     }
-    if (end != 0 && r->unit == 1 && enc == NULL && decl_says_utf16(r, bom, i, end))
+    int decl = end != 0 ? decl_encoding(r, bom, i, end) : DECL_NONE;
+    if (r->unit == 1 && enc == NULL && decl == DECL_UTF16)
         enc = "UTF-8"; /* re-encoded text that kept its declaration */
+    /* ISO-8859-1 and the like are left to expat as they are */
+    r->filter = r->unit == 2 || enc != NULL || decl != DECL_OTHER;
     XML_Memory_Handling_Suite ms = {ig_malloc, ig_realloc, ig_free};
     r->p = XML_ParserCreate_MM(enc, &ms, NULL);
     if (r->p == NULL) {
@@ -704,7 +899,7 @@ static int start(wx_reader *r, bool force)
     }
     if (!parse_tag(r, "<r>", false))
         return -1;
-    return n > rest && !parse(r, p + rest, n - rest, false) ? -1 : 1;
+    return n > rest && !filter_feed(r, p + rest, n - rest, false) ? -1 : 1;
 }
 
 wx_reader *wx_create(const char *name, wx_event_fn on_event, wx_error_fn on_error, void *ud)
@@ -722,6 +917,8 @@ wx_reader *wx_create(const char *name, wx_event_fn on_event, wx_error_fn on_erro
     ig_arena_init(&r->arena, 4u * (size_t)WX_MAX_EVENT_TEXT);
     ev_init(&r->ev, &r->arena);
     ig_buf_init(&r->text, WX_MAX_FIELD_TEXT);
+    ig_buf_init(&r->work, WX_FILTER_BLOCK + sizeof(r->carry));
+    ig_buf_init(&r->out, 3u * (WX_FILTER_BLOCK + sizeof(r->carry)));
     return r;
 }
 
@@ -729,8 +926,10 @@ bool wx_feed(wx_reader *r, const char *data, size_t len, bool final)
 {
     if (r == NULL || r->failed || r->finished)
         return false;
-    if (data == NULL)
+    if (data == NULL) {
+        data = "";
         len = 0;
+    }
     if (!r->started) {
         size_t take = WX_MAX_PROLOG - r->prelen;
         if (take > len)
@@ -746,17 +945,13 @@ bool wx_feed(wx_reader *r, const char *data, size_t len, bool final)
         if (s == 0)
             return true; /* all of this piece is held in the prolog */
     }
-    while (len > 0) {
-        size_t n = len < WX_MAX_PIECE ? len : WX_MAX_PIECE;
-        if (!parse(r, data, n, false))
-            return false;
-        data += n;
-        len -= n;
-    }
+    if (!filter_feed(r, (const uint8_t *)data, len, final))
+        return false;
     if (!final)
         return true;
     r->finished = true;
     r->in_end = true;
+    r->end = r->fed;
     return parse_tag(r, "</r>", true);
 }
 
@@ -768,6 +963,8 @@ void wx_destroy(wx_reader *r)
         XML_ParserFree(r->p);
     ev_free(&r->ev);
     ig_buf_free(&r->text);
+    ig_buf_free(&r->work);
+    ig_buf_free(&r->out);
     ig_arena_destroy(&r->arena);
     ig_free(r);
 }

@@ -12,25 +12,42 @@
  * attributes as Element_Attribute (an attribute present but empty is still a
  * field), EventData <Data Name="X"> as X and unnamed <Data> as Data, other
  * EventData children, UserData / RenderingInfo leaves and other sections by
- * element name.  Values are the element's own text with entities and
- * character references resolved and trailing white space removed.  Values
- * are kept as the XML shows them, which differs from the EVTX reader's typed
- * renderings in two places: GUIDs keep their braces ("{5770385F-...}") and
- * size_t values stay hexadecimal.  TimeCreated_SystemTime is the exception:
- * it is rewritten with 6 fractional digits, as the EVTX reader renders it,
- * when it parses (and also sets the event's time).
+ * element name.  Values are the element's own text (CDATA included; white
+ * space between child elements is indentation and dropped) with entities and
+ * character references resolved and trailing Unicode white space removed.
+ *
+ * Values are kept as the XML shows them.  Where the EVTX reader renders a
+ * typed value differently, they differ (tests/unit/test_winxml.c counts each
+ * kind over real samples): GUIDs keep their braces and case ("{5770385F-...}"
+ * where EVTX says "5770385F-..."), size_t stays hexadecimal, FILETIME and
+ * SYSTEMTIME values keep 7 fractional digits (EVTX: 6), and the elements of a
+ * string array (joined with ", ") keep their trailing white space (EVTX trims
+ * each; it also keeps trailing white space of text nodes, which this reader
+ * removes).  TimeCreated_SystemTime is the exception: when it parses as
+ * ISO 8601 UTC (0-9 fractional digits, "Z") it is rewritten with 6 digits,
+ * as the EVTX reader renders the native FILETIME, and sets the event's time.
  *
  * Event origin: path = the reader's name, offset = the 1-based line number
  * of the event's start tag (wevtutil prints all events on one line: they
  * share it), record_id = EventRecordID when present and numeric, else 0.
  *
- * Errors: after an XML syntax error (or a DOCTYPE, or nesting deeper than
- * WX_MAX_NESTING) expat cannot continue: the error is reported with its line
- * and column, the event being read is dropped and that input is over (the
- * caller reports it as damaged).  Limits that only cut an event short (a
- * value too long, too many fields) are reported the same way but reading
- * goes on.  No DTD is processed: no external entities, no entity
- * declarations, no DOCTYPE. */
+ * Characters XML 1.0 forbids (C0 controls, raw or as references such as
+ * &#1;, which Windows strings may hold) would make expat stop and hide every
+ * later event: they are read as their Unicode control pictures (U+2400 + c,
+ * as `iisguard dump --format xml` writes them), references to surrogates
+ * and non-characters as U+FFFD (UTF-8 and UTF-16 input).
+ *
+ * Errors: after an XML syntax error expat cannot continue: the error is
+ * reported with its line and column, the event being read is dropped and
+ * that input is over (the caller reports it as damaged); a truncated input
+ * is reported as "input ends inside an element" / "... inside markup".  The
+ * same holds for nesting deeper than WX_MAX_NESTING.  Limits that only cut
+ * an event short (a value too long, too many fields or bytes) are reported
+ * the same way but reading goes on.  No DTD is processed: a DOCTYPE can only
+ * come inside the synthetic root, where it is a syntax error (handlers that
+ * stop the parse on a DOCTYPE or an entity declaration are set as well), so
+ * there are no external entities and no entity expansion.  A second
+ * <?xml ...?> (concatenated files) is a syntax error too. */
 #ifndef IG_FORMATS_WINXML_H
 #define IG_FORMATS_WINXML_H
 

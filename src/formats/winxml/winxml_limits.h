@@ -29,6 +29,11 @@
 /* Bytes looked at before the first element to find a byte order mark and an
  * XML declaration (<?xml ... ?>). */
 #define WX_MAX_PROLOG      1024u
+/* Digits of a character reference that the filter of forbidden characters
+ * decodes (&#x0000000001; is one); longer ones are left to expat. */
+#define WX_MAX_REF         12u
+/* Bytes filtered at once (the filter's output is at most 3 times as long). */
+#define WX_FILTER_BLOCK    (64u * 1024u)
 /* Largest piece handed to expat at once (its length is an int). */
 #define WX_MAX_PIECE       (1u << 30)
 
