@@ -29,9 +29,9 @@ struct ev_field {
     ev_decode_fn decode; /* NULL: src is UTF-8 text of srclen bytes */
     bool decoded, lowered;
     uint32_t next_same; /* after ev_bind: the next field with the same id, or UINT32_MAX */
-    uint32_t len;     /* of the decoded text */
-    const char *str;  /* decoded text: stable until the event is reset */
-    const char *lstr; /* its ASCII lower-case copy, same length */
+    uint32_t len;       /* of the decoded text */
+    const char *str;    /* decoded text: stable until the event is reset */
+    const char *lstr;   /* its ASCII lower-case copy, same length */
 };
 
 /* Interned field names (the engine's): name → id. */

@@ -20,6 +20,11 @@
 ig_src_format ig_source_detect(const uint8_t *p, size_t n)
 {
     size_t i = 0;
+    /* UTF-16 event XML (PowerShell's Out-File writes it): a byte order mark
+     * or '<' with a zero byte beside it */
+    if (n >= 2 && ((p[0] == 0xFF && p[1] == 0xFE) || (p[0] == 0xFE && p[1] == 0xFF) ||
+                   (p[0] == '<' && p[1] == 0) || (p[0] == 0 && p[1] == '<')))
+        return IG_SRC_XML;
     if (n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)
         i = 3;
     if (n - i >= 8 && memcmp(p + i, "ElfFile", 8) == 0)
