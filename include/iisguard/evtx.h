@@ -68,6 +68,10 @@ typedef struct ig_evtx_opts {
     void *(*thread_init)(void *event_ud);
     void (*thread_fini)(void *tud);
     void *event_ud;
+    /* Called in the caller's thread after each chunk is emitted, with the
+     * chunk's size in bytes (progress displays); may be NULL. */
+    void (*progress)(void *ud, uint64_t bytes);
+    void *progress_ud;
 } ig_evtx_opts;
 
 typedef struct ig_evtx_dumper ig_evtx_dumper;

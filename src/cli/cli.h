@@ -26,6 +26,7 @@ typedef struct cli_out {
     FILE *f;
     bool failed; /* a write failed: stop */
     bool quiet;  /* no anomaly lines */
+    bool clear;  /* a progress bar is on stderr: clear its line first */
 } cli_out;
 
 int cli_out_write(void *ud, const char *data, size_t len);

@@ -25,7 +25,7 @@ static void usage(FILE *f)
 int cmd_dump(int argc, char **argv)
 {
     ig_evtx_opts opts = {0};
-    cli_out st = {stdout, false, false};
+    cli_out st = {stdout, false, false, false};
     const char *out_path = NULL;
     bool force = false;
     char **inputs = argv;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -280,7 +281,43 @@ static void on_text_error(void *ud, const char *path, uint64_t line, const char 
     text_run *r = ud;
     cli_out *o = r->os;
     if (!o->quiet)
-        fprintf(stderr, "iisguard: %s:%llu: %s\n", path, (unsigned long long)line, what);
+        fprintf(stderr, "%siisguard: %s:%llu: %s\n", o->clear ? "\r\033[K" : "", path,
+                (unsigned long long)line, what);
+}
+
+/* A progress bar on stderr when it is a terminal (and not -q): bytes of
+ * input done out of the total, redrawn at most ten times a second. */
+typedef struct progress {
+    bool on;
+    uint64_t total, done;
+    struct timespec last;
+} progress;
+
+static void progress_draw(progress *p, bool final)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double dt =
+        (double)(now.tv_sec - p->last.tv_sec) + (double)(now.tv_nsec - p->last.tv_nsec) / 1e9;
+    if (!final && dt < 0.1)
+        return;
+    p->last = now;
+    unsigned pct = p->total ? (unsigned)(p->done * 100 / p->total) : 100;
+    if (pct > 100)
+        pct = 100;
+    char bar[31];
+    for (unsigned i = 0; i < 30; i++)
+        bar[i] = i < pct * 30 / 100 ? '#' : '.';
+    bar[30] = '\0';
+    fprintf(stderr, "\r[%s] %3u%% %.1f / %.1f MB%s", bar, pct, (double)p->done / 1e6,
+            (double)p->total / 1e6, final ? "\r\033[K" : "");
+}
+
+static void on_progress(void *ud, uint64_t bytes)
+{
+    progress *p = ud;
+    p->done += bytes;
+    progress_draw(p, false);
 }
 
 typedef struct rule_errs {
@@ -550,7 +587,7 @@ int cmd_hunt(int argc, char **argv)
     unsigned path_errors = 0;
     char **paths = NULL;
     long n = cli_collect(inputs, ninputs, ".evtx|.json|.jsonl|.ndjson|.xml", &paths, &path_errors);
-    cli_out os = {stdout, false, quiet};
+    cli_out os = {stdout, false, quiet, false};
     if (n < 0) {
         ig_rules_destroy(rules);
         return 2;
@@ -583,8 +620,20 @@ int cmd_hunt(int argc, char **argv)
     if (out_header(&head, fmt, h.color) && head.len)
         fwrite(head.data, 1, head.len, os.f);
     ig_buf_free(&head);
+    progress prog = {!quiet && isatty(fileno(stderr)), 0, 0, {0, 0}};
+    if (prog.on)
+        for (long i = 0; i < n; i++) {
+            struct stat sb;
+            if (stat(paths[i], &sb) == 0)
+                prog.total += (uint64_t)sb.st_size;
+        }
+    os.clear = prog.on;
     ig_evtx_opts opts = {0};
     opts.threads = threads;
+    if (prog.on) {
+        opts.progress = on_progress;
+        opts.progress_ud = &prog;
+    }
     opts.output = cli_out_write;
     opts.output_ud = &os;
     opts.anomaly = cli_out_anomaly;
@@ -628,6 +677,8 @@ int cmd_hunt(int argc, char **argv)
     }
     ig_evtx_stats st;
     ig_evtx_dumper_stats(d, &st);
+    if (prog.on)
+        progress_draw(&prog, true);
     if (main_t != NULL)
         thread_fini(main_t);
     st.files += text_files;

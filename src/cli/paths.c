@@ -151,6 +151,8 @@ void cli_out_anomaly(void *ud, const struct ig_evtx_anomaly *a)
     const cli_out *o = ud;
     if (o->quiet)
         return;
+    if (o->clear)
+        fputs("\r\033[K", stderr);
     if (a->chunk >= 0)
         fprintf(stderr, "iisguard: %s: chunk %lld at offset 0x%llx: %s\n", a->path,
                 (long long)a->chunk, (unsigned long long)a->offset, a->what);

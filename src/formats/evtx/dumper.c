@@ -88,6 +88,8 @@ static void emit(ig_evtx_dumper *d, slot *s)
         d->opts.output(d->opts.output_ud, (const char *)o->text.data, o->text.len) != 0)
         d->stopped_by_output = true;
     evtx_chunk_out_reset(o);
+    if (d->opts.progress != NULL)
+        d->opts.progress(d->opts.progress_ud, s->len);
 }
 
 /* Reads the slot's chunk when it is still in its file, then decodes it
