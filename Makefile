@@ -65,6 +65,7 @@ demo: deps build
 
 bench: deps build
 	bash bench/evtx.sh
+	bash bench/hunt.sh
 
 clean:
 	rm -rf build
