@@ -220,7 +220,7 @@ static bool alert_text(ig_buf *b, const ig_alert *a, bool color, const out_tz *t
     if (ok && color)
         ok = ig_buf_lit(b, "\033[0m");
     ok = ok && pad(b, a->rule->title, strlen(a->rule->title), 60) && pad(b, comp.p, comp.len, 16);
-    /* channel/EventID, short: the part after the last '-' of the provider channel */
+    /* CHANNEL/EVENTID #RECORD */
     ok = ok && ig_buf_put(b, ch.p, ch.len) && ig_buf_putc(b, '/') &&
          ig_buf_put(b, eid.p, eid.len) && ig_buf_lit(b, " #") &&
          ig_buf_u64(b, ig_event_record_id(ev));
