@@ -13,8 +13,8 @@ MIN_EXACT = 0.99
 KNOWN = {
     ('ad691d92-15f2-4181-9aa4-723c74f9ddc3', 0): (
         {'/Event/EventData/ParentCommandLine', '/Event/System/TimeCreated/#attributes/SystemTime'},
-        'the shipped JSON was edited by hand: the .evtx holds "Explorer.EXE" and a FILETIME '
-        'with 100 ns resolution, the JSON says "Explorer.exe" and has 9 fractional digits'),
+        'the shipped JSON disagrees with its own .evtx: the .evtx holds "Explorer.EXE" and a '
+        'FILETIME of 100 ns resolution, the JSON says "Explorer.exe" with 9 fractional digits'),
 }
 
 
