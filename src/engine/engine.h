@@ -186,6 +186,7 @@ struct ig_rules {
     uint32_t nbuckets;
     const uint32_t *any; /* rules without a channel */
     uint32_t nany;
+    const bool *any_fields; /* fields with literals of any-channel rules */
 };
 
 /* Interning (fields.c). */

@@ -57,7 +57,7 @@ void em_state_next_event(em_state *st)
     st->nhits = 0;
 }
 
-void em_prefilter_event(em_state *st, ig_event *ev)
+void em_prefilter_event(em_state *st, ig_event *ev, const bool *fields)
 {
     const pf_table *t = &st->rs->pf;
     if (t->npats == 0)
@@ -65,7 +65,7 @@ void em_prefilter_event(em_state *st, ig_event *ev)
     ig_strv v;
     for (uint32_t fi = 0; fi < ev->n; fi++) {
         uint32_t id = ev->f[fi].id;
-        if (id == EV_NO_ID || id >= t->nfields || !t->has[id] || st->fscan[id] == st->epoch)
+        if (id == EV_NO_ID || id >= t->nfields || !fields[id] || st->fscan[id] == st->epoch)
             continue;
         if (ev_index(ev, id) != fi)
             continue; /* from its first occurrence, every occurrence */
@@ -75,7 +75,7 @@ void em_prefilter_event(em_state *st, ig_event *ev)
         st->fscan[id] = st->epoch;
     }
     uint32_t kf = t->nfields - 1;
-    if (t->has[kf] && st->fscan[kf] != st->epoch) {
+    if (fields[kf] && st->fscan[kf] != st->epoch) {
         for (uint32_t fi = 0; fi < ev->n; fi++)
             if (ev_lower(ev, fi, &v))
                 pf_scan(t, kf, v.p, v.len, st->seen, st->epoch, st->hits, &st->nhits);

@@ -20,9 +20,10 @@ typedef struct em_state {
     uint32_t *rule_epoch; /* per rule: epoch when one of its triggers held */
 } em_state;
 
-/* Scans every field of `ev` that has literals to look for and marks the
- * rules they trigger. */
-void em_prefilter_event(em_state *st, ig_event *ev);
+/* Scans the fields of `ev` marked in `fields` (by field id; the last entry
+ * stands for keywords) for their literals and marks the rules they
+ * trigger. */
+void em_prefilter_event(em_state *st, ig_event *ev, const bool *fields);
 
 bool em_state_init(em_state *st, const ig_rules *rs);
 /* Starts a new event (forgets the previous one's prefilter results). */

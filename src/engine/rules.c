@@ -28,6 +28,7 @@ typedef struct em_bucket {
     uint32_t chlen;
     em_entry *rules;
     uint32_t n, cap;
+    bool *fields; /* fields whose literals these rules (or any-channel rules) need */
 } em_bucket;
 
 struct ig_rules_builder {
@@ -414,6 +415,46 @@ static bool build_index(ig_rules *rs)
     return true;
 }
 
+/* Marks the fields whose literals rule `r` looks for. */
+static void mark_fields(const ig_rules *rs, const em_rule *r, bool *f)
+{
+    for (uint32_t s = 0; s < r->nsearches; s++)
+        for (uint32_t m = 0; m < r->searches[s].nmaps; m++) {
+            const em_map *map = &r->searches[s].maps[m];
+            for (uint32_t i = 0; i < map->nitems; i++)
+                for (uint32_t k = 0; k < map->items[i].npats; k++)
+                    if (map->items[i].pats[k].pid != UINT32_MAX) {
+                        uint32_t id = map->items[i].field;
+                        f[id == EV_NO_ID ? rs->pf.nfields - 1 : id] = true;
+                    }
+        }
+}
+
+/* Per channel, the fields worth scanning for literals: an event is only
+ * scanned for what the rules of its channel (and any-channel rules) need. */
+static bool bucket_fields(ig_rules *rs)
+{
+    uint32_t nf = rs->pf.nfields ? rs->pf.nfields : 1;
+    bool *any = ig_arena_alloc(&rs->arena, nf);
+    if (any == NULL)
+        return false;
+    memset(any, 0, nf);
+    for (uint32_t i = 0; i < rs->nany; i++)
+        mark_fields(rs, &rs->rules[rs->any[i]], any);
+    rs->any_fields = any;
+    for (uint32_t bi = 0; bi < rs->nbuckets; bi++) {
+        em_bucket *b = &rs->buckets[bi];
+        if (b->channel == NULL)
+            continue;
+        b->fields = ig_arena_dup(&rs->arena, any, nf);
+        if (b->fields == NULL)
+            return false;
+        for (uint32_t i = 0; i < b->n; i++)
+            mark_fields(rs, &rs->rules[b->rules[i].rule], b->fields);
+    }
+    return true;
+}
+
 static void corr_error(void *ud, const char *file, unsigned line, const char *why)
 {
     report(ud, file, line, why);
@@ -425,7 +466,7 @@ ig_rules *ig_rules_builder_finish(ig_rules_builder *b)
     bool resolved = cm_resolve(rs, corr_error, b);
     b->rs = NULL;
     ig_rules_builder_destroy(b);
-    if (!resolved || !build_index(rs) || !pf_build(rs)) {
+    if (!resolved || !build_index(rs) || !pf_build(rs) || !bucket_fields(rs)) {
         ig_rules_destroy(rs);
         return NULL;
     }
@@ -567,7 +608,6 @@ int ig_scanner_scan(ig_scanner *s, ig_event *ev)
     if (ev->bound != &rs->names && (!ev_apply_aliases(ev) || !ev_bind(ev, &rs->names)))
         return -1;
     em_state_next_event(&s->st);
-    em_prefilter_event(&s->st, ev);
     ig_strv ch = {"", 0}, eidtext;
     uint64_t eid = 0;
     bool have_eid = false;
@@ -585,6 +625,7 @@ int ig_scanner_scan(ig_scanner *s, ig_event *ev)
     int alerts = 0;
     bool found = false;
     em_bucket *b = ch.len ? bucket_find(rs, ch.p, ch.len, &found) : NULL;
+    em_prefilter_event(&s->st, ev, found ? b->fields : rs->any_fields);
     if (found) {
         for (uint32_t i = 0; i < b->n; i++) {
             const em_entry *e = &b->rules[i];
