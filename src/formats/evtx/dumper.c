@@ -92,23 +92,53 @@ static void emit(ig_evtx_dumper *d, slot *s)
         d->opts.progress(d->opts.progress_ud, s->len);
 }
 
+static bool read_all(int fd, uint8_t *dst, size_t n, uint64_t off)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(fd, dst + got, n - got, (off_t)(off + got));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return false;
+        got += (size_t)r;
+    }
+    return true;
+}
+
+/* Reads the chunk at `off` (`*len` bytes are there): its header, then only
+ * the used part up to the free-space offset — unused chunk space is never
+ * read (a damaged chunk or one with a bad offset is read whole).  On return
+ * *len is what the decoder may look at. */
+static bool read_chunk(int fd, uint64_t off, uint8_t *dst, uint32_t *len)
+{
+    if (!read_all(fd, dst, IG_EVTX_CHUNK_HEADER_SIZE, off))
+        return false;
+    uint32_t want = *len;
+    if (memcmp(dst, "ElfChnk", 8) != 0) {
+        want = IG_EVTX_CHUNK_HEADER_SIZE; /* only its signature is looked at */
+    } else {
+        uint32_t free_off = ig_le32(dst + 48);
+        if (free_off >= IG_EVTX_CHUNK_HEADER_SIZE && free_off <= *len)
+            want = free_off;
+    }
+    if (want > IG_EVTX_CHUNK_HEADER_SIZE &&
+        !read_all(fd, dst + IG_EVTX_CHUNK_HEADER_SIZE, want - IG_EVTX_CHUNK_HEADER_SIZE,
+                  off + IG_EVTX_CHUNK_HEADER_SIZE))
+        return false;
+    *len = want;
+    return true;
+}
+
 /* Reads the slot's chunk when it is still in its file, then decodes it
  * (in whichever thread runs it, so reading is parallel too). */
 static void slot_run(evtx_worker *w, slot *s)
 {
     if (s->src != NULL) {
-        size_t got = 0;
-        while (got < s->len) {
-            ssize_t r = pread(s->src->fd, s->data + got, s->len - got, (off_t)(s->file_off + got));
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0)
-                break;
-            got += (size_t)r;
-        }
+        bool ok = read_chunk(s->src->fd, s->file_off, s->data, &s->len);
         fref_release(s->src);
         s->src = NULL;
-        if (got < s->len) {
+        if (!ok) {
             evtx_anom_add(&s->out, s->file_off, s->index, "read error; chunk skipped");
             return;
         }
@@ -353,15 +383,8 @@ static bool src_read(const src *s, uint64_t off, uint8_t *dst, uint32_t n, const
         *out = s->buf + off;
         return true;
     }
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = pread(s->fd, dst + got, n - got, (off_t)(off + got));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return false;
-        got += (size_t)r;
-    }
+    if (!read_all(s->fd, dst, n, off))
+        return false;
     *out = dst;
     return true;
 }
@@ -424,7 +447,14 @@ static ig_err dump_src(ig_evtx_dumper *d, const char *name, const src *s)
             dst = d->slots[d->tail].data;
             pthread_mutex_unlock(&d->mu);
         }
-        if (!src_read(s, off, dst, len, &chunk)) {
+        bool ok;
+        if (s->buf == NULL && dst != NULL) {
+            ok = read_chunk(s->fd, off, dst, &len); /* the used part only */
+            chunk = dst;
+        } else {
+            ok = src_read(s, off, dst, len, &chunk);
+        }
+        if (!ok) {
             file_anomaly(d, name, off, "%s", "read error; rest of file skipped");
             return IG_EIO;
         }
