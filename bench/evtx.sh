@@ -11,6 +11,7 @@
 #   usage: bench/evtx.sh [REPEAT]   (REPEAT of the corpus, default 12)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 repeat=${1:-12}
 shared=../shared
 [ -d "$shared/data/evtx" ] || { echo "SKIP: $shared/data/evtx not found"; exit 0; }
@@ -21,13 +22,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # samples evtxexport decodes completely
-files=()
-while IFS=$'\t' read -r f _src _size _chunks recs bad; do
-  [ "$f" = file ] && continue
-  [ "$bad" = 0 ] || continue
-  n=$(evtxexport -f xml "$shared/data/evtx/$f" 2>/dev/null | grep -c '<Event xmlns' || true)
-  [ "$n" = "$recs" ] && files+=("$shared/data/evtx/$f")
-done < "$shared/data/evtx/MANIFEST.tsv"
+full_samples files "$shared/data/evtx"
 python3 "$shared/bench/mkbig-evtx.py" "$work/big.evtx" "$repeat" "${files[@]}" >/dev/null
 size=$(stat -c %s "$work/big.evtx")
 
@@ -41,20 +36,6 @@ print(sum(struct.unpack_from('<I', d, o + 48)[0] for o in range(4096, len(d), 65
 PY
 )
 
-# best of N wall-clock runs (perf_counter) and the peak RSS of the command
-measure() { # name runs cmd...
-  local name=$1 runs=$2; shift 2
-  python3 - "$name" "$runs" "$@" <<'PY'
-import resource, subprocess, sys, time
-name, runs, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-best = float('inf')
-for _ in range(runs):
-    t = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    best = min(best, time.perf_counter() - t)
-print(name, f'{best:.4f}', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-PY
-}
 r_ig1=$(measure ig1 9 "$ig" dump -q --threads 1 --format jsonl "$work/big.evtx" -o /dev/null)
 r_ig2=$(measure ig2 9 "$ig" dump -q --threads 2 --format jsonl "$work/big.evtx" -o /dev/null)
 r_ex=$(measure evtxexport 1 evtxexport -f xml "$work/big.evtx")

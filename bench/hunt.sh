@@ -9,6 +9,7 @@
 #   usage: bench/hunt.sh [REPEAT]   (REPEAT of the corpus in the large file, default 4)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 repeat=${1:-4}
 shared=../shared
 corpus=$shared/data/evtx rules=$shared/data/sigma/rules/windows
@@ -19,30 +20,10 @@ ig=build/release/iisguard
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-measure() { # name runs cmd...
-  local name=$1 runs=$2; shift 2
-  python3 - "$name" "$runs" "$@" <<'PY'
-import resource, subprocess, sys, time
-name, runs, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-best = float('inf')
-for _ in range(runs):
-    t = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    best = min(best, time.perf_counter() - t)
-print(name, f'{best:.4f}', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-PY
-}
-
 ls "$corpus"/*.evtx > "$work/files"
 # the large file: samples evtxexport decodes completely (it stops a file at
 # its first bad record, which would flatter it)
-full=()
-while IFS=$'\t' read -r f _src _size _chunks recs bad; do
-  [ "$f" = file ] && continue
-  [ "$bad" = 0 ] || continue
-  n=$(evtxexport -f xml "$corpus/$f" 2>/dev/null | grep -c '<Event xmlns' || true)
-  [ "$n" = "$recs" ] && full+=("$corpus/$f")
-done < "$corpus/MANIFEST.tsv"
+full_samples full "$corpus"
 python3 "$shared/bench/mkbig-evtx.py" "$work/big.evtx" "$repeat" "${full[@]}" >/dev/null
 # (exit status 2: the corpus has damaged files; 1: alerts)
 "$ig" dump -q "$corpus" -o "$work/corpus.jsonl" 2>/dev/null || true

@@ -6,24 +6,8 @@ its .evtx when run with `iisguard hunt`.  Prints misses with the reason.
 usage: regression_hunt.py IISGUARD SIGMA_DIR"""
 import json, os, re, subprocess, sys
 
-
-def rule_index(sigma):
-    idx = {}
-    for top in sorted(os.listdir(sigma)):
-        if not top.startswith('rules'):
-            continue
-        for d, _, names in os.walk(os.path.join(sigma, top)):
-            for n in names:
-                if not n.endswith('.yml'):
-                    continue
-                p = os.path.join(d, n)
-                with open(p, encoding='utf-8', errors='replace') as f:
-                    for line in f:
-                        m = re.match(r'^id:\s*([0-9a-fA-F-]{36})\s*$', line)
-                        if m:
-                            idx[m.group(1).lower()] = p
-                            break
-    return idx
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'engine'))
+from sigmadata import rule_index  # noqa: E402
 
 
 def main():

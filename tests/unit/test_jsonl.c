@@ -574,32 +574,18 @@ static void test_alloc_failures(void)
 }
 
 /* Replays fuzz/corpus/fuzz_jsonl: every file parses or fails cleanly. */
+static void corpus_file(void *ud, const char *path, char *buf, size_t n)
+{
+    (void)ud, (void)path;
+    bool ok = parse_n(buf, n);
+    CHECK(ok || why != NULL);
+}
+
 static void test_corpus(const char *dir)
 {
-    DIR *d = opendir(dir);
-    if (d == NULL) {
-        printf("corpus %s not found: skipped\n", dir);
-        return;
-    }
-    struct dirent *e;
-    unsigned files = 0;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[4096];
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        FILE *f = fopen(path, "rb");
-        if (f == NULL)
-            continue;
-        static char buf[1 << 20];
-        size_t n = fread(buf, 1, sizeof(buf), f);
-        fclose(f);
-        bool ok = parse_n(buf, n);
-        CHECK(ok || why != NULL);
-        files++;
-    }
-    closedir(d);
-    printf("corpus: %u files\n", files);
+    int files = test_each_file(dir, corpus_file, NULL);
+    if (files >= 0)
+        printf("corpus: %d files\n", files);
 }
 
 int main(int argc, char **argv)

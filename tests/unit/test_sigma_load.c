@@ -917,39 +917,24 @@ static void test_alloc_failures(void)
 }
 
 /* Replays the saved fuzzer inputs (crashers and hangs once found). */
+static void fuzz_file(void *ud, const char *path, char *buf, size_t len)
+{
+    (void)ud, (void)path;
+    result *r = load_n(buf, len);
+    CHECK(r->returned == r->nrules);
+    done(r);
+    ig_arena a;
+    ig_arena_init(&a, 0);
+    const char *reason = NULL;
+    CHECK(sg_parse_condition(buf, &a, &reason) != NULL || reason != NULL);
+    ig_arena_destroy(&a);
+}
+
 static void test_fuzz_corpus(const char *dir)
 {
-    DIR *d = opendir(dir);
-    if (d == NULL) {
-        printf("no saved fuzzer inputs in %s\n", dir);
-        return;
-    }
-    struct dirent *e;
-    unsigned n = 0;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[4096];
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        FILE *f = fopen(path, "rb");
-        if (f == NULL)
-            continue;
-        static char buf[1 << 20];
-        size_t len = fread(buf, 1, sizeof(buf) - 1, f);
-        fclose(f);
-        result *r = load_n(buf, len);
-        CHECK(r->returned == r->nrules);
-        done(r);
-        buf[len] = '\0';
-        ig_arena a;
-        ig_arena_init(&a, 0);
-        const char *reason = NULL;
-        CHECK(sg_parse_condition(buf, &a, &reason) != NULL || reason != NULL);
-        ig_arena_destroy(&a);
-        n++;
-    }
-    closedir(d);
-    printf("replayed %u saved fuzzer inputs\n", n);
+    int n = test_each_file(dir, fuzz_file, NULL);
+    if (n >= 0)
+        printf("replayed %d saved fuzzer inputs\n", n);
 }
 
 int main(int argc, char **argv)

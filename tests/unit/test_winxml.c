@@ -980,64 +980,48 @@ static void compare_file(const char *path, bool igfix)
 
 /* ---- saved fuzzer inputs ------------------------------------------------ */
 
+static void replay_file(void *ud, const char *path, char *buf, size_t len)
+{
+    (void)ud;
+    /* whole, a byte at a time, and as fuzz/fuzz_winxml.c splits it: the
+     * same events and the same errors */
+    col a, b, c;
+    bool oka = run_n(&a, buf, len, 0);
+    bool okb = run_n(&b, buf, len, 1);
+    memset(&c, 0, sizeof(c));
+    wx_reader *r = wx_create("t.xml", on_event, on_error, &c);
+    size_t pieces = 1 + len % 3;
+    size_t cut1 = pieces == 3 ? len / 3 : pieces == 2 ? len / 2 : len;
+    size_t cut2 = pieces == 3 ? 2 * (len / 3) : len;
+    bool okc = r != NULL && wx_feed(r, buf, cut1, pieces == 1);
+    if (okc && pieces >= 2)
+        okc = wx_feed(r, buf + cut1, cut2 - cut1, pieces == 2);
+    if (okc && pieces == 3)
+        okc = wx_feed(r, buf + cut2, len - cut2, true);
+    wx_destroy(r);
+    bool same =
+        oka == okb && oka == okc && a.events == b.events && a.events == c.events &&
+        a.errors == b.errors && a.errors == c.errors && a.eline == b.eline && a.eline == c.eline &&
+        a.ecol == b.ecol && a.ecol == c.ecol && a.len == b.len && a.len == c.len &&
+        (a.len == 0 || (memcmp(a.dump, b.dump, a.len) == 0 && memcmp(a.dump, c.dump, a.len) == 0));
+    if (!same)
+        fprintf(stderr,
+                "%s: read differently in pieces (%d/%d/%d events, errors at %llu:%llu "
+                "/ %llu:%llu / %llu:%llu)\n",
+                path, a.events, b.events, c.events, (unsigned long long)a.eline,
+                (unsigned long long)a.ecol, (unsigned long long)b.eline, (unsigned long long)b.ecol,
+                (unsigned long long)c.eline, (unsigned long long)c.ecol);
+    CHECK(same);
+    col_free(&a);
+    col_free(&b);
+    col_free(&c);
+}
+
 static void replay_dir(const char *dir)
 {
-    DIR *d = opendir(dir);
-    if (d == NULL) {
-        printf("no saved inputs in %s\n", dir);
-        return;
-    }
-    struct dirent *e;
-    int n = 0;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[4096];
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        FILE *f = fopen(path, "rb");
-        if (f == NULL)
-            continue;
-        static char buf[1 << 20];
-        size_t len = fread(buf, 1, sizeof(buf), f);
-        fclose(f);
-        /* whole, a byte at a time, and as fuzz/fuzz_winxml.c splits it: the
-         * same events and the same errors */
-        col a, b, c;
-        bool oka = run_n(&a, buf, len, 0);
-        bool okb = run_n(&b, buf, len, 1);
-        memset(&c, 0, sizeof(c));
-        wx_reader *r = wx_create("t.xml", on_event, on_error, &c);
-        size_t pieces = 1 + len % 3;
-        size_t cut1 = pieces == 3 ? len / 3 : pieces == 2 ? len / 2 : len;
-        size_t cut2 = pieces == 3 ? 2 * (len / 3) : len;
-        bool okc = r != NULL && wx_feed(r, buf, cut1, pieces == 1);
-        if (okc && pieces >= 2)
-            okc = wx_feed(r, buf + cut1, cut2 - cut1, pieces == 2);
-        if (okc && pieces == 3)
-            okc = wx_feed(r, buf + cut2, len - cut2, true);
-        wx_destroy(r);
-        bool same = oka == okb && oka == okc && a.events == b.events && a.events == c.events &&
-                    a.errors == b.errors && a.errors == c.errors && a.eline == b.eline &&
-                    a.eline == c.eline && a.ecol == b.ecol && a.ecol == c.ecol && a.len == b.len &&
-                    a.len == c.len &&
-                    (a.len == 0 ||
-                     (memcmp(a.dump, b.dump, a.len) == 0 && memcmp(a.dump, c.dump, a.len) == 0));
-        if (!same)
-            fprintf(stderr,
-                    "%s: read differently in pieces (%d/%d/%d events, errors at %llu:%llu "
-                    "/ %llu:%llu / %llu:%llu)\n",
-                    path, a.events, b.events, c.events, (unsigned long long)a.eline,
-                    (unsigned long long)a.ecol, (unsigned long long)b.eline,
-                    (unsigned long long)b.ecol, (unsigned long long)c.eline,
-                    (unsigned long long)c.ecol);
-        CHECK(same);
-        col_free(&a);
-        col_free(&b);
-        col_free(&c);
-        n++;
-    }
-    closedir(d);
-    printf("%s: %d saved inputs replayed\n", dir, n);
+    int n = test_each_file(dir, replay_file, NULL);
+    if (n >= 0)
+        printf("%s: %d saved inputs replayed\n", dir, n);
 }
 
 int main(int argc, char **argv)
