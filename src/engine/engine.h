@@ -154,12 +154,15 @@ typedef struct pf_slot {
     uint32_t n;
 } pf_slot;
 
+#define PF_BLOOM_LOG2 18 /* 32 KiB: stays in L1/L2 while slots may not */
+
 typedef struct pf_table {
     pf_pat *pats; /* by pid */
     uint32_t npats;
     pf_slot *slots;
     uint32_t nslots;
-    uint32_t *list; /* pids grouped by slot */
+    uint32_t *list;  /* pids grouped by slot */
+    uint64_t *bloom; /* 2^PF_BLOOM_LOG2 bits: set for every key in slots */
     /* per field: patterns shorter than 4 bytes, grouped by first byte:
      * shorts[f][sfirst[f][c] .. sfirst[f][c + 1]) start with byte c */
     uint32_t **shorts;

@@ -24,6 +24,13 @@ static uint32_t slot_hash(uint64_t k, uint32_t mask)
     return (uint32_t)(k >> 32) & mask;
 }
 
+/* Bit of the key in pf_table.bloom: top bits of the product, which the slot
+ * index (bits 32 and up, masked) does not use for tables below 2^14 slots. */
+static uint32_t bloom_bit(uint64_t k)
+{
+    return (uint32_t)((k * 0x9E3779B97F4A7C15ull) >> (64 - PF_BLOOM_LOG2));
+}
+
 static bool prefilterable(const em_item *it, const em_pat *p)
 {
     (void)it;
@@ -333,7 +340,8 @@ bool pf_build(ig_rules *rs)
         t->nslots *= 2;
     t->slots = ig_calloc(t->nslots, sizeof(*t->slots));
     t->list = ig_malloc(sizeof(*t->list) * (t->npats ? t->npats : 1));
-    if (t->slots == NULL || t->list == NULL) {
+    t->bloom = ig_calloc((size_t)1 << (PF_BLOOM_LOG2 - 6), sizeof(*t->bloom));
+    if (t->slots == NULL || t->list == NULL || t->bloom == NULL) {
         ig_free(ents);
         return false;
     }
@@ -350,6 +358,8 @@ bool pf_build(ig_rules *rs)
         while (t->slots[h].key != 0)
             h = (h + 1) & (t->nslots - 1);
         t->slots[h] = (pf_slot){ents[i].key, at, j - i};
+        uint32_t b = bloom_bit(ents[i].key);
+        t->bloom[b >> 6] |= 1ull << (b & 63);
         at += j - i;
         i = j;
     }
@@ -382,6 +392,7 @@ void pf_free(pf_table *t)
     ig_free(t->shorts);
     ig_free(t->nshorts);
     ig_free(t->slots);
+    ig_free(t->bloom);
     ig_free(t->list);
     ig_free(t->pats);
     ig_free(t->has);
@@ -431,6 +442,9 @@ void pf_scan(const pf_table *t, uint32_t field, const char *v, size_t len, uint3
     uint32_t mask = t->nslots - 1;
     for (size_t i = 0; i + 4 <= len; i++) {
         uint64_t key = key_of(field, v + i);
+        uint32_t b = bloom_bit(key);
+        if ((t->bloom[b >> 6] >> (b & 63) & 1) == 0)
+            continue;
         for (uint32_t h = slot_hash(key, mask);; h = (h + 1) & mask) {
             const pf_slot *s = &t->slots[h];
             if (s->key == 0)
