@@ -214,6 +214,27 @@ static void emit(gen *g, const char *provider, const char *guid, uint16_t id, ui
 
 /* ---- processes ------------------------------------------------------------- */
 
+/* Writes "PREFIX <base64 of ASCII `text` as UTF-16LE>", as PowerShell's
+ * -EncodedCommand takes it, into out[size]; text longer than fits is cut. */
+static void encoded_command(const char *prefix, const char *text, char *out, size_t size)
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t at = (size_t)snprintf(out, size, "%s", prefix), n = strlen(text) * 2, i = 0;
+    uint8_t in[3];
+    while (i < n && at + 5 <= size) {
+        size_t k = 0;
+        for (; k < 3 && i < n; k++, i++)
+            in[k] = (i & 1) ? 0 : (uint8_t)text[i / 2];
+        uint32_t v =
+            (uint32_t)in[0] << 16 | (k > 1 ? (uint32_t)in[1] << 8 : 0) | (k > 2 ? in[2] : 0);
+        out[at++] = b64[v >> 18 & 63];
+        out[at++] = b64[v >> 12 & 63];
+        out[at++] = k > 1 ? b64[v >> 6 & 63] : '=';
+        out[at++] = k > 2 ? b64[v & 63] : '=';
+    }
+    out[at < size ? at : size - 1] = '\0';
+}
+
 static void proc_init(gen *g, proc *p, const proc *parent, const char *image, const char *cmdline,
                       const char *user, const char *sid)
 {
@@ -611,10 +632,12 @@ static void scenario_demo(gen *g)
 
     /* a managed module goes into the GAC */
     tick(g, 300000, 400000);
-    proc_init(g, &ps, &w3wp, "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
-              "powershell.exe -nop -w hidden -ep bypass -c \"Import-Module WebAdministration; "
-              "New-WebGlobalModule -Name 'IISHealthCheck' -Image "
-              "'C:\\ProgramData\\Microsoft\\IIS\\IISHealthCheck.dll'\"",
+    static char enc[1024];
+    encoded_command("powershell.exe -nop -w hidden -ep bypass -enc ",
+                    "Import-Module WebAdministration; New-WebGlobalModule -Name 'IISHealthCheck' "
+                    "-Image 'C:\\ProgramData\\Microsoft\\IIS\\IISHealthCheck.dll'",
+                    enc, sizeof(enc));
+    proc_init(g, &ps, &w3wp, "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe", enc,
               "IIS APPPOOL\\DefaultAppPool", SID_APPPOOL);
     ps.cwd = "C:\\inetpub\\wwwroot\\";
     ps.desc = "Windows PowerShell";
