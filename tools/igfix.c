@@ -530,7 +530,7 @@ static void scenario_basic(gen *g, unsigned long count, bool big)
 static void scenario_demo(gen *g)
 {
     proc services_p, svchost, w3wp, cmd1, who, cmd2, ipc, cmd3, appcmd, ps, gac, cmd4, iisreset,
-        explorer, admps, applist;
+        explorer, admps, applist, msi, rwinst;
     system_procs(g, &services_p, &svchost);
 
     /* 09:00 — a normal morning: the app pool starts, an admin checks sites */
@@ -573,6 +573,18 @@ static void scenario_demo(gen *g)
     scm_7045(g, "Microsoft Edge Update Service (edgeupdate)",
              "\"C:\\Program Files (x86)\\Microsoft\\EdgeUpdate\\MicrosoftEdgeUpdate.exe\" /svc",
              "auto start", "LocalSystem", SID_SYSTEM);
+    /* the admin installs URL Rewrite: msiexec registers a Microsoft module (low) */
+    tick(g, 60000, 90000);
+    proc_init(g, &msi, &services_p, "C:\\Windows\\System32\\msiexec.exe",
+              "C:\\Windows\\system32\\msiexec.exe /V", "NT AUTHORITY\\SYSTEM", SID_SYSTEM);
+    proc_init(g, &rwinst, &msi, "C:\\Windows\\System32\\inetsrv\\appcmd.exe",
+              "\"C:\\Windows\\system32\\inetsrv\\appcmd.exe\" install module /name:RewriteModule "
+              "/image:\"%SystemRoot%\\system32\\inetsrv\\rewrite.dll\"",
+              "NT AUTHORITY\\SYSTEM", SID_SYSTEM);
+    rwinst.orig = "appcmd.exe";
+    sysmon_proc(g, &rwinst);
+    tick(g, 5, 20);
+    sec_4688(g, &rwinst);
 
     /* 11:40 — the web shell: w3wp.exe spawns cmd.exe for discovery */
     tick(g, 7200000, 7300000);
