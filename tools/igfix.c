@@ -442,6 +442,14 @@ static void iis_29(gen *g, uint32_t pid, const char *cfg, const char *oldv, cons
          IISCFG_CH, SID_ADMIN);
 }
 
+/* A process starts: Sysmon 1, then Security 4688 a few ms later. */
+static void proc_start(gen *g, const proc *p)
+{
+    sysmon_proc(g, p);
+    tick(g, 5, 20);
+    sec_4688(g, p);
+}
+
 /* ---- scenarios ------------------------------------------------------------- */
 
 static const proc *system_procs(gen *g, proc *services, proc *svchost)
@@ -543,9 +551,7 @@ static void scenario_demo(gen *g)
     w3wp.desc = "IIS Worker Process";
     w3wp.product = "Internet Information Services";
     w3wp.cwd = "C:\\Windows\\system32\\inetsrv\\";
-    sysmon_proc(g, &w3wp);
-    tick(g, 5, 20);
-    sec_4688(g, &w3wp);
+    proc_start(g, &w3wp);
     tick(g, 200, 900);
     sysmon_load(g, &w3wp, "C:\\Windows\\System32\\inetsrv\\iiscore.dll", true);
     tick(g, 60000, 120000);
@@ -556,16 +562,12 @@ static void scenario_demo(gen *g)
               "\"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe\"",
               "CONTOSO\\webadmin", SID_ADMIN);
     admps.cwd = "C:\\Users\\webadmin\\";
-    sysmon_proc(g, &admps);
-    tick(g, 5, 20);
-    sec_4688(g, &admps);
+    proc_start(g, &admps);
     tick(g, 3000, 9000);
     proc_init(g, &applist, &admps, "C:\\Windows\\System32\\inetsrv\\appcmd.exe",
               "\"C:\\Windows\\system32\\inetsrv\\appcmd.exe\" list apppool", "CONTOSO\\webadmin",
               SID_ADMIN);
-    sysmon_proc(g, &applist);
-    tick(g, 5, 20);
-    sec_4688(g, &applist);
+    proc_start(g, &applist);
     tick(g, 2000, 4000);
     ps_4104(g, "Get-Website | Select-Object Name, State, PhysicalPath", SID_ADMIN, admps.pid,
             false);
@@ -582,9 +584,7 @@ static void scenario_demo(gen *g)
               "/image:\"%SystemRoot%\\system32\\inetsrv\\rewrite.dll\"",
               "NT AUTHORITY\\SYSTEM", SID_SYSTEM);
     rwinst.orig = "appcmd.exe";
-    sysmon_proc(g, &rwinst);
-    tick(g, 5, 20);
-    sec_4688(g, &rwinst);
+    proc_start(g, &rwinst);
 
     /* 11:40 — the web shell: w3wp.exe spawns cmd.exe for discovery */
     tick(g, 7200000, 7300000);
@@ -593,15 +593,11 @@ static void scenario_demo(gen *g)
               "IIS APPPOOL\\DefaultAppPool", SID_APPPOOL);
     cmd1.cwd = "C:\\inetpub\\wwwroot\\";
     cmd1.desc = "Windows Command Processor";
-    sysmon_proc(g, &cmd1);
-    tick(g, 5, 20);
-    sec_4688(g, &cmd1);
+    proc_start(g, &cmd1);
     tick(g, 20, 60);
     proc_init(g, &who, &cmd1, "C:\\Windows\\System32\\whoami.exe", "whoami",
               "IIS APPPOOL\\DefaultAppPool", SID_APPPOOL);
-    sysmon_proc(g, &who);
-    tick(g, 5, 20);
-    sec_4688(g, &who);
+    proc_start(g, &who);
     tick(g, 20000, 40000);
     proc_init(g, &cmd2, &w3wp, "C:\\Windows\\System32\\cmd.exe",
               "cmd.exe /c \"cd /d \"C:\\inetpub\\wwwroot\\\"&ipconfig /all\" 2>&1",
@@ -622,9 +618,7 @@ static void scenario_demo(gen *g)
               "/name:ProxyModule /image:C:\\Windows\\Temp\\iisproxy.dll\" 2>&1",
               "IIS APPPOOL\\DefaultAppPool", SID_APPPOOL);
     cmd3.cwd = "C:\\inetpub\\wwwroot\\";
-    sysmon_proc(g, &cmd3);
-    tick(g, 5, 20);
-    sec_4688(g, &cmd3);
+    proc_start(g, &cmd3);
     tick(g, 20, 60);
     proc_init(g, &appcmd, &cmd3, "C:\\Windows\\System32\\inetsrv\\appcmd.exe",
               "C:\\Windows\\System32\\inetsrv\\appcmd.exe install module /name:ProxyModule "
@@ -633,9 +627,7 @@ static void scenario_demo(gen *g)
     appcmd.desc = "Application Server Command Line Admin Tool";
     appcmd.product = "Internet Information Services";
     appcmd.orig = "appcmd.exe";
-    sysmon_proc(g, &appcmd);
-    tick(g, 5, 20);
-    sec_4688(g, &appcmd);
+    proc_start(g, &appcmd);
     tick(g, 100, 300);
     sysmon_file(g, &appcmd, "C:\\Windows\\System32\\inetsrv\\config\\applicationHost.config");
     tick(g, 5, 20);
@@ -653,9 +645,7 @@ static void scenario_demo(gen *g)
               "IIS APPPOOL\\DefaultAppPool", SID_APPPOOL);
     ps.cwd = "C:\\inetpub\\wwwroot\\";
     ps.desc = "Windows PowerShell";
-    sysmon_proc(g, &ps);
-    tick(g, 5, 20);
-    sec_4688(g, &ps);
+    proc_start(g, &ps);
     tick(g, 800, 1500);
     ps_4104(g,
             "Import-Module WebAdministration; New-WebGlobalModule -Name 'IISHealthCheck' -Image "
@@ -676,9 +666,7 @@ static void scenario_demo(gen *g)
     gac.desc = "Microsoft (R) .NET Global Assembly Cache Utility";
     gac.product = "Microsoft\xc2\xae .NET Framework";
     gac.orig = "gacutil.exe";
-    sysmon_proc(g, &gac);
-    tick(g, 5, 20);
-    sec_4688(g, &gac);
+    proc_start(g, &gac);
     tick(g, 500, 900);
     sysmon_file(g, &gac,
                 "C:\\Windows\\Microsoft.NET\\assembly\\GAC_MSIL\\SessionStateHelper\\"
@@ -703,18 +691,14 @@ static void scenario_demo(gen *g)
     tick(g, 20, 60);
     proc_init(g, &iisreset, &cmd4, "C:\\Windows\\System32\\iisreset.exe", "iisreset  /restart",
               "IIS APPPOOL\\DefaultAppPool", SID_APPPOOL);
-    sysmon_proc(g, &iisreset);
-    tick(g, 5, 20);
-    sec_4688(g, &iisreset);
+    proc_start(g, &iisreset);
     tick(g, 8000, 12000);
     proc w3wp2;
     proc_init(g, &w3wp2, &svchost, w3wp.image, w3wp.cmdline, w3wp.user, w3wp.sid);
     w3wp2.desc = w3wp.desc;
     w3wp2.product = w3wp.product;
     w3wp2.cwd = w3wp.cwd;
-    sysmon_proc(g, &w3wp2);
-    tick(g, 5, 20);
-    sec_4688(g, &w3wp2);
+    proc_start(g, &w3wp2);
     tick(g, 300, 600);
     sysmon_load(g, &w3wp2, "C:\\Windows\\System32\\inetsrv\\iiscore.dll", true);
     tick(g, 10, 40);
