@@ -266,7 +266,9 @@ static size_t eval_group(const ig_rules *rs, const em_rule *r, cand *v, size_t n
                 have++;
                 last = a;
             }
-            hit = have == need;
+            /* an ordered sequence starts with the first rule: a window opened by
+             * another rule's event is found again, longer, from the next first one */
+            hit = have == need && (!ordered || v[i].base == 0);
             if (hit)
                 used = last - i + 1;
             count = have;

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Data-driven tests of the built-in rules: every rule in RULES_DIR has a file
 TESTS_DIR/<name>.jsonl of events marked "_expect": "match" | "nomatch"; the rule
-alone (--no-builtin --rules FILE) must alert on exactly the "match" ones.
+alone (--no-builtin --rules FILE) must alert on exactly the "match" ones. A
+correlation rule runs with the whole of RULES_DIR (the rules it refers to), and
+its alerts must list exactly the "match" events.
 usage: run.py IISGUARD RULES_DIR TESTS_DIR"""
-import json, os, subprocess, sys, tempfile
+import json, os, re, subprocess, sys, tempfile
 
 
 def main():
@@ -29,13 +31,25 @@ def main():
                         e.pop('_why', None)
                         e.setdefault('RecordNumber', i + 1)
                         f.write(json.dumps(e) + '\n')
+                text = open(rule, encoding='utf-8').read()
+                corr = re.search(r'^correlation:', text, re.M) is not None
+                rid = re.search(r'^id:\s*(\S+)', text, re.M).group(1)
                 r = subprocess.run([exe, 'hunt', '-q', '--no-builtin', '--format', 'jsonl',
-                                    '--rules', rule, path], capture_output=True)
+                                    '--rules', rules_dir if corr else rule, path],
+                                   capture_output=True)
                 if r.returncode not in (0, 1):
                     print(f'FAIL {n}: hunt exited {r.returncode}: {r.stderr.decode()[-300:]}')
                     failed += 1
                     continue
-                hits = {json.loads(l)['winlog']['record_id'] for l in r.stdout.decode().splitlines()}
+                hits = set()
+                for line in r.stdout.decode().splitlines():
+                    a = json.loads(line)
+                    if a['rule']['id'] != rid:
+                        continue
+                    if corr:
+                        hits.update(e['record_id'] for e in a['correlation']['events'])
+                    else:
+                        hits.add(a['winlog']['record_id'])
             npos = sum(1 for e in events if e.get('_expect') == 'match')
             nneg = sum(1 for e in events if e.get('_expect') == 'nomatch')
             if npos == 0 or nneg == 0:
