@@ -24,6 +24,7 @@
 #include "core/civil.h"
 #include "core/num.h"
 #include "iisguard/evtx_writer.h"
+#include "igfix.h"
 
 #define MAX_DATA 32
 
@@ -718,9 +719,12 @@ static void usage(FILE *f)
 {
     fputs("usage: igfix evtx OUT.evtx [--scenario basic|demo|big] [--count N] [--seed S]\n"
           "                           [--manifest OUT.jsonl]\n"
+          "       igfix evtx OUT.evtx --from-jsonl IN.jsonl\n"
           "  basic  N (default 100) Sysmon 1 / Security 4688 / System 7045 events\n"
           "  demo   an IIS module-installation compromise on host WEB01\n"
-          "  big    N (default 3000) basic events plus large script blocks (many chunks)\n",
+          "  big    N (default 3000) basic events plus large script blocks (many chunks)\n"
+          "  --from-jsonl  flat JSON-lines events (Channel, EventID, Computer, TimeCreated,\n"
+          "         Provider_Name and Data fields) written as records 1, 2, ...\n",
           f);
 }
 
@@ -734,7 +738,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 1;
     }
-    const char *out = argv[2], *scenario = "basic", *manifest = NULL;
+    const char *out = argv[2], *scenario = "basic", *manifest = NULL, *from = NULL;
     uint64_t count = 0, seed = 1;
     bool have_count = false;
     for (int i = 3; i < argc; i++) {
@@ -751,6 +755,8 @@ int main(int argc, char **argv)
                 fputs("igfix: --seed wants a number from 1 to 4294967295\n", stderr);
                 return 1;
             }
+        } else if (strcmp(argv[i], "--from-jsonl") == 0 && i + 1 < argc) {
+            from = argv[++i];
         } else if (strcmp(argv[i], "--manifest") == 0 && i + 1 < argc) {
             manifest = argv[++i];
         } else {
@@ -783,19 +789,23 @@ int main(int argc, char **argv)
         ig_evtx_writer_destroy(g.w);
         return 1;
     }
-    if (basic || big)
+    int rc = 0;
+    if (from != NULL)
+        rc = igfix_from_jsonl(g.w, from);
+    else if (basic || big)
         scenario_basic(&g, (unsigned long)count, big);
     else {
         g.host = "WEB01";
         scenario_demo(&g);
     }
-    int rc = 0;
     if (g.manifest != NULL && fclose(g.manifest) != 0) {
         perror(manifest);
         rc = 1;
     }
-    ig_err e = ig_evtx_writer_save(g.w, out);
-    if (e != IG_OK) {
+    ig_err e = rc == 0 ? ig_evtx_writer_save(g.w, out) : IG_OK;
+    if (rc != 0) {
+        /* the reason is printed; nothing is written */
+    } else if (e != IG_OK) {
         fprintf(stderr, "igfix: %s: %s\n", out, ig_strerror(e));
         rc = 1;
     } else if (g.errors) {
@@ -803,7 +813,7 @@ int main(int argc, char **argv)
         rc = 1;
     } else {
         fprintf(stderr, "igfix: %s: %llu records (%s)\n", out,
-                (unsigned long long)ig_evtx_writer_count(g.w), scenario);
+                (unsigned long long)ig_evtx_writer_count(g.w), from ? from : scenario);
     }
     ig_evtx_writer_destroy(g.w);
     return rc;
