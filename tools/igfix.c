@@ -612,18 +612,18 @@ static void scenario_demo(gen *g)
 
     /* the native module is dropped and installed with appcmd.exe */
     tick(g, 30000, 60000);
-    sysmon_file(g, &w3wp, "C:\\Windows\\Temp\\iisproxy.dll");
+    sysmon_file(g, &w3wp, "C:\\Windows\\System32\\inetsrv\\iisproxy.dll");
     tick(g, 10000, 20000);
     proc_init(g, &cmd3, &w3wp, "C:\\Windows\\System32\\cmd.exe",
               "cmd.exe /c \"C:\\Windows\\System32\\inetsrv\\appcmd.exe install module "
-              "/name:ProxyModule /image:C:\\Windows\\Temp\\iisproxy.dll\" 2>&1",
+              "/name:ProxyModule /image:C:\\Windows\\System32\\inetsrv\\iisproxy.dll\" 2>&1",
               "IIS APPPOOL\\DefaultAppPool", SID_APPPOOL);
     cmd3.cwd = "C:\\inetpub\\wwwroot\\";
     proc_start(g, &cmd3);
     tick(g, 20, 60);
     proc_init(g, &appcmd, &cmd3, "C:\\Windows\\System32\\inetsrv\\appcmd.exe",
               "C:\\Windows\\System32\\inetsrv\\appcmd.exe install module /name:ProxyModule "
-              "/image:C:\\Windows\\Temp\\iisproxy.dll",
+              "/image:C:\\Windows\\System32\\inetsrv\\iisproxy.dll",
               "IIS APPPOOL\\DefaultAppPool", SID_APPPOOL);
     appcmd.desc = "Application Server Command Line Admin Tool";
     appcmd.product = "Internet Information Services";
@@ -633,7 +633,7 @@ static void scenario_demo(gen *g)
     sysmon_file(g, &appcmd, "C:\\Windows\\System32\\inetsrv\\config\\applicationHost.config");
     tick(g, 5, 20);
     iis_29(g, appcmd.pid, "/system.webServer/globalModules/add[@name='ProxyModule']/@image", "",
-           "C:\\Windows\\Temp\\iisproxy.dll");
+           "C:\\Windows\\System32\\inetsrv\\iisproxy.dll");
 
     /* a managed module goes into the GAC */
     tick(g, 300000, 400000);
@@ -703,7 +703,7 @@ static void scenario_demo(gen *g)
     tick(g, 300, 600);
     sysmon_load(g, &w3wp2, "C:\\Windows\\System32\\inetsrv\\iiscore.dll", true);
     tick(g, 10, 40);
-    sysmon_load(g, &w3wp2, "C:\\Windows\\Temp\\iisproxy.dll", false);
+    sysmon_load(g, &w3wp2, "C:\\Windows\\System32\\inetsrv\\iisproxy.dll", false);
     tick(g, 10, 40);
     sysmon_load(g, &w3wp2, "C:\\ProgramData\\Microsoft\\IIS\\IISHealthCheck.dll", false);
 
