@@ -260,7 +260,7 @@ def demo(path):
     if not 20 <= len(recs) <= 60: fail('demo has %d events' % len(recs))
     def find(eid, pred):
         return [r for r in recs if r['System']['EventID'] == eid and pred(r.get('EventData') or {})]
-    appcmd = 'appcmd.exe install module /name:ProxyModule /image:C:\\Windows\\Temp\\iisproxy.dll'
+    appcmd = 'appcmd.exe install module /name:ProxyModule /image:C:\\Windows\\System32\\inetsrv\\iisproxy.dll'
     checks = {
         'host is WEB01': all(r['System']['Computer'] == 'WEB01' for r in recs),
         'sysmon 1 appcmd under cmd.exe': find(1, lambda d: appcmd in d.get('CommandLine', '')
