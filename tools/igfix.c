@@ -770,8 +770,7 @@ int main(int argc, char **argv)
     g.rng = (uint32_t)seed;
     g.next_pid = 1000;
     g.host = "WEB01.contoso.local";
-    /* 2024-03-12 08:00:00 UTC as FILETIME */
-    g.t = (1710230400ull + 11644473600ull) * 10000000ull;
+    g.t = IGFIX_T0;
     bool basic = strcmp(scenario, "basic") == 0, big = strcmp(scenario, "big") == 0;
     if (!basic && !big && strcmp(scenario, "demo") != 0) {
         fprintf(stderr, "igfix: unknown scenario '%s'\n", scenario);

@@ -101,8 +101,8 @@ static bool line_event(ig_evtx_writer *w, const char *line, size_t len, ig_arena
     }
     if (ev.provider == NULL)
         ev.provider = provider_of(a, ev.channel);
-    if (ev.time_filetime == 0) /* 2024-03-12 08:00:00 UTC */
-        ev.time_filetime = (1710230400ull + 11644473600ull) * 10000000ull;
+    if (ev.time_filetime == 0)
+        ev.time_filetime = IGFIX_T0;
     ev.data_names = names;
     ev.data_values = values;
     ig_err e = ig_evtx_writer_add(w, &ev);

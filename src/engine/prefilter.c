@@ -18,17 +18,21 @@ static uint64_t key_of(uint32_t field, const char *s)
     return ((uint64_t)(field + 1) << 32) | ig_le32((const uint8_t *)s);
 }
 
-static uint32_t slot_hash(uint64_t k, uint32_t mask)
+/* Hash of a key; its bits 32 and up pick the slot, its top PF_BLOOM_LOG2
+ * bits the bloom bit (disjoint from the slot's for tables below 2^14 slots). */
+static uint64_t key_hash(uint64_t k)
 {
-    k *= 0x9E3779B97F4A7C15ull;
-    return (uint32_t)(k >> 32) & mask;
+    return k * 0x9E3779B97F4A7C15ull;
 }
 
-/* Bit of the key in pf_table.bloom: top bits of the product, which the slot
- * index (bits 32 and up, masked) does not use for tables below 2^14 slots. */
-static uint32_t bloom_bit(uint64_t k)
+static uint32_t slot_of(uint64_t hash, uint32_t mask)
 {
-    return (uint32_t)((k * 0x9E3779B97F4A7C15ull) >> (64 - PF_BLOOM_LOG2));
+    return (uint32_t)(hash >> 32) & mask;
+}
+
+static uint32_t bloom_of(uint64_t hash)
+{
+    return (uint32_t)(hash >> (64 - PF_BLOOM_LOG2));
 }
 
 static bool prefilterable(const em_item *it, const em_pat *p)
@@ -354,11 +358,12 @@ bool pf_build(ig_rules *rs)
         uint32_t j = i;
         while (j < t->npats && ents[j].key == ents[i].key)
             t->list[at + (j - i)] = ents[j].pid, j++;
-        uint32_t h = slot_hash(ents[i].key, t->nslots - 1);
+        uint64_t kh = key_hash(ents[i].key);
+        uint32_t h = slot_of(kh, t->nslots - 1);
         while (t->slots[h].key != 0)
             h = (h + 1) & (t->nslots - 1);
         t->slots[h] = (pf_slot){ents[i].key, at, j - i};
-        uint32_t b = bloom_bit(ents[i].key);
+        uint32_t b = bloom_of(kh);
         t->bloom[b >> 6] |= 1ull << (b & 63);
         at += j - i;
         i = j;
@@ -442,10 +447,11 @@ void pf_scan(const pf_table *t, uint32_t field, const char *v, size_t len, uint3
     uint32_t mask = t->nslots - 1;
     for (size_t i = 0; i + 4 <= len; i++) {
         uint64_t key = key_of(field, v + i);
-        uint32_t b = bloom_bit(key);
+        uint64_t kh = key_hash(key);
+        uint32_t b = bloom_of(kh);
         if ((t->bloom[b >> 6] >> (b & 63) & 1) == 0)
             continue;
-        for (uint32_t h = slot_hash(key, mask);; h = (h + 1) & mask) {
+        for (uint32_t h = slot_of(kh, mask);; h = (h + 1) & mask) {
             const pf_slot *s = &t->slots[h];
             if (s->key == 0)
                 break;
