@@ -389,7 +389,8 @@ static bool compile_corr(cc *c, const sg_rule *r, em_rule *out)
 {
     const sg_correlation *sc = &r->corr;
     if (sc->type != SG_CORR_EVENT_COUNT && sc->type != SG_CORR_VALUE_COUNT &&
-        sc->type != SG_CORR_TEMPORAL && sc->type != SG_CORR_TEMPORAL_ORDERED)
+        sc->type != SG_CORR_TEMPORAL && sc->type != SG_CORR_TEMPORAL_ORDERED &&
+        sc->type != SG_CORR_ABSENT)
         return fail(c, "%s", "correlation type not supported");
     if (sc->nrules == 0)
         return fail(c, "%s", "correlation: no rules");

@@ -1,5 +1,7 @@
 /* Correlation rules (sigma-correlation-rules-specification.md): event_count,
- * value_count, temporal and temporal_ordered, with group-by and timespan.
+ * value_count, temporal and temporal_ordered, with group-by and timespan;
+ * and the extension `absent`: events of the first rule with no event of the
+ * other rules in their group within ± timespan.
  *
  * Scanners keep the matches of the rules correlations refer to (time,
  * origin, the group-by and value fields); when the input is read, the
@@ -208,12 +210,55 @@ static void emit(const ig_rules *rs, const em_rule *r, const cand *v, size_t n, 
         ev[i] =
             (ig_corr_event){rs->rules[m->rule].info.id, m->time, m->record_id, m->path, m->offset};
     }
-    static const char *const types[] = {"", "event_count", "value_count", "temporal",
-                                        "temporal_ordered"};
+    static const char *const types[] = {"",         "event_count",      "value_count",
+                                        "temporal", "temporal_ordered", "absent"};
     ig_corr_alert a = {
         &r->info, types[r->corr->type], {group, glen}, count, v[0].m->time, v[n - 1].m->time, ev, k,
         n};
     fn(ud, &a);
+}
+
+/* absent: the first rule's events with no other rule's event within ± span.
+ * Unaccompanied events closer than span to each other make one alert (a
+ * burst of changes saved together); no other event can lie between them,
+ * since it would accompany one of them. */
+static size_t eval_absent(const ig_rules *rs, const em_rule *r, cand *v, size_t n,
+                          ig_corr_alert_fn fn, void *ud)
+{
+    const uint64_t span = r->corr->span;
+    size_t alerts = 0, run = 0, run_start = 0;
+    size_t prev_other = SIZE_MAX; /* last index of another rule's event */
+    size_t next_other = 0;        /* first index > i of another rule's event (or n) */
+    for (size_t i = 0; i <= n; i++) {
+        bool lonely = false;
+        if (i < n && v[i].base == 0) {
+            uint64_t t = v[i].m->time;
+            if (next_other <= i)
+                for (next_other = i + 1; next_other < n && v[next_other].base == 0; next_other++)
+                    ;
+            bool before = prev_other != SIZE_MAX && t - v[prev_other].m->time <= span;
+            bool after = next_other < n && v[next_other].m->time - t <= span;
+            lonely = !before && !after;
+        } else if (i < n) {
+            prev_other = i;
+        }
+        /* extend the run, or close it and maybe start another */
+        if (lonely && run > 0 && v[i].m->time - v[i - 1].m->time <= span &&
+            run_start + run == i) {
+            run++;
+            continue;
+        }
+        if (run > 0) {
+            emit(rs, r, v + run_start, run, run, v[run_start].group, v[run_start].glen, fn, ud);
+            alerts++;
+            run = 0;
+        }
+        if (lonely) {
+            run_start = i;
+            run = 1;
+        }
+    }
+    return alerts;
 }
 
 /* The windows of one group [a, b) of candidates sorted by time. */
@@ -334,7 +379,8 @@ size_t ig_corr_run(ig_corr *cr, ig_corr_alert_fn fn, void *ud)
             while (j < n && v[j].glen == v[i].glen &&
                    memcmp(v[j].group, v[i].group, v[i].glen) == 0)
                 j++;
-            alerts += eval_group(rs, r, v + i, j - i, fn, ud);
+            alerts += c->type == SG_CORR_ABSENT ? eval_absent(rs, r, v + i, j - i, fn, ud)
+                                                : eval_group(rs, r, v + i, j - i, fn, ud);
             i = j;
         }
     }
@@ -437,10 +483,15 @@ bool cm_resolve(ig_rules *rs, cm_err_fn err, void *ud)
         c->bases = bases;
         c->gfield = gf;
         c->vfield_of = vf;
+        /* absent reports the first rule's events, it does not consume them:
+         * generate governs only the rules whose events must be missing */
         for (uint32_t k = 0; k < c->nrefs; k++) {
             em_rule *base = &rs->rules[bases[k]];
-            if (!base->recorded) {
-                base->recorded = true;
+            base->recorded = true;
+            if (k == 0 && c->type == SG_CORR_ABSENT)
+                continue;
+            if (!base->generate_seen) {
+                base->generate_seen = true;
                 base->suppress = !c->generate;
             } else if (c->generate) {
                 base->suppress = false;

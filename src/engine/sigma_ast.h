@@ -108,7 +108,9 @@ typedef enum sg_corr_type {
     SG_CORR_EVENT_COUNT,
     SG_CORR_VALUE_COUNT,
     SG_CORR_TEMPORAL,
-    SG_CORR_TEMPORAL_ORDERED
+    SG_CORR_TEMPORAL_ORDERED,
+    SG_CORR_ABSENT /* extension: the first rule's events with no event of the
+                    * others in their group within ± timespan */
 } sg_corr_type;
 
 typedef enum sg_cmp {

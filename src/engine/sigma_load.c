@@ -1085,7 +1085,8 @@ static bool conv_correlation(loader *L, const ynode *key, const ynode *c, const 
     } types[] = {{"event_count", SG_CORR_EVENT_COUNT},
                  {"value_count", SG_CORR_VALUE_COUNT},
                  {"temporal", SG_CORR_TEMPORAL},
-                 {"temporal_ordered", SG_CORR_TEMPORAL_ORDERED}};
+                 {"temporal_ordered", SG_CORR_TEMPORAL_ORDERED},
+                 {"absent", SG_CORR_ABSENT}};
     sg_correlation *k = &r->corr;
     if (c->kind != YN_MAP)
         return fail(L, c->line, "correlation must be a mapping, not %s", kind_name(c));
@@ -1099,11 +1100,11 @@ static bool conv_correlation(loader *L, const ynode *key, const ynode *c, const 
         if (sc_eq(t, "value_sum") || sc_eq(t, "value_avg") || sc_eq(t, "value_percentile"))
             return fail(L, t->line,
                         "correlation type '%s' is not supported (supported: event_count, "
-                        "value_count, temporal, temporal_ordered)",
+                        "value_count, temporal, temporal_ordered, absent)",
                         qn(L, t));
         return fail(L, t->line,
                     "correlation type '%s' is not one of event_count, value_count, temporal, "
-                    "temporal_ordered",
+                    "temporal_ordered, absent",
                     qn(L, t));
     }
     k->type = types[i].type;
@@ -1115,6 +1116,10 @@ static bool conv_correlation(loader *L, const ynode *key, const ynode *c, const 
         return false;
     if (k->nrules == 0)
         return fail(L, rules->line, "correlation: rules is empty");
+    if (k->type == SG_CORR_ABSENT && k->nrules < 2)
+        return fail(L, rules->line,
+                    "correlation: absent needs the rule to report and at least one rule whose "
+                    "events must be missing");
     const ynode *ts = map_get(c, "timespan");
     if (is_null(ts))
         return fail(L, key->line, "correlation: missing timespan");
@@ -1125,6 +1130,8 @@ static bool conv_correlation(loader *L, const ynode *key, const ynode *c, const 
     const ynode *cond = map_get(c, "condition");
     if (!is_null(cond) && !conv_corr_condition(L, cond, k))
         return false;
+    if (k->type == SG_CORR_ABSENT && k->cmp != SG_CMP_NONE)
+        return fail(L, cond->line, "correlation: absent takes no condition");
     if ((k->type == SG_CORR_EVENT_COUNT || k->type == SG_CORR_VALUE_COUNT) && k->cmp == SG_CMP_NONE)
         return fail(L, cond ? cond->line : key->line,
                     "correlation: %s needs a condition such as 'gte: 10'", types[i].name);

@@ -179,6 +179,38 @@ static void temporal(void)
     RUN(any, hosts, 1, "");
 }
 
+/* absent (extension): failures with no logon on their host within ± 5 min */
+static void absent(void)
+{
+    const char *lonely = "title: failure alone\nid: 20000000-0000-0000-0000-000000000007\n"
+                         "correlation:\n  type: absent\n  rules: [failed, success]\n"
+                         "  group-by: [Computer]\n  timespan: 5m\nlevel: high\n";
+    /* A: a logon 4 min after (accompanied); B: the logon is 6 min before
+     * (alone); C: a logon on another host; D: two failures 3 min apart, alone
+     * together, then a third 20 min later (a second alert); E: accompanied
+     * by a logon read late from another scanner */
+    const evspec ev[] = {{4625, "A", "u", 10}, {4624, "A", "u", 14}, {4624, "B", "u", 4},
+                         {4625, "B", "u", 10}, {4625, "C", "u", 10}, {4624, "X", "u", 10},
+                         {4625, "D", "u", 13}, {4625, "D", "u", 10}, {4625, "D", "u", 33},
+                         {4625, "E", "u", 10}, {4624, "E", "u", 5}};
+    RUN(lonely, ev, 2,
+        "absent Computer=B count=1 n=1 first=10;absent Computer=C count=1 n=1 first=10;"
+        "absent Computer=D count=2 n=2 first=10;absent Computer=D count=1 n=1 first=33;");
+    /* the reported rule keeps its own alerts; the absent one's are suppressed */
+    CHECK(plain_alerts == 7);
+    /* loader errors: one rule only, a condition */
+    ig_rules *rs = rules("title: x\nid: 20000000-0000-0000-0000-000000000008\n"
+                         "correlation:\n  type: absent\n  rules: [failed]\n"
+                         "  timespan: 5m\n");
+    CHECK(strstr(errors, "absent needs") != NULL);
+    ig_rules_destroy(rs);
+    rs = rules("title: x\nid: 20000000-0000-0000-0000-000000000009\n"
+               "correlation:\n  type: absent\n  rules: [failed, success]\n"
+               "  timespan: 5m\n  condition:\n    gte: 2\n");
+    CHECK(strstr(errors, "absent takes no condition") != NULL);
+    ig_rules_destroy(rs);
+}
+
 static void aliases_and_errors(void)
 {
     /* group by a name that is a different field per rule */
@@ -203,6 +235,7 @@ int main(void)
     event_count();
     value_count();
     temporal();
+    absent();
     aliases_and_errors();
     TEST_MAIN_END();
 }
