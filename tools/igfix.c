@@ -711,6 +711,14 @@ static void scenario_demo(gen *g)
     tick(g, 120000, 180000);
     scm_7045(g, "IISHealthSvc", "C:\\ProgramData\\Microsoft\\IIS\\healthsvc.exe -k", "auto start",
              "LocalSystem", SID_APPPOOL);
+
+    /* 20 minutes later the web shell edits applicationHost.config itself: a
+     * module appears with no administration tool running */
+    tick(g, 1200000, 1300000);
+    sysmon_file(g, &w3wp2, "C:\\Windows\\System32\\inetsrv\\config\\applicationHost.config");
+    tick(g, 5, 20);
+    iis_29(g, w3wp2.pid, "/system.webServer/globalModules/add[@name='WebDavLock']/@image", "",
+           "C:\\Windows\\System32\\inetsrv\\davlock.dll");
 }
 
 /* ---- command line ---------------------------------------------------------- */
