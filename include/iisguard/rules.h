@@ -35,6 +35,13 @@ typedef struct ig_rule_info {
     unsigned line;
     int correlation; /* non-zero for a correlation rule */
     size_t index;    /* position in the rule set (ig_rules_info) */
+    /* logsource as written (NULL when absent; correlations have none) */
+    const char *product, *category, *service;
+    /* the custom field `iisguard_install_paths`: which ways of installing an
+     * IIS component the rule sees (names listed by `iisguard rules coverage`) */
+    const char *const *install_paths;
+    size_t ninstall_paths;
+    int extension; /* uses an iisguard extension (the correlation type absent) */
 } ig_rule_info;
 
 /* A rule that was not loaded, and why (file:line: reason). */
@@ -76,6 +83,10 @@ IG_API unsigned ig_rules_builder_filtered(const ig_rules_builder *b);
 IG_API ig_err ig_rules_builder_add_builtin(ig_rules_builder *b, unsigned *loaded,
                                            unsigned *rejected);
 
+/* The built-in pack's files, in name order: returns the i-th file's name
+ * ("rules/windows/....yml") and sets its YAML text; NULL past the end. */
+IG_API const char *ig_builtin_rule_file(size_t i, const char **text, size_t *len);
+
 /* Compiles what was added into an immutable rule set and frees the builder
  * (also on failure).  Returns NULL when out of memory. */
 IG_API ig_rules *ig_rules_builder_finish(ig_rules_builder *b);
@@ -84,6 +95,12 @@ IG_API void ig_rules_builder_destroy(ig_rules_builder *b);
 IG_API size_t ig_rules_count(const ig_rules *r);
 IG_API const ig_rule_info *ig_rules_info(const ig_rules *r, size_t i);
 IG_API void ig_rules_destroy(ig_rules *r);
+
+/* The event sources the i-th rule's logsource maps to: the k-th channel
+ * (NULL: any) and its EventIDs (none: any).  Returns 0 past the last (a
+ * correlation has none). */
+IG_API int ig_rule_source(const ig_rules *r, size_t i, size_t k, const char **channel,
+                          const uint16_t **eids, size_t *neids);
 
 /* One field value that took part in a match. */
 typedef struct ig_alert_field {
@@ -147,6 +164,29 @@ IG_API size_t ig_corr_run(ig_corr *c, ig_corr_alert_fn fn, void *ud);
 /* Matches not kept because of the cap on kept matches. */
 IG_API uint64_t ig_corr_dropped(const ig_corr *c);
 IG_API void ig_corr_destroy(ig_corr *c);
+
+/* ---- rule tests ------------------------------------------------------------
+ * A rule's tests are JSON lines, one event each (any shape the JSON-lines
+ * reader knows), marked "_expect": "match" or "nomatch" ("_why" says what
+ * the event shows).  A detection rule must alert on exactly the "match"
+ * events; a correlation rule's alerts must list exactly them. */
+typedef struct ig_rule_test_result {
+    unsigned events;         /* test events run */
+    unsigned passed, failed; /* expectations met / not met (bad lines fail) */
+    unsigned bad_lines;      /* lines that are not a marked JSON event */
+    char failures[2048]; /* "line N (why): no alert\n"... in line order, as many as fit */
+} ig_rule_test_result;
+
+/* Runs the tests in `jsonl` (untrusted) through every rule of `rs` and
+ * checks rule `rule_id`'s alerts.  Returns IG_OK (see out->failed),
+ * IG_EARG when `rule_id` is not in `rs`, IG_ENOMEM. */
+IG_API ig_err ig_rules_test(const ig_rules *rs, const char *rule_id, const char *jsonl,
+                            size_t len, ig_rule_test_result *out);
+
+/* Runs a built-in rule's own tests (carried in the library): the rule alone,
+ * or a correlation with the whole pack.  Returns IG_OK, IG_EARG when
+ * `rule_id` is not a built-in rule, IG_EIO when it has no tests, IG_ENOMEM. */
+IG_API ig_err ig_builtin_rule_test(const char *rule_id, ig_rule_test_result *out);
 
 #ifdef __cplusplus
 }

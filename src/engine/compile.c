@@ -419,6 +419,7 @@ static bool compile_corr(cc *c, const sg_rule *r, em_rule *out)
     e->generate = sc->generate;
     out->corr = e;
     out->info.correlation = 1;
+    out->info.extension = sc->type == SG_CORR_ABSENT;
     return true;
 }
 
@@ -449,6 +450,11 @@ bool em_compile(ig_rules *rs, const sg_rule *r, em_rule *out, const char **why)
     out->info.tags = r->tags;
     out->info.ntags = r->ntags;
     out->info.line = r->line;
+    out->info.product = r->product;
+    out->info.category = r->category;
+    out->info.service = r->service;
+    out->info.install_paths = r->install_paths;
+    out->info.ninstall_paths = r->ninstall_paths;
     out->name = r->name;
     bool ok = false;
     if (r->corr.type != SG_CORR_NONE) {

@@ -175,11 +175,34 @@ ig_err ig_rules_builder_add_text(ig_rules_builder *b, const char *name, const ch
     return IG_OK;
 }
 
-extern const struct ig_builtin_rule {
+extern const struct ig_embedded_file {
     const char *name;
     const char *text;
     size_t len;
 } ig_builtin_rules[];
+
+int ig_rule_source(const ig_rules *r, size_t i, size_t k, const char **channel,
+                   const uint16_t **eids, size_t *neids)
+{
+    if (i >= r->n || k >= r->rules[i].nsrcs)
+        return 0;
+    *channel = r->rules[i].srcs[k].channel;
+    *eids = r->rules[i].srcs[k].eids;
+    *neids = r->rules[i].srcs[k].neids;
+    return 1;
+}
+
+const char *ig_builtin_rule_file(size_t i, const char **text, size_t *len)
+{
+    size_t n = 0;
+    while (ig_builtin_rules[n].name != NULL)
+        n++;
+    if (i >= n)
+        return NULL;
+    *text = ig_builtin_rules[i].text;
+    *len = ig_builtin_rules[i].len;
+    return ig_builtin_rules[i].name;
+}
 
 ig_err ig_rules_builder_add_builtin(ig_rules_builder *b, unsigned *loaded, unsigned *rejected)
 {

@@ -165,6 +165,8 @@ typedef struct sg_rule {
     unsigned nfalsepositives;
     const char *const *fields;
     unsigned nfields;
+    const char *const *install_paths; /* custom field iisguard_install_paths */
+    unsigned ninstall_paths;
     /* logsource */
     const char *product, *category, *service;
     /* detection */

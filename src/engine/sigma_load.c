@@ -1192,7 +1192,8 @@ static bool convert(loader *L, const ynode *root, sg_rule *r)
         !get_text(L, root, "modified", &r->modified) || !check_status(L, root) ||
         !conv_level(L, root, r) || !get_list(L, root, "tags", &r->tags, &r->ntags) ||
         !get_list(L, root, "falsepositives", &r->falsepositives, &r->nfalsepositives) ||
-        !get_list(L, root, "fields", &r->fields, &r->nfields))
+        !get_list(L, root, "fields", &r->fields, &r->nfields) ||
+        !get_list(L, root, "iisguard_install_paths", &r->install_paths, &r->ninstall_paths))
         return false;
     const ynode *det = map_get(root, "detection"), *corr = map_get(root, "correlation");
     if (!is_null(corr)) {

@@ -70,7 +70,7 @@ static ig_strv field(ig_event *ev, const char *name)
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-static bool jstr(ig_buf *b, const char *p, size_t n)
+bool out_json_str(ig_buf *b, const char *p, size_t n)
 {
     return ig_buf_putc(b, '"') && ig_utf8_append_escaped(b, (const uint8_t *)p, n, IG_ESC_JSON) &&
            ig_buf_putc(b, '"');
@@ -78,7 +78,7 @@ static bool jstr(ig_buf *b, const char *p, size_t n)
 
 static bool jkey(ig_buf *b, const char *k)
 {
-    return jstr(b, k, strlen(k)) && ig_buf_putc(b, ':');
+    return out_json_str(b, k, strlen(k)) && ig_buf_putc(b, ':');
 }
 
 static bool is_number(ig_strv v)
@@ -101,28 +101,28 @@ static bool alert_json(ig_buf *b, const ig_alert *a)
     bool ok = ig_buf_putc(b, '{') && jkey(b, "@timestamp") && ig_buf_putc(b, '"') &&
               out_time(b, ig_event_time(ev)) && ig_buf_lit(b, "\",");
     ok = ok && jkey(b, "rule") && ig_buf_putc(b, '{') && jkey(b, "id") &&
-         jstr(b, a->rule->id, strlen(a->rule->id)) && ig_buf_putc(b, ',') && jkey(b, "name") &&
-         jstr(b, a->rule->title, strlen(a->rule->title)) && ig_buf_putc(b, ',') &&
+         out_json_str(b, a->rule->id, strlen(a->rule->id)) && ig_buf_putc(b, ',') && jkey(b, "name") &&
+         out_json_str(b, a->rule->title, strlen(a->rule->title)) && ig_buf_putc(b, ',') &&
          jkey(b, "level") &&
-         jstr(b, out_level_name(a->rule->level), strlen(out_level_name(a->rule->level))) &&
+         out_json_str(b, out_level_name(a->rule->level), strlen(out_level_name(a->rule->level))) &&
          ig_buf_putc(b, ',') && jkey(b, "tags") && ig_buf_putc(b, '[');
     for (size_t i = 0; ok && i < a->rule->ntags; i++)
-        ok = (i == 0 || ig_buf_putc(b, ',')) && jstr(b, a->rule->tags[i], strlen(a->rule->tags[i]));
+        ok = (i == 0 || ig_buf_putc(b, ',')) && out_json_str(b, a->rule->tags[i], strlen(a->rule->tags[i]));
     ok = ok && ig_buf_lit(b, "]},") && jkey(b, "event") && ig_buf_putc(b, '{') && jkey(b, "code");
-    ok = ok && (is_number(eid) ? ig_buf_put(b, eid.p, eid.len) : jstr(b, eid.p, eid.len));
-    ok = ok && ig_buf_putc(b, ',') && jkey(b, "provider") && jstr(b, prov.p, prov.len) &&
+    ok = ok && (is_number(eid) ? ig_buf_put(b, eid.p, eid.len) : out_json_str(b, eid.p, eid.len));
+    ok = ok && ig_buf_putc(b, ',') && jkey(b, "provider") && out_json_str(b, prov.p, prov.len) &&
          ig_buf_lit(b, "},") && jkey(b, "host") && ig_buf_putc(b, '{') && jkey(b, "name") &&
-         jstr(b, comp.p, comp.len) && ig_buf_lit(b, "},") && jkey(b, "winlog") &&
-         ig_buf_putc(b, '{') && jkey(b, "channel") && jstr(b, ch.p, ch.len) &&
+         out_json_str(b, comp.p, comp.len) && ig_buf_lit(b, "},") && jkey(b, "winlog") &&
+         ig_buf_putc(b, '{') && jkey(b, "channel") && out_json_str(b, ch.p, ch.len) &&
          ig_buf_putc(b, ',') && jkey(b, "record_id") && ig_buf_u64(b, ig_event_record_id(ev)) &&
          ig_buf_putc(b, ',') && jkey(b, "event_data") && ig_buf_putc(b, '{');
     for (size_t i = 0; ok && i < a->nfields; i++)
         ok = (i == 0 || ig_buf_putc(b, ',')) &&
-             jstr(b, a->fields[i].name.p, a->fields[i].name.len) && ig_buf_putc(b, ':') &&
-             jstr(b, a->fields[i].value.p, a->fields[i].value.len);
+             out_json_str(b, a->fields[i].name.p, a->fields[i].name.len) && ig_buf_putc(b, ':') &&
+             out_json_str(b, a->fields[i].value.p, a->fields[i].value.len);
     ok = ok && ig_buf_lit(b, "}},") && jkey(b, "log") && ig_buf_putc(b, '{') && jkey(b, "file") &&
          ig_buf_putc(b, '{') && jkey(b, "path") &&
-         jstr(b, o.path ? o.path : "", o.path ? strlen(o.path) : 0) && ig_buf_lit(b, "},") &&
+         out_json_str(b, o.path ? o.path : "", o.path ? strlen(o.path) : 0) && ig_buf_lit(b, "},") &&
          jkey(b, "offset") && ig_buf_u64(b, o.offset) && ig_buf_lit(b, "}}\n");
     return ok;
 }
@@ -265,13 +265,13 @@ bool out_corr_alert(ig_buf *b, out_format f, const ig_corr_alert *a, bool color,
     if (f == OUT_JSONL) {
         ok = ig_buf_putc(b, '{') && jkey(b, "@timestamp") && ig_buf_putc(b, '"') &&
              out_time(b, a->first) && ig_buf_lit(b, "\",") && jkey(b, "rule") &&
-             ig_buf_putc(b, '{') && jkey(b, "id") && jstr(b, a->rule->id, strlen(a->rule->id)) &&
+             ig_buf_putc(b, '{') && jkey(b, "id") && out_json_str(b, a->rule->id, strlen(a->rule->id)) &&
              ig_buf_putc(b, ',') && jkey(b, "name") &&
-             jstr(b, a->rule->title, strlen(a->rule->title)) && ig_buf_putc(b, ',') &&
-             jkey(b, "level") && jstr(b, lv, strlen(lv)) && ig_buf_lit(b, "},") &&
+             out_json_str(b, a->rule->title, strlen(a->rule->title)) && ig_buf_putc(b, ',') &&
+             jkey(b, "level") && out_json_str(b, lv, strlen(lv)) && ig_buf_lit(b, "},") &&
              jkey(b, "correlation") && ig_buf_putc(b, '{') && jkey(b, "type") &&
-             jstr(b, a->type, strlen(a->type)) && ig_buf_putc(b, ',') && jkey(b, "group") &&
-             jstr(b, a->group.p, a->group.len) && ig_buf_putc(b, ',') && jkey(b, "count") &&
+             out_json_str(b, a->type, strlen(a->type)) && ig_buf_putc(b, ',') && jkey(b, "group") &&
+             out_json_str(b, a->group.p, a->group.len) && ig_buf_putc(b, ',') && jkey(b, "count") &&
              ig_buf_u64(b, a->count) && ig_buf_putc(b, ',') && jkey(b, "last") &&
              ig_buf_putc(b, '"') && out_time(b, a->last) && ig_buf_lit(b, "\",") &&
              jkey(b, "events_total") && ig_buf_u64(b, a->total) && ig_buf_putc(b, ',') &&
@@ -279,10 +279,10 @@ bool out_corr_alert(ig_buf *b, out_format f, const ig_corr_alert *a, bool color,
         for (size_t i = 0; ok && i < a->nevents; i++) {
             const ig_corr_event *e = &a->events[i];
             ok = (i == 0 || ig_buf_putc(b, ',')) && ig_buf_putc(b, '{') && jkey(b, "rule") &&
-                 jstr(b, e->rule_id, strlen(e->rule_id)) && ig_buf_putc(b, ',') &&
+                 out_json_str(b, e->rule_id, strlen(e->rule_id)) && ig_buf_putc(b, ',') &&
                  jkey(b, "@timestamp") && ig_buf_putc(b, '"') && out_time(b, e->time) &&
                  ig_buf_lit(b, "\",") && jkey(b, "record_id") && ig_buf_u64(b, e->record_id) &&
-                 ig_buf_putc(b, ',') && jkey(b, "file") && jstr(b, e->path, strlen(e->path)) &&
+                 ig_buf_putc(b, ',') && jkey(b, "file") && out_json_str(b, e->path, strlen(e->path)) &&
                  ig_buf_putc(b, ',') && jkey(b, "offset") && ig_buf_u64(b, e->offset) &&
                  ig_buf_putc(b, '}');
         }

@@ -26,6 +26,8 @@ bool out_corr_alert(ig_buf *b, out_format f, const ig_corr_alert *a, bool color,
 
 /* "informational", "low", ... */
 const char *out_level_name(ig_level l);
+/* Appends `p` (n bytes of UTF-8) as a JSON string, quoted and escaped. */
+bool out_json_str(ig_buf *b, const char *p, size_t n);
 /* Parses a level name; false when unknown. */
 bool out_level_parse(const char *s, ig_level *out);
 

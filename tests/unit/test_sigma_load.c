@@ -633,7 +633,7 @@ static void test_correlations(void)
     CHECK_STR(err1(CORR("    rules: [a]\n    timespan: 1h\n"), NULL), "correlation: missing type");
     CHECK_STR(err1(CORR("    type: value_sum\n    rules: [a]\n    timespan: 1h\n"), NULL),
               "correlation type 'value_sum' is not supported (supported: event_count, "
-              "value_count, temporal, temporal_ordered)");
+              "value_count, temporal, temporal_ordered, absent)");
     CHECK_STR(err1(CORR("    type: count\n    rules: [a]\n    timespan: 1h\n"), NULL),
               "correlation type 'count' is not one of event_count, value_count, temporal, "
               "temporal_ordered");
