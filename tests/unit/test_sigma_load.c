@@ -636,7 +636,7 @@ static void test_correlations(void)
               "value_count, temporal, temporal_ordered, absent)");
     CHECK_STR(err1(CORR("    type: count\n    rules: [a]\n    timespan: 1h\n"), NULL),
               "correlation type 'count' is not one of event_count, value_count, temporal, "
-              "temporal_ordered");
+              "temporal_ordered, absent");
     CHECK_STR(err1(CORR("    type: temporal\n    timespan: 1h\n"), NULL),
               "correlation: missing rules");
     CHECK_STR(err1(CORR("    type: temporal\n    rules: []\n    timespan: 1h\n"), NULL),
