@@ -174,14 +174,14 @@ typedef struct ig_rule_test_result {
     unsigned events;         /* test events run */
     unsigned passed, failed; /* expectations met / not met (bad lines fail) */
     unsigned bad_lines;      /* lines that are not a marked JSON event */
-    char failures[2048]; /* "line N (why): no alert\n"... in line order, as many as fit */
+    char failures[2048];     /* "line N (why): no alert\n"... in line order, as many as fit */
 } ig_rule_test_result;
 
 /* Runs the tests in `jsonl` (untrusted) through every rule of `rs` and
  * checks rule `rule_id`'s alerts.  Returns IG_OK (see out->failed),
  * IG_EARG when `rule_id` is not in `rs`, IG_ENOMEM. */
-IG_API ig_err ig_rules_test(const ig_rules *rs, const char *rule_id, const char *jsonl,
-                            size_t len, ig_rule_test_result *out);
+IG_API ig_err ig_rules_test(const ig_rules *rs, const char *rule_id, const char *jsonl, size_t len,
+                            ig_rule_test_result *out);
 
 /* Runs a built-in rule's own tests (carried in the library): the rule alone,
  * or a correlation with the whole pack.  Returns IG_OK, IG_EARG when

@@ -129,7 +129,7 @@ static const struct {
     {"load-failure", "module or filter fails to load"},
     {"worker-shell", "component used: w3wp starts a shell"},
 };
-#define NPATHS (sizeof(paths) / sizeof(paths[0]))
+#define NPATHS  (sizeof(paths) / sizeof(paths[0]))
 #define MAXCOLS 32
 
 /* The telemetry source of a rule: its logsource category or service. */
@@ -327,10 +327,10 @@ static void cov_json(const cov *c)
 /* Columns in the order telemetry is usually collected (others after). */
 static void cov_sort_columns(cov *c)
 {
-    static const char *const order[] = {
-        "process_creation", "ps_script", "ps_module",   "iis-configuration", "file_event",
-        "file_change",      "file_delete", "security", "image_load",        "application",
-        "system",           "correlation"};
+    static const char *const order[] = {"process_creation",  "ps_script",  "ps_module",
+                                        "iis-configuration", "file_event", "file_change",
+                                        "file_delete",       "security",   "image_load",
+                                        "application",       "system",     "correlation"};
     size_t rank[MAXCOLS], perm[MAXCOLS], inv[MAXCOLS];
     for (size_t k = 0; k < c->ncols; k++) {
         rank[k] = sizeof(order) / sizeof(order[0]) + k;
@@ -382,8 +382,8 @@ int rules_coverage(int argc, char **argv)
     unsigned failing = 0;
     for (size_t i = 0; i < c.n; i++) {
         const ig_rule_info *r = ig_rules_info(c.rs, i);
-        c.te[i] = strncmp(r->file, "rules/", 6) == 0 ? ig_builtin_rule_test(r->id, &c.t[i])
-                                                     : IG_EIO;
+        c.te[i] =
+            strncmp(r->file, "rules/", 6) == 0 ? ig_builtin_rule_test(r->id, &c.t[i]) : IG_EIO;
         failing += c.te[i] != IG_EIO && (c.te[i] != IG_OK || c.t[i].failed);
         const char *s = source_of(r);
         size_t k = 0;
@@ -561,7 +561,8 @@ int rules_navigator(int argc, char **argv)
             const char *lv = out_level_name(r->level);
             char val[512];
             snprintf(val, sizeof(val), "%s (%s, %s)", r->title, lv, r->id);
-            ig_buf_puts(&b, k ? ", {\"name\": \"rule\", \"value\": " : "{\"name\": \"rule\", \"value\": ");
+            ig_buf_puts(&b, k ? ", {\"name\": \"rule\", \"value\": "
+                              : "{\"name\": \"rule\", \"value\": ");
             out_json_str(&b, val, strlen(val));
             ig_buf_putc(&b, '}');
         }
@@ -570,9 +571,10 @@ int rules_navigator(int argc, char **argv)
     ig_buf_lit(&b, "\n  ],\n  \"gradient\": {\"colors\": [\"#ffe766ff\", \"#ff6666ff\"], "
                    "\"minValue\": 1, \"maxValue\": ");
     ig_buf_u64(&b, maxscore > 1 ? maxscore : 2);
-    ig_buf_lit(&b, "},\n  \"legendItems\": [],\n  \"showTacticRowBackground\": false,\n"
-                   "  \"selectTechniquesAcrossTactics\": true,\n  \"selectSubtechniquesWithParent\": "
-                   "false\n}\n");
+    ig_buf_lit(&b,
+               "},\n  \"legendItems\": [],\n  \"showTacticRowBackground\": false,\n"
+               "  \"selectTechniquesAcrossTactics\": true,\n  \"selectSubtechniquesWithParent\": "
+               "false\n}\n");
     int rc = 0;
     FILE *f = outp ? cli_open_output(outp, force, "rules navigator") : stdout;
     if (f == NULL || b.failed) {

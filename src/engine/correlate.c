@@ -243,8 +243,7 @@ static size_t eval_absent(const ig_rules *rs, const em_rule *r, cand *v, size_t 
             prev_other = i;
         }
         /* extend the run, or close it and maybe start another */
-        if (lonely && run > 0 && v[i].m->time - v[i - 1].m->time <= span &&
-            run_start + run == i) {
+        if (lonely && run > 0 && v[i].m->time - v[i - 1].m->time <= span && run_start + run == i) {
             run++;
             continue;
         }

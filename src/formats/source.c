@@ -11,6 +11,7 @@
 #include "event/event.h"
 #include "formats/jsonl/jsonl.h"
 #include "formats/jsonl/jsonl_limits.h"
+#include "formats/jsonl/jstream.h"
 #include "formats/winxml/winxml.h"
 #include "iisguard/source.h"
 
@@ -33,7 +34,10 @@ ig_src_format ig_source_detect(const uint8_t *p, size_t n)
         i++;
     if (i == n)
         return IG_SRC_UNKNOWN;
-    if (p[i] == '{')
+    if (p[i] == '{' || p[i] == '[')
+        return IG_SRC_JSONL;
+    /* evtx_dump's JSON output: "Record N" before each pretty-printed record */
+    if (n - i > 8 && memcmp(p + i, "Record ", 7) == 0 && p[i + 7] >= '0' && p[i + 7] <= '9')
         return IG_SRC_JSONL;
     if (p[i] == '<')
         return IG_SRC_XML;
@@ -50,6 +54,8 @@ typedef struct text_ctx {
     ig_arena arena;
 } text_ctx;
 
+/* One JSON text (a line, or a value spanning lines that starts on line
+ * `lineno`): an event, or an error naming the line and column. */
 static void jsonl_line(text_ctx *c, const char *line, size_t len, uint64_t lineno)
 {
     while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
@@ -68,14 +74,45 @@ static void jsonl_line(text_ctx *c, const char *line, size_t len, uint64_t linen
     if (!jsonl_event(line, len, &c->ev, &why, &at)) {
         c->st->bad_records++;
         if (c->on_error != NULL) {
+            /* the error's own line within a value spanning several */
+            size_t col0 = 0;
+            uint64_t eline = lineno;
+            for (size_t k = 0; k < at && k < len; k++)
+                if (line[k] == '\n') {
+                    eline++;
+                    col0 = k + 1;
+                }
             char msg[160];
-            snprintf(msg, sizeof(msg), "%s at column %zu", why ? why : "malformed JSON", at + 1);
-            c->on_error(c->ud, c->path, lineno, msg);
+            snprintf(msg, sizeof(msg), "%s at column %zu", why ? why : "malformed JSON",
+                     at - col0 + 1);
+            c->on_error(c->ud, c->path, eline, msg);
         }
         return;
     }
     c->st->events++;
     c->on_event(c->ud, &c->ev);
+}
+
+static ig_err read_json_values(text_ctx *c, int fd, ig_buf *b);
+
+/* True when the text is not one JSON object per line: pretty-printed
+ * objects (the first line is a lone "{"), a JSON array, evtx_dump's
+ * "Record N" headers. */
+static bool multiline_json(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    if (n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)
+        i = 3;
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+        i++;
+    if (i == n)
+        return false;
+    if (p[i] == '[' || p[i] == 'R')
+        return true;
+    size_t j = i + 1;
+    while (j < n && (p[j] == ' ' || p[j] == '\t' || p[j] == '\r'))
+        j++;
+    return p[i] == '{' && j < n && p[j] == '\n';
 }
 
 static ig_err read_jsonl(text_ctx *c, int fd)
@@ -99,6 +136,10 @@ static ig_err read_jsonl(text_ctx *c, int fd)
         }
         size_t old = b.len;
         b.len += (size_t)r;
+        if (lineno == 1 && old == 0 && multiline_json(b.data, b.len)) {
+            res = read_json_values(c, fd, &b);
+            break;
+        }
         size_t start = 0;
         for (const uint8_t *nl = memchr(b.data + old, '\n', b.len - old); nl != NULL;
              nl = memchr(b.data + start, '\n', b.len - start)) {
@@ -130,6 +171,48 @@ static ig_err read_jsonl(text_ctx *c, int fd)
     }
     ig_buf_free(&b);
     return res;
+}
+
+static void js_value(void *ud, const char *p, size_t n, uint64_t line)
+{
+    jsonl_line(ud, p, n, line);
+}
+
+static void js_bad(void *ud, uint64_t line, const char *what)
+{
+    text_ctx *c = ud;
+    c->st->bad_records++;
+    if (c->on_error != NULL)
+        c->on_error(c->ud, c->path, line, what);
+}
+
+/* JSON texts in any layout (jstream.h); `b` holds the first bytes read. */
+static ig_err read_json_values(text_ctx *c, int fd, ig_buf *b)
+{
+    js_split sp;
+    js_split_init(&sp, MAX_LINE);
+    bool eof = false;
+    if (b->len >= 3 && memcmp(b->data, "\xEF\xBB\xBF", 3) == 0) {
+        memmove(b->data, b->data + 3, b->len - 3);
+        b->len -= 3;
+    }
+    for (;;) {
+        size_t done = js_split_feed(&sp, b->data, b->len, eof, js_value, js_bad, c);
+        if (eof)
+            break;
+        memmove(b->data, b->data + done, b->len - done);
+        b->len -= done;
+        if (ig_buf_reserve(b, BLOCK) != IG_OK)
+            return IG_ENOMEM;
+        ssize_t r = read(fd, b->data + b->len, BLOCK);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return IG_EIO;
+        b->len += (size_t)r;
+        eof = r == 0;
+    }
+    return IG_OK;
 }
 
 static void wx_on_event(void *ud, ig_event *ev)

@@ -101,13 +101,14 @@ static bool alert_json(ig_buf *b, const ig_alert *a)
     bool ok = ig_buf_putc(b, '{') && jkey(b, "@timestamp") && ig_buf_putc(b, '"') &&
               out_time(b, ig_event_time(ev)) && ig_buf_lit(b, "\",");
     ok = ok && jkey(b, "rule") && ig_buf_putc(b, '{') && jkey(b, "id") &&
-         out_json_str(b, a->rule->id, strlen(a->rule->id)) && ig_buf_putc(b, ',') && jkey(b, "name") &&
-         out_json_str(b, a->rule->title, strlen(a->rule->title)) && ig_buf_putc(b, ',') &&
-         jkey(b, "level") &&
+         out_json_str(b, a->rule->id, strlen(a->rule->id)) && ig_buf_putc(b, ',') &&
+         jkey(b, "name") && out_json_str(b, a->rule->title, strlen(a->rule->title)) &&
+         ig_buf_putc(b, ',') && jkey(b, "level") &&
          out_json_str(b, out_level_name(a->rule->level), strlen(out_level_name(a->rule->level))) &&
          ig_buf_putc(b, ',') && jkey(b, "tags") && ig_buf_putc(b, '[');
     for (size_t i = 0; ok && i < a->rule->ntags; i++)
-        ok = (i == 0 || ig_buf_putc(b, ',')) && out_json_str(b, a->rule->tags[i], strlen(a->rule->tags[i]));
+        ok = (i == 0 || ig_buf_putc(b, ',')) &&
+             out_json_str(b, a->rule->tags[i], strlen(a->rule->tags[i]));
     ok = ok && ig_buf_lit(b, "]},") && jkey(b, "event") && ig_buf_putc(b, '{') && jkey(b, "code");
     ok = ok && (is_number(eid) ? ig_buf_put(b, eid.p, eid.len) : out_json_str(b, eid.p, eid.len));
     ok = ok && ig_buf_putc(b, ',') && jkey(b, "provider") && out_json_str(b, prov.p, prov.len) &&
@@ -122,8 +123,9 @@ static bool alert_json(ig_buf *b, const ig_alert *a)
              out_json_str(b, a->fields[i].value.p, a->fields[i].value.len);
     ok = ok && ig_buf_lit(b, "}},") && jkey(b, "log") && ig_buf_putc(b, '{') && jkey(b, "file") &&
          ig_buf_putc(b, '{') && jkey(b, "path") &&
-         out_json_str(b, o.path ? o.path : "", o.path ? strlen(o.path) : 0) && ig_buf_lit(b, "},") &&
-         jkey(b, "offset") && ig_buf_u64(b, o.offset) && ig_buf_lit(b, "}}\n");
+         out_json_str(b, o.path ? o.path : "", o.path ? strlen(o.path) : 0) &&
+         ig_buf_lit(b, "},") && jkey(b, "offset") && ig_buf_u64(b, o.offset) &&
+         ig_buf_lit(b, "}}\n");
     return ok;
 }
 
@@ -150,8 +152,9 @@ static bool alert_csv(ig_buf *b, const ig_alert *a, const out_tz *tz)
     ig_event_origin_get(ev, &o);
     ig_strv eid = field(ev, "EventID"), comp = field(ev, "Computer"), ch = field(ev, "Channel");
     const char *lv = out_level_name(a->rule->level);
-    bool ok = out_time_tz(b, ig_event_time(ev), tz) && ig_buf_putc(b, ',') &&
-              cstr(b, lv, strlen(lv)) && ig_buf_putc(b, ',') &&
+    /* an event without a time: an empty cell */
+    bool ok = (ig_event_time(ev) == 0 || out_time_tz(b, ig_event_time(ev), tz)) &&
+              ig_buf_putc(b, ',') && cstr(b, lv, strlen(lv)) && ig_buf_putc(b, ',') &&
               cstr(b, a->rule->id, strlen(a->rule->id)) && ig_buf_putc(b, ',') &&
               cstr(b, a->rule->title, strlen(a->rule->title)) && ig_buf_putc(b, ',') &&
               cstr(b, comp.p, comp.len) && ig_buf_putc(b, ',') && cstr(b, ch.p, ch.len) &&
@@ -213,7 +216,10 @@ static bool alert_text(ig_buf *b, const ig_alert *a, bool color, const out_tz *t
     ig_event_origin_get(ev, &o);
     ig_strv eid = field(ev, "EventID"), comp = field(ev, "Computer"), ch = field(ev, "Channel");
     const char *lv = out_level_name(a->rule->level);
-    bool ok = out_time_tz(b, ig_event_time(ev), tz) && ig_buf_lit(b, "  ");
+    /* an event without a time: "-" in the column */
+    bool ok = (ig_event_time(ev) != 0 ? out_time_tz(b, ig_event_time(ev), tz)
+                                      : ig_buf_lit(b, "-                          ")) &&
+              ig_buf_lit(b, "  ");
     if (ok && color)
         ok = ig_buf_puts(b, level_color[a->rule->level <= IG_LEVEL_CRITICAL ? a->rule->level : 3]);
     ok = ok && pad(b, lv, strlen(lv), 13);
@@ -265,26 +271,26 @@ bool out_corr_alert(ig_buf *b, out_format f, const ig_corr_alert *a, bool color,
     if (f == OUT_JSONL) {
         ok = ig_buf_putc(b, '{') && jkey(b, "@timestamp") && ig_buf_putc(b, '"') &&
              out_time(b, a->first) && ig_buf_lit(b, "\",") && jkey(b, "rule") &&
-             ig_buf_putc(b, '{') && jkey(b, "id") && out_json_str(b, a->rule->id, strlen(a->rule->id)) &&
-             ig_buf_putc(b, ',') && jkey(b, "name") &&
-             out_json_str(b, a->rule->title, strlen(a->rule->title)) && ig_buf_putc(b, ',') &&
-             jkey(b, "level") && out_json_str(b, lv, strlen(lv)) && ig_buf_lit(b, "},") &&
-             jkey(b, "correlation") && ig_buf_putc(b, '{') && jkey(b, "type") &&
-             out_json_str(b, a->type, strlen(a->type)) && ig_buf_putc(b, ',') && jkey(b, "group") &&
-             out_json_str(b, a->group.p, a->group.len) && ig_buf_putc(b, ',') && jkey(b, "count") &&
-             ig_buf_u64(b, a->count) && ig_buf_putc(b, ',') && jkey(b, "last") &&
-             ig_buf_putc(b, '"') && out_time(b, a->last) && ig_buf_lit(b, "\",") &&
-             jkey(b, "events_total") && ig_buf_u64(b, a->total) && ig_buf_putc(b, ',') &&
-             jkey(b, "events") && ig_buf_putc(b, '[');
+             ig_buf_putc(b, '{') && jkey(b, "id") &&
+             out_json_str(b, a->rule->id, strlen(a->rule->id)) && ig_buf_putc(b, ',') &&
+             jkey(b, "name") && out_json_str(b, a->rule->title, strlen(a->rule->title)) &&
+             ig_buf_putc(b, ',') && jkey(b, "level") && out_json_str(b, lv, strlen(lv)) &&
+             ig_buf_lit(b, "},") && jkey(b, "correlation") && ig_buf_putc(b, '{') &&
+             jkey(b, "type") && out_json_str(b, a->type, strlen(a->type)) && ig_buf_putc(b, ',') &&
+             jkey(b, "group") && out_json_str(b, a->group.p, a->group.len) && ig_buf_putc(b, ',') &&
+             jkey(b, "count") && ig_buf_u64(b, a->count) && ig_buf_putc(b, ',') &&
+             jkey(b, "last") && ig_buf_putc(b, '"') && out_time(b, a->last) &&
+             ig_buf_lit(b, "\",") && jkey(b, "events_total") && ig_buf_u64(b, a->total) &&
+             ig_buf_putc(b, ',') && jkey(b, "events") && ig_buf_putc(b, '[');
         for (size_t i = 0; ok && i < a->nevents; i++) {
             const ig_corr_event *e = &a->events[i];
             ok = (i == 0 || ig_buf_putc(b, ',')) && ig_buf_putc(b, '{') && jkey(b, "rule") &&
                  out_json_str(b, e->rule_id, strlen(e->rule_id)) && ig_buf_putc(b, ',') &&
                  jkey(b, "@timestamp") && ig_buf_putc(b, '"') && out_time(b, e->time) &&
                  ig_buf_lit(b, "\",") && jkey(b, "record_id") && ig_buf_u64(b, e->record_id) &&
-                 ig_buf_putc(b, ',') && jkey(b, "file") && out_json_str(b, e->path, strlen(e->path)) &&
-                 ig_buf_putc(b, ',') && jkey(b, "offset") && ig_buf_u64(b, e->offset) &&
-                 ig_buf_putc(b, '}');
+                 ig_buf_putc(b, ',') && jkey(b, "file") &&
+                 out_json_str(b, e->path, strlen(e->path)) && ig_buf_putc(b, ',') &&
+                 jkey(b, "offset") && ig_buf_u64(b, e->offset) && ig_buf_putc(b, '}');
         }
         return ok && ig_buf_lit(b, "]}}\n");
     }

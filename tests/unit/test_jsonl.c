@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/arena.h"
@@ -15,6 +16,7 @@
 #include "event/event.h"
 #include "formats/jsonl/jsonl.h"
 #include "formats/jsonl/jsonl_limits.h"
+#include "iisguard/source.h"
 #include "test.h"
 
 static ig_arena arena;
@@ -573,6 +575,72 @@ static void test_alloc_failures(void)
     ig_arena_destroy(&a);
 }
 
+/* ---- layouts: pretty-printed objects, arrays, evtx_dump's Record headers ---- */
+
+static char seen[2048];
+static void lay_event(void *ud, ig_event *e)
+{
+    (void)ud;
+    ig_strv v;
+    ig_event_origin o;
+    ig_event_origin_get(e, &o);
+    size_t n = strlen(seen);
+    if (ig_event_field(e, "Computer", &v))
+        snprintf(seen + n, sizeof(seen) - n, "%.*s@%llu ", (int)v.len, v.p,
+                 (unsigned long long)o.offset);
+}
+static void lay_error(void *ud, const char *path, uint64_t line, const char *what)
+{
+    (void)ud, (void)path;
+    size_t n = strlen(seen);
+    snprintf(seen + n, sizeof(seen) - n, "[%llu: %s] ", (unsigned long long)line, what);
+}
+
+/* Reads `text` as a file; returns what was seen: "Computer@line " per event
+ * and "[line: error] " per problem. */
+static const char *read_layout(const char *text)
+{
+    char path[] = "/tmp/iisguard-jsonl-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
+        t_fail++;
+        return "";
+    }
+    close(fd);
+    seen[0] = '\0';
+    ig_src_stats st;
+    ig_source_read_text(path, IG_SRC_JSONL, lay_event, lay_error, NULL, &st);
+    unlink(path);
+    return seen;
+}
+
+#define EV(c) "{\"Event\": {\"System\": {\"EventID\": 1, \"Computer\": \"" c "\"}}}"
+#define PRETTY(c)                                                                                  \
+    "{\n  \"Event\": {\n    \"System\": {\n      \"EventID\": 1,\n      \"Computer\": \"" c        \
+    "\"\n    }\n  }\n}\n"
+
+static void test_layouts(void)
+{
+    CHECK_STR(read_layout(EV("A") "\n" EV("B") "\n"), "A@1 B@2 ");
+    /* pretty-printed, one after another (jq .), and with evtx_dump's headers */
+    CHECK_STR(read_layout(PRETTY("A") PRETTY("B")), "A@1 B@9 ");
+    CHECK_STR(read_layout("Record 1\n" PRETTY("A") "Record 2\n" PRETTY("B")), "A@2 B@11 ");
+    /* a byte order mark first */
+    CHECK_STR(read_layout("\xEF\xBB\xBF" PRETTY("A")), "A@1 ");
+    /* an array, pretty or on one line (ConvertTo-Json) */
+    CHECK_STR(read_layout("[\n  " EV("A") ",\n  " EV("B") "\n]\n"), "A@2 B@3 ");
+    CHECK_STR(read_layout("[" EV("A") "," EV("B") "]"), "A@1 B@1 ");
+    /* damage: an object cut short is reported at its first line, the next one read */
+    CHECK_STR(read_layout("{\n  \"Event\": {\n    \"System\": {\"Computer\": \"A\"}\n" PRETTY("B")),
+              "[1: JSON object ends early; skipped] B@4 ");
+    /* a string left open, a stray line, a bad value (its own line), an open end */
+    CHECK_STR(read_layout("{\n \"a\": \"open\n}\n" PRETTY("B") "stray\n"
+                                                               "{\n \"Event\": tru\n}\n{\n"),
+              "[1: unterminated string in a JSON object; skipped] [3: not a JSON object; line "
+              "skipped] B@4 [12: not a JSON object; line skipped] [14: invalid literal at column "
+              "11] [16: JSON object not closed at the end of the input] ");
+}
+
 /* Replays fuzz/corpus/fuzz_jsonl: every file parses or fails cleanly. */
 static void corpus_file(void *ud, const char *path, char *buf, size_t n)
 {
@@ -601,6 +669,7 @@ int main(int argc, char **argv)
     test_malformed();
     test_limits();
     test_time();
+    test_layouts();
     if (argc > 1)
         test_corpus(argv[1]);
     ev_free(&ev);

@@ -17,6 +17,7 @@ typedef struct eb {
     ig_event *ev;
     ig_arena *arena;
     ig_buf tmp;
+    uint64_t created; /* System/TimeCreated/@SystemTime, 0 until seen */
 } eb;
 
 enum { SEC_TOP, SEC_SYSTEM, SEC_EVENTDATA, SEC_OTHER };
@@ -136,6 +137,14 @@ static bool walk(eb *e, uint32_t idx, int sec, unsigned depth)
             bool any = false;
             for (uint32_t i = s; ok && i < e->st->len; i++)
                 any |= rn_is_text(&e->st->v[i]) && !rn_is_null(&e->st->v[i]);
+            if (ok && any && e->created == 0 && e->st->len == s + 1 &&
+                is_name(el, "TimeCreated", 11) && is_name(at, "SystemTime", 10) &&
+                e->st->v[s].n->kind == BX_SUBST) {
+                const bx_value *v = rn_subst_value(&e->st->v[s]);
+                if ((v->type & 0x7f) == BX_T_FILETIME && v->len == 8)
+                    for (int k = 7; k >= 0; k--)
+                        e->created = e->created << 8 | v->p[k];
+            }
             if (ok && any) {
                 const char *name = compose(e, el, at, &nlen);
                 ok = name != NULL && add_text(e, name, nlen, s, e->st->len);
@@ -169,7 +178,7 @@ static bool walk(eb *e, uint32_t idx, int sec, unsigned depth)
 
 bool evtx_event_build(rn_stack *st, const evtx_rec *rec, ig_event *ev, ig_arena *arena)
 {
-    eb e = {st, ev, arena, {0}};
+    eb e = {st, ev, arena, {0}, 0};
     ig_buf_init(&e.tmp, IG_MAX_RECORD_OUTPUT);
     st->len = 0;
     bool ok = rn_expand(st, rec->root, NULL, 0, 0);
@@ -180,6 +189,8 @@ bool evtx_event_build(rn_stack *st, const evtx_rec *rec, ig_event *ev, ig_arena 
     st->len = 0;
     ig_buf_free(&e.tmp);
     ev->origin.record_id = rec->record_id;
-    ev->time = rec->written;
+    /* the event's own time (a forwarded event's record is written later);
+     * the record header's when the event has none */
+    ev->time = e.created ? e.created : rec->written;
     return ok;
 }
