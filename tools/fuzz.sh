@@ -22,6 +22,16 @@ for bin in build/fuzz/fuzz_*; do
   if [ "$t" = fuzz_sigma ] && [ -d ../shared/data/sigma/rules/windows ]; then
     find ../shared/data/sigma/rules/windows -name '*.yml' | head -n 300 | xargs -r -I{} cp {} "$work/seeds/" || true
   fi
+  if [ "$t" = fuzz_pe ]; then
+    # the MinGW fixtures, built here; small files of the PE corpus when present
+    if command -v x86_64-w64-mingw32-gcc >/dev/null; then
+      for f in tests/pe/fixtures/*.c; do
+        x86_64-w64-mingw32-gcc -shared -O2 -o "$work/seeds/$(basename "$f" .c).dll" "$f" 2>/dev/null || true
+      done
+    fi
+    pc=${PE_CORPUS:-${XDG_CACHE_HOME:-$HOME/.cache}/iisguard-pe-corpus}/pe
+    [ -d "$pc" ] && find "$pc" -size -100k | head -n 40 | xargs -r -I{} cp {} "$work/seeds/" || true
+  fi
   echo "fuzz: $t for ${secs}s"
   if "$bin" -max_total_time="$secs" -max_len=140000 -timeout=10 -rss_limit_mb=2048 \
        -print_final_stats=1 "$work/corpus" "$work/seeds" > "$work/log" 2>&1; then

@@ -9,10 +9,12 @@
 int cmd_dump(int argc, char **argv);
 int cmd_hunt(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
 
 /* Collects the inputs named on the command line: files as given, folders
  * walked recursively for files whose name ends in one of `ext` ("|"-separated
- * endings, case-insensitive),
+ * endings, case-insensitive; NULL: every file),
  * sorted by path.  Returns the count (caller frees with cli_free_paths) or
  * -1 when out of memory; unreadable entries are reported on stderr and
  * counted in *errors. */

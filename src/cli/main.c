@@ -12,6 +12,9 @@ static void usage(FILE *f)
           "  dump FILE|DIR...   decode Windows event logs (.evtx) to JSON lines or XML\n"
           "  hunt PATH... --rules R   run Sigma rules over event logs, print alerts\n"
           "  rules check R...   load Sigma rules and report the ones that do not load\n"
+          "  rules coverage     the built-in pack's coverage of IIS install paths\n"
+          "  inspect FILE...    what a DLL is to IIS: exports, class, version, anomalies\n"
+          "  scan DIR...        every IIS component (ISAPI, native module) under a folder\n"
           "  version            print the version\n"
           "Run 'iisguard COMMAND --help' for a command's options.\n",
           f);
@@ -30,6 +33,10 @@ int main(int argc, char **argv)
         return cmd_hunt(argc - 1, argv + 1);
     if (strcmp(cmd, "rules") == 0)
         return cmd_rules(argc - 1, argv + 1);
+    if (strcmp(cmd, "inspect") == 0)
+        return cmd_inspect(argc - 1, argv + 1);
+    if (strcmp(cmd, "scan") == 0)
+        return cmd_scan(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("iisguard %s\n", IG_VERSION);
         return 0;

@@ -38,6 +38,8 @@ static bool add(plist *l, const char *p)
 /* `exts`: "|"-separated endings, e.g. ".evtx|.jsonl". */
 static bool has_ext(const char *name, const char *exts)
 {
+    if (exts == NULL)
+        return true; /* every file */
     size_t n = strlen(name);
     while (*exts) {
         const char *bar = strchr(exts, '|');

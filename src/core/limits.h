@@ -33,6 +33,17 @@
 /* PCRE2 limits for one match of an attacker-controlled value. */
 #define IG_RE_MATCH_LIMIT         100000u
 #define IG_RE_DEPTH_LIMIT         1000u
+/* PE images: sections (the Windows loader's own limit), exports, imported
+ * DLLs and functions, characters of one name or path, anomalies recorded
+ * per file, resource directory entries visited, debug directory entries. */
+#define IG_MAX_PE_SECTIONS        96u
+#define IG_MAX_PE_EXPORTS         65536u
+#define IG_MAX_PE_IMPORT_DLLS     4096u
+#define IG_MAX_PE_IMPORTS         65536u
+#define IG_MAX_PE_NAME            4096u
+#define IG_MAX_PE_ANOMALIES       256u
+#define IG_MAX_PE_RSRC_ENTRIES    4096u
+#define IG_MAX_PE_DEBUG_ENTRIES   64u
 /* Decoding threads. */
 #define IG_MAX_THREADS            256u
 

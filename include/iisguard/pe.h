@@ -1,0 +1,114 @@
+/* iisguard — what a DLL is: the PE32/PE32+ headers, sections, exports,
+ * imports, version strings and debug path of an untrusted file, and what it
+ * is to IIS (an ISAPI extension or filter, a native module, ...). */
+#ifndef IISGUARD_PE_H
+#define IISGUARD_PE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "iisguard/error.h"
+#include "iisguard/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What a file is to IIS. */
+typedef enum ig_pe_class {
+    IG_PE_NOT_PE = 0,
+    IG_PE_EXE,             /* a PE image that is not a DLL */
+    IG_PE_DLL,             /* a DLL that is none of the below */
+    IG_PE_ISAPI_EXTENSION, /* GetExtensionVersion + HttpExtensionProc */
+    IG_PE_ISAPI_FILTER,    /* GetFilterVersion + HttpFilterProc */
+    IG_PE_NATIVE_MODULE,   /* RegisterModule */
+    IG_PE_MANAGED_MODULE,  /* a .NET type implementing System.Web.IHttpModule */
+    IG_PE_MANAGED_HANDLER  /* ... IHttpHandler / IHttpHandlerFactory / IHttpAsyncHandler */
+} ig_pe_class;
+
+/* "isapi_extension", "native_module", ... ("not_pe", "exe", "dll"). */
+IG_API const char *ig_pe_class_name(ig_pe_class c);
+
+typedef struct ig_pe_section {
+    char name[9]; /* NUL-terminated, as stored (may be empty) */
+    uint32_t vaddr, vsize;
+    uint32_t raw_offset, raw_size; /* raw_size clamped to the file */
+    uint32_t flags;                /* IMAGE_SCN_* */
+    double entropy;                /* Shannon entropy of its raw bytes, bits per byte */
+} ig_pe_section;
+
+typedef struct ig_pe_export {
+    const char *name;      /* NULL: exported by ordinal only */
+    uint32_t ordinal;      /* biased by the directory's Base */
+    uint32_t rva;          /* 0 for a forwarder */
+    const char *forwarder; /* "OTHER.Function" or NULL */
+} ig_pe_export;
+
+typedef struct ig_pe_import {
+    const char *dll;  /* as named in the file */
+    const char *name; /* NULL: imported by ordinal */
+    uint32_t ordinal;
+} ig_pe_import;
+
+typedef struct ig_pe_string { /* a version resource string */
+    const char *key, *value;
+} ig_pe_string;
+
+/* One problem with the file: what, and the file offset it concerns. */
+typedef struct ig_pe_anomaly {
+    uint64_t offset;
+    const char *what;
+} ig_pe_anomaly;
+
+typedef struct ig_pe {
+    ig_pe_class cls;
+    const char *why; /* the evidence for cls ("exports RegisterModule"), or why not a PE */
+    uint64_t size;   /* bytes given */
+    /* headers */
+    uint16_t machine; /* IMAGE_FILE_MACHINE_* */
+    int pe32plus;     /* 64-bit optional header */
+    uint16_t characteristics, dll_characteristics, subsystem;
+    uint32_t timestamp, entry_rva, size_of_image, checksum;
+    uint64_t image_base;
+    const ig_pe_section *sections;
+    size_t nsections;
+    /* exports: the directory's own name, and every export */
+    const char *export_dll_name;
+    const ig_pe_export *exports;
+    size_t nexports;
+    const ig_pe_import *imports;
+    size_t nimports;
+    char imphash[33]; /* "" without imports */
+    const ig_pe_string *version;
+    size_t nversion;
+    const char *pdb_path; /* CodeView RSDS/NB10 path, or NULL */
+    /* bytes after the last section's raw data, and the certificate table
+     * (a file offset and size, as the data directory says) */
+    uint64_t overlay_offset, overlay_size;
+    uint32_t cert_offset, cert_size;
+    int clr; /* has a CLI header: .NET */
+    /* an IIS entry point exported in a way IIS cannot use (decorated,
+     * mangled), forwarded elsewhere, or hidden behind ordinals */
+    int iis_suspect;
+    /* IIS evidence besides the exports: C++ class names such as CHttpModule */
+    const char *const *evidence;
+    size_t nevidence;
+    const ig_pe_anomaly *anomalies;
+    size_t nanomalies;
+} ig_pe;
+
+/* Reads the PE image in data[0, len) (untrusted; borrowed only during the
+ * call).  Every count and offset is checked against the file; what cannot
+ * be read is recorded as an anomaly and the rest is still read.  A file
+ * that is not a PE image gives cls IG_PE_NOT_PE and the reason in `why`.
+ * Returns NULL only when out of memory; free with ig_pe_free. */
+IG_API ig_pe *ig_pe_parse(const uint8_t *data, size_t len);
+IG_API void ig_pe_free(ig_pe *pe);
+
+/* SHA-256 of data[0, len) as 64 lowercase hex digits and a NUL. */
+IG_API void ig_sha256_hex(const uint8_t *data, size_t len, char out[65]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

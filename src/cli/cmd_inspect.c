@@ -1,0 +1,391 @@
+/* iisguard inspect FILE... [--format text|json]
+ * iisguard scan DIR... [--all] [--format text|json] [--output FILE [--force]] [-q]
+ *
+ * inspect tells what each file is to IIS (from its exports) with its PE
+ * details; scan walks folders and reports every IIS component it finds,
+ * registered or not.  JSON output is one object per file per line. */
+#define _DEFAULT_SOURCE /* gmtime_r, O_CLOEXEC */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/buf.h"
+#include "iisguard/pe.h"
+#include "output/alerts.h"
+
+#define MAX_FILE (1ull << 31) /* larger files are reported, not read */
+
+typedef struct opts {
+    bool json, all, quiet;
+    FILE *out;
+} opts;
+
+typedef struct stats {
+    unsigned files, pe, unreadable, by_class[8];
+    unsigned suspect; /* DLLs with IIS entry points IIS cannot use */
+} stats;
+
+/* ---- output ------------------------------------------------------------------- */
+
+static void jstr(ig_buf *b, const char *s)
+{
+    if (s == NULL)
+        ig_buf_lit(b, "null");
+    else
+        out_json_str(b, s, strlen(s));
+}
+
+static const char *machine_name(uint16_t m)
+{
+    switch (m) {
+    case 0x14c: return "x86";
+    case 0x8664: return "x64";
+    case 0xaa64: return "arm64";
+    case 0x1c4: return "arm";
+    case 0x200: return "ia64";
+    default: return "other";
+    }
+}
+
+static void iso_time(uint32_t t, char *out, size_t n)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (gmtime_r(&tt, &tm) == NULL || strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(out, n, "%u", t);
+}
+
+static const char *sig_status(const ig_pe *p)
+{
+    if (p->cls == IG_PE_NOT_PE)
+        return "not_pe";
+    return p->cert_size ? "not_verified" : "unsigned";
+}
+
+static void json_file(ig_buf *b, const char *path, const ig_pe *p, const char *sha)
+{
+    char ts[40];
+    ig_buf_lit(b, "{\"path\":");
+    jstr(b, path);
+    ig_buf_lit(b, ",\"size\":");
+    ig_buf_u64(b, p->size);
+    ig_buf_lit(b, ",\"sha256\":");
+    jstr(b, sha);
+    ig_buf_lit(b, ",\"classification\":");
+    jstr(b, ig_pe_class_name(p->cls));
+    ig_buf_lit(b, ",\"why\":");
+    jstr(b, p->why);
+    if (p->cls != IG_PE_NOT_PE) {
+        iso_time(p->timestamp, ts, sizeof(ts));
+        ig_buf_lit(b, ",\"machine\":");
+        jstr(b, machine_name(p->machine));
+        ig_buf_lit(b, ",\"pe32plus\":");
+        ig_buf_puts(b, p->pe32plus ? "true" : "false");
+        ig_buf_lit(b, ",\"dll\":");
+        ig_buf_puts(b, (p->characteristics & 0x2000) ? "true" : "false");
+        ig_buf_lit(b, ",\"iis_suspect\":");
+        ig_buf_puts(b, p->iis_suspect ? "true" : "false");
+        ig_buf_lit(b, ",\"dotnet\":");
+        ig_buf_puts(b, p->clr ? "true" : "false");
+        ig_buf_lit(b, ",\"timestamp\":");
+        jstr(b, ts);
+        ig_buf_lit(b, ",\"export_dll_name\":");
+        jstr(b, p->export_dll_name);
+        ig_buf_lit(b, ",\"exports\":[");
+        for (size_t i = 0; i < p->nexports; i++) {
+            const ig_pe_export *e = &p->exports[i];
+            ig_buf_lit(b, "{\"name\":");
+            jstr(b, e->name);
+            ig_buf_lit(b, ",\"ordinal\":");
+            ig_buf_u64(b, e->ordinal);
+            ig_buf_lit(b, ",\"forwarder\":");
+            jstr(b, e->forwarder);
+            ig_buf_puts(b, i + 1 < p->nexports ? "}," : "}");
+        }
+        ig_buf_lit(b, "],\"imports\":[");
+        for (size_t i = 0; i < p->nimports; i++) {
+            const ig_pe_import *im = &p->imports[i];
+            ig_buf_lit(b, "{\"dll\":");
+            jstr(b, im->dll);
+            ig_buf_lit(b, ",\"name\":");
+            jstr(b, im->name);
+            if (im->name == NULL) {
+                ig_buf_lit(b, ",\"ordinal\":");
+                ig_buf_u64(b, im->ordinal);
+            }
+            ig_buf_puts(b, i + 1 < p->nimports ? "}," : "}");
+        }
+        ig_buf_lit(b, "],\"imphash\":");
+        jstr(b, p->imphash[0] ? p->imphash : NULL);
+        ig_buf_lit(b, ",\"version\":{");
+        for (size_t i = 0; i < p->nversion; i++) {
+            jstr(b, p->version[i].key);
+            ig_buf_putc(b, ':');
+            jstr(b, p->version[i].value);
+            if (i + 1 < p->nversion)
+                ig_buf_putc(b, ',');
+        }
+        ig_buf_lit(b, "},\"pdb_path\":");
+        jstr(b, p->pdb_path);
+        ig_buf_lit(b, ",\"sections\":[");
+        for (size_t i = 0; i < p->nsections; i++) {
+            const ig_pe_section *s = &p->sections[i];
+            char ent[16];
+            snprintf(ent, sizeof(ent), "%.3f", s->entropy);
+            ig_buf_lit(b, "{\"name\":");
+            jstr(b, s->name);
+            ig_buf_lit(b, ",\"vaddr\":");
+            ig_buf_u64(b, s->vaddr);
+            ig_buf_lit(b, ",\"vsize\":");
+            ig_buf_u64(b, s->vsize);
+            ig_buf_lit(b, ",\"raw_offset\":");
+            ig_buf_u64(b, s->raw_offset);
+            ig_buf_lit(b, ",\"raw_size\":");
+            ig_buf_u64(b, s->raw_size);
+            ig_buf_lit(b, ",\"entropy\":");
+            ig_buf_puts(b, ent);
+            ig_buf_puts(b, i + 1 < p->nsections ? "}," : "}");
+        }
+        ig_buf_lit(b, "],\"overlay\":{\"offset\":");
+        ig_buf_u64(b, p->overlay_offset);
+        ig_buf_lit(b, ",\"size\":");
+        ig_buf_u64(b, p->overlay_size);
+        ig_buf_lit(b, "},\"evidence\":[");
+        for (size_t i = 0; i < p->nevidence; i++) {
+            jstr(b, p->evidence[i]);
+            if (i + 1 < p->nevidence)
+                ig_buf_putc(b, ',');
+        }
+        ig_buf_putc(b, ']');
+    }
+    ig_buf_lit(b, ",\"anomalies\":[");
+    for (size_t i = 0; i < p->nanomalies; i++) {
+        ig_buf_lit(b, "{\"offset\":");
+        ig_buf_u64(b, p->anomalies[i].offset);
+        ig_buf_lit(b, ",\"what\":");
+        jstr(b, p->anomalies[i].what);
+        ig_buf_puts(b, i + 1 < p->nanomalies ? "}," : "}");
+    }
+    ig_buf_lit(b, "],\"signature\":{\"status\":");
+    jstr(b, sig_status(p));
+    ig_buf_lit(b, ",\"signer\":null,\"signing_time\":null");
+    if (p->cert_size) {
+        ig_buf_lit(b, ",\"certificate_table\":{\"offset\":");
+        ig_buf_u64(b, p->cert_offset);
+        ig_buf_lit(b, ",\"size\":");
+        ig_buf_u64(b, p->cert_size);
+        ig_buf_putc(b, '}');
+    }
+    ig_buf_lit(b, "}}\n");
+}
+
+static void text_file(FILE *f, const char *path, const ig_pe *p, const char *sha)
+{
+    fprintf(f, "%s\n  class       %s (%s)\n  sha256      %s\n  size        %llu\n", path,
+            ig_pe_class_name(p->cls), p->why ? p->why : "", sha, (unsigned long long)p->size);
+    if (p->cls != IG_PE_NOT_PE) {
+        char ts[40];
+        iso_time(p->timestamp, ts, sizeof(ts));
+        fprintf(f, "  image       %s %s%s%s, linked %s\n", machine_name(p->machine),
+                p->pe32plus ? "PE32+" : "PE32", (p->characteristics & 0x2000) ? " DLL" : "",
+                p->clr ? " .NET" : "", ts);
+        fprintf(f, "  exports     %zu%s%s\n", p->nexports, p->export_dll_name ? " as " : "",
+                p->export_dll_name ? p->export_dll_name : "");
+        for (size_t i = 0; i < p->nexports && i < 50; i++)
+            fprintf(f, "              %5u  %s%s%s\n", p->exports[i].ordinal,
+                    p->exports[i].name ? p->exports[i].name : "(by ordinal)",
+                    p->exports[i].forwarder ? " -> " : "",
+                    p->exports[i].forwarder ? p->exports[i].forwarder : "");
+        if (p->nexports > 50)
+            fprintf(f, "              ... %zu more\n", p->nexports - 50);
+        fprintf(f, "  imports     %zu%s%s\n", p->nimports, p->imphash[0] ? ", imphash " : "",
+                p->imphash);
+        for (size_t i = 0; i < p->nversion; i++)
+            fprintf(f, "  version     %s: %s\n", p->version[i].key, p->version[i].value);
+        if (p->pdb_path)
+            fprintf(f, "  pdb         %s\n", p->pdb_path);
+        for (size_t i = 0; i < p->nsections; i++)
+            fprintf(f, "  section     %-8s rva 0x%08x raw %8u entropy %.2f\n", p->sections[i].name,
+                    p->sections[i].vaddr, p->sections[i].raw_size, p->sections[i].entropy);
+        if (p->overlay_size)
+            fprintf(f, "  overlay     %llu bytes at 0x%llx\n", (unsigned long long)p->overlay_size,
+                    (unsigned long long)p->overlay_offset);
+        for (size_t i = 0; i < p->nevidence; i++)
+            fprintf(f, "  evidence    %s\n", p->evidence[i]);
+        if (p->cert_size)
+            fprintf(f,
+                    "  signature   certificate table at 0x%x (%u bytes); not verified by this "
+                    "version\n",
+                    p->cert_offset, p->cert_size);
+        else
+            fprintf(f, "  signature   unsigned (no certificate table)\n");
+    }
+    for (size_t i = 0; i < p->nanomalies; i++)
+        fprintf(f, "  anomaly     offset 0x%llx: %s\n", (unsigned long long)p->anomalies[i].offset,
+                p->anomalies[i].what);
+}
+
+/* ---- files ---------------------------------------------------------------------- */
+
+/* Maps and analyses one file; false when it cannot be read (reported). */
+static bool one_file(const char *path, const opts *o, stats *st, bool scan)
+{
+    st->files++;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+        (unsigned long long)sb.st_size > MAX_FILE) {
+        fprintf(stderr, "iisguard: %s: offset 0x0: %s\n", path,
+                fd < 0                 ? strerror(errno)
+                : !S_ISREG(sb.st_mode) ? "not a regular file"
+                                       : "larger than 2 GiB; not read");
+        if (fd >= 0)
+            close(fd);
+        st->unreadable++;
+        return false;
+    }
+    size_t len = (size_t)sb.st_size;
+    const uint8_t *d = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : (const uint8_t *)"";
+    close(fd);
+    if (d == MAP_FAILED) {
+        fprintf(stderr, "iisguard: %s: offset 0x0: %s\n", path, strerror(errno));
+        st->unreadable++;
+        return false;
+    }
+    /* scan: only files that start like a PE image */
+    if (scan && !o->all && (len < 2 || d[0] != 'M' || d[1] != 'Z')) {
+        if (len)
+            munmap((void *)d, len);
+        return true;
+    }
+    ig_pe *p = ig_pe_parse(d, len);
+    char sha[65] = "";
+    bool show = p != NULL && (!scan || o->all || p->cls >= IG_PE_ISAPI_EXTENSION || p->iis_suspect);
+    if (show)
+        ig_sha256_hex(d, len, sha);
+    if (len)
+        munmap((void *)d, len);
+    if (p == NULL) {
+        fprintf(stderr, "iisguard: %s: out of memory\n", path);
+        st->unreadable++;
+        return false;
+    }
+    st->pe += p->cls != IG_PE_NOT_PE;
+    st->by_class[p->cls < 8 ? p->cls : 0]++;
+    st->suspect += p->iis_suspect && p->cls < IG_PE_ISAPI_EXTENSION;
+    if (show) {
+        if (o->json) {
+            ig_buf b;
+            ig_buf_init(&b, 256u << 20);
+            json_file(&b, path, p, sha);
+            if (!b.failed)
+                fwrite(b.data, 1, b.len, o->out);
+            ig_buf_free(&b);
+        } else if (scan) {
+            fprintf(o->out, "%-16s %s  (%s; %zu anomal%s)\n", ig_pe_class_name(p->cls), path,
+                    p->why, p->nanomalies, p->nanomalies == 1 ? "y" : "ies");
+            for (size_t i = 0; i < p->nanomalies; i++)
+                fprintf(o->out, "                   offset 0x%llx: %s\n",
+                        (unsigned long long)p->anomalies[i].offset, p->anomalies[i].what);
+        } else {
+            text_file(o->out, path, p, sha);
+        }
+    }
+    ig_pe_free(p);
+    return true;
+}
+
+static int run(int argc, char **argv, bool scan)
+{
+    const char *cmd = scan ? "scan" : "inspect";
+    opts o = {false, false, false, stdout};
+    const char *outp = NULL;
+    bool force = false;
+    int nin = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--format") == 0 && i + 1 < argc) {
+            const char *f = argv[++i];
+            if (strcmp(f, "json") != 0 && strcmp(f, "text") != 0) {
+                fprintf(stderr, "iisguard %s: unknown format '%s' (text or json)\n", cmd, f);
+                return 2;
+            }
+            o.json = strcmp(f, "json") == 0;
+        } else if (strcmp(a, "--all") == 0 && scan) {
+            o.all = true;
+        } else if (strcmp(a, "--output") == 0 && i + 1 < argc) {
+            outp = argv[++i];
+        } else if (strcmp(a, "--force") == 0) {
+            force = true;
+        } else if (strcmp(a, "-q") == 0) {
+            o.quiet = true;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            printf(
+                "usage: iisguard inspect FILE... [--format text|json] [--output FILE [--force]]\n"
+                "       iisguard scan DIR... [--all] [--format text|json] [--output FILE "
+                "[--force]] [-q]\n"
+                "  inspect  what each file is to IIS (ISAPI extension or filter, native module,\n"
+                "           DLL) from its exports, with its PE details and anomalies.\n"
+                "  scan     every IIS component under the folders, found by content; --all\n"
+                "           lists every file.  Exit 0 none found, 1 some, 2 errors.\n");
+            return 0;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "iisguard %s: unknown option '%s'\n", cmd, a);
+            return 2;
+        } else {
+            argv[1 + nin++] = argv[i];
+        }
+    }
+    if (nin == 0) {
+        fprintf(stderr, "usage: iisguard %s %s... [--format text|json]\n", cmd,
+                scan ? "DIR" : "FILE");
+        return 2;
+    }
+    if (outp != NULL && (o.out = cli_open_output(outp, force, cmd)) == NULL)
+        return 2;
+    stats st;
+    memset(&st, 0, sizeof(st));
+    char **paths = NULL;
+    unsigned errors = 0;
+    long n = cli_collect(argv + 1, nin, NULL, &paths, &errors);
+    if (n < 0) {
+        fprintf(stderr, "iisguard %s: out of memory\n", cmd);
+        return 2;
+    }
+    st.unreadable += errors;
+    for (long i = 0; i < n; i++)
+        one_file(paths[i], &o, &st, scan);
+    cli_free_paths(paths, n);
+    unsigned comps = st.by_class[IG_PE_ISAPI_EXTENSION] + st.by_class[IG_PE_ISAPI_FILTER] +
+                     st.by_class[IG_PE_NATIVE_MODULE] + st.by_class[IG_PE_MANAGED_MODULE] +
+                     st.by_class[IG_PE_MANAGED_HANDLER];
+    if (!o.quiet)
+        fprintf(stderr,
+                "iisguard: %s: %u files (%u unreadable), %u PE images; IIS components: %u "
+                "(native modules %u, ISAPI filters %u, ISAPI extensions %u); %u DLLs with "
+                "IIS entry points IIS cannot use\n",
+                cmd, st.files, st.unreadable, st.pe, comps, st.by_class[IG_PE_NATIVE_MODULE],
+                st.by_class[IG_PE_ISAPI_FILTER], st.by_class[IG_PE_ISAPI_EXTENSION], st.suspect);
+    if (o.out != stdout && fclose(o.out) != 0)
+        return 2;
+    if (st.unreadable)
+        return 2;
+    return scan ? (comps + st.suspect ? 1 : 0) : 0;
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+    return run(argc, argv, false);
+}
+
+int cmd_scan(int argc, char **argv)
+{
+    return run(argc, argv, true);
+}

@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""PE analysis on fixtures built here with MinGW-w64 (tests/pe/fixtures):
+every fixture classified as expected with its anomalies, version strings and
+debug path; then damaged copies (truncated, pointers out of the file,
+absurd counts, looping thunks) must be read within limits, reported, and
+never crash.  Exits 77 (skip) when MinGW-w64 is not installed.
+usage: test_pe.py IISGUARD FIXTURE_SOURCES"""
+import json, os, shutil, struct, subprocess, sys, tempfile
+
+exe, src = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+CC64, CC32, RC = 'x86_64-w64-mingw32-gcc', 'i686-w64-mingw32-gcc', 'x86_64-w64-mingw32-windres'
+if not all(shutil.which(t) for t in (CC64, CC32, RC)):
+    print('SKIP: MinGW-w64 is not installed (Debian gcc-mingw-w64-x86-64, gcc-mingw-w64-i686)')
+    sys.exit(77)
+passed = failed = 0
+
+
+def check(ok, what):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print('FAIL:', what)
+
+
+def inspect(*paths):
+    r = subprocess.run([exe, 'inspect', '-q', '--format', 'json'] + list(paths),
+                       capture_output=True, timeout=60)
+    if r.returncode < 0 or r.returncode > 2:
+        return None, r
+    return [json.loads(l) for l in r.stdout.decode().splitlines()], r
+
+
+tmp = tempfile.mkdtemp()
+try:
+    def build(cc, out, *args):
+        subprocess.run([cc, '-shared', '-O2', '-o', os.path.join(tmp, out)] +
+                       [os.path.join(src, a) if a.endswith(('.c', '.def')) else a for a in args],
+                       check=True, cwd=tmp)
+    subprocess.run([RC, os.path.join(src, 'plain.rc'), '-O', 'coff', '-o',
+                    os.path.join(tmp, 'plain_rc.o')], check=True)
+    build(CC64, 'isapi_extension.dll', 'isapi_extension.c')
+    build(CC64, 'isapi_filter.dll', 'isapi_filter.c')
+    build(CC64, 'native_module.dll', 'native_module.c')
+    build(CC32, 'native_module_x86.dll', 'native_module.c')
+    build(CC32, 'native_module_x86_killat.dll', 'native_module.c', '-Wl,--kill-at')
+    build(CC32, 'native_module_msvc_name.dll', 'native_module.c', 'msvc_decorated.def')
+    build(CC64, 'native_module_ordinal.dll', 'native_module.c', 'ordinal_only.def')
+    build(CC64, 'plain.dll', 'plain.c', os.path.join(tmp, 'plain_rc.o'), '-Wl,--pdb=plain.pdb')
+    build(CC64, 'forwarder.dll', 'forwarder.c', 'forwarder.def')
+    subprocess.run([CC64, '-O2', '-o', os.path.join(tmp, 'tool.exe'),
+                    os.path.join(src, 'tool.c')], check=True)
+
+    want = {
+        'isapi_extension.dll': ('isapi_extension', None),
+        'isapi_filter.dll': ('isapi_filter', None),
+        'native_module.dll': ('native_module', None),
+        'native_module_x86.dll': ('dll', "as 'RegisterModule@12' (stdcall-decorated)"),
+        'native_module_x86_killat.dll': ('native_module', None),
+        'native_module_msvc_name.dll': ('dll', 'stdcall-decorated'),
+        'native_module_ordinal.dll': ('dll', 'exports only by ordinal'),
+        'plain.dll': ('dll', None),
+        'forwarder.dll': ('native_module', 'forwarded to iisproxy.RegisterModule'),
+        'tool.exe': ('exe', None),
+    }
+    objs, r = inspect(*[os.path.join(tmp, n) for n in sorted(want)])
+    by = {os.path.basename(o['path']): o for o in objs}
+    for name, (cls, anomaly) in want.items():
+        o = by.get(name)
+        check(o is not None and o['classification'] == cls,
+              f'{name}: class {o and o["classification"]}, want {cls}')
+        if o is None:
+            continue
+        texts = ' | '.join(a['what'] for a in o['anomalies'])
+        if anomaly:
+            check(anomaly in texts, f'{name}: anomaly "{anomaly}" missing ({texts})')
+        else:
+            check(not o['anomalies'], f'{name}: unexpected anomalies {texts}')
+        check(len(o['sha256']) == 64, f'{name}: sha256')
+        check(o['signature']['status'] == 'unsigned', f'{name}: signature {o["signature"]}')
+    o = by['plain.dll']
+    check(o['version'].get('CompanyName') == 'Contoso Ltd' and
+          o['version'].get('OriginalFilename') == 'plain.dll', f'version strings {o["version"]}')
+    check(o['pdb_path'] == 'plain.pdb', f'pdb path {o["pdb_path"]}')
+    check(o['imphash'] and len(o['imphash']) == 32, 'imphash')
+    check(by['native_module_x86.dll']['machine'] == 'x86' and
+          not by['native_module_x86.dll']['pe32plus'], 'x86 image')
+    check('CHttpModule' in by['native_module.dll']['evidence'], 'CHttpModule evidence')
+    fw = {e['name']: e['forwarder'] for e in by['forwarder.dll']['exports']}
+    check(fw.get('GetTickCount') == 'kernel32.GetTickCount', f'forwarders {fw}')
+
+    # scan: components and unusable entry points found by content, whatever the name
+    os.rename(os.path.join(tmp, 'native_module.dll'), os.path.join(tmp, 'readme.txt'))
+    r = subprocess.run([exe, 'scan', '--format', 'json', tmp], capture_output=True)
+    found = {os.path.basename(json.loads(l)['path']) for l in r.stdout.decode().splitlines()}
+    check(r.returncode == 1, f'scan exit {r.returncode}')
+    check(found == {'readme.txt', 'isapi_extension.dll', 'isapi_filter.dll', 'forwarder.dll',
+                    'native_module_x86_killat.dll', 'native_module_x86.dll',
+                    'native_module_msvc_name.dll', 'native_module_ordinal.dll'},
+          f'scan found {sorted(found)}')
+    check(b'IIS components: 5' in r.stderr, f'scan summary {r.stderr[-300:]}')
+
+    # damaged copies
+    good = open(os.path.join(tmp, 'readme.txt'), 'rb').read()
+    lfanew = struct.unpack_from('<I', good, 0x3c)[0]
+    opt = lfanew + 24
+    nsec = struct.unpack_from('<H', good, lfanew + 6)[0]
+    exp_rva = struct.unpack_from('<I', good, opt + 112)[0]
+    imp_rva = struct.unpack_from('<I', good, opt + 120)[0]
+    secs = [struct.unpack_from('<8sIIII', good, opt + 240 + 40 * i) for i in range(nsec)]
+
+    def off_of(rva):
+        for name, vsize, va, rsize, ptr in secs:
+            if va <= rva < va + max(vsize, rsize):
+                return ptr + rva - va
+        raise ValueError(rva)
+
+    def patched(edits):
+        b = bytearray(good)
+        for at, fmt, v in edits:
+            struct.pack_into(fmt, b, at, v)
+        return bytes(b)
+
+    eo, io = off_of(exp_rva), off_of(imp_rva)
+    cases = {
+        'truncated.dll': (good[:1500], 'raw data starts past the end of the file'),
+        'cut.dll': (good[:len(good) // 2], 'raw data runs past the end of the file'),
+        'lfanew.dll': (patched([(0x3c, '<I', 0xFFFFFFF0)]), None),
+        'sections.dll': (patched([(lfanew + 6, '<H', 0xFFFF)]), 'the first 96 are read'),
+        'exports.dll': (patched([(eo + 20, '<I', 0x7FFFFFFF)]), 'exported functions'),
+        'names.dll': (patched([(eo + 32, '<I', 0x7FFFFFF0)]), 'export name tables'),
+        'thunks.dll': (patched([(io, '<I', imp_rva)]), None),
+        'empty.dll': (b'', None),
+        'mz.dll': (b'MZ', None),
+        'noise.dll': (os.urandom(4096), None),
+    }
+    for name, (data, anomaly) in cases.items():
+        open(os.path.join(tmp, name), 'wb').write(data)
+    objs, r = inspect(*[os.path.join(tmp, n) for n in cases])
+    check(objs is not None and r.returncode == 0, f'damaged inputs: exit {r.returncode}')
+    by = {os.path.basename(o['path']): o for o in objs or []}
+    for name, (data, anomaly) in cases.items():
+        o = by.get(name)
+        check(o is not None, f'{name}: no result')
+        if o is None:
+            continue
+        texts = ' | '.join(a['what'] for a in o['anomalies'])
+        if anomaly:
+            check(anomaly in texts, f'{name}: anomaly "{anomaly}" missing ({texts})')
+    check(by['lfanew.dll']['classification'] == 'not_pe' and 'e_lfanew' in by['lfanew.dll']['why'],
+          f'lfanew: {by["lfanew.dll"]["why"]}')
+    check(by['empty.dll']['classification'] == 'not_pe', 'empty file')
+    check(len(by['thunks.dll']['imports']) < 70000, 'looping thunks stay within the limit')
+finally:
+    shutil.rmtree(tmp)
+print(f'{passed} passed, {failed} failed')
+sys.exit(1 if failed else 0)
