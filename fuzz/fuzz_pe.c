@@ -1,7 +1,9 @@
 /* libFuzzer target: one file through ig_pe_parse (headers, sections,
  * exports, imports, version resource, debug directory, classification),
  * then every string it returns is read to its end and the counts are
- * checked against the limits.
+ * checked against the limits; then Authenticode verification of its
+ * certificate table (PKCS#7, SpcIndirectDataContent, countersignatures,
+ * nested signatures) without a trust store.
  *
  * Seeds: the MinGW-w64 fixtures (tests/pe/fixtures) built by tools/fuzz.sh
  * when MinGW is installed, and small files of the PE corpus
@@ -59,6 +61,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         touch(p->evidence[i]);
     for (size_t i = 0; i < p->nanomalies; i++)
         touch(p->anomalies[i].what);
+    /* Authenticode: the certificate table's PKCS#7 (no trust store) */
+    ig_signatures *sig = ig_pe_verify(data, size, p, NULL);
+    if (sig != NULL) {
+        if (sig->n > 16)
+            abort();
+        for (size_t i = 0; i < sig->n; i++) {
+            touch(sig->v[i].why);
+            touch(sig->v[i].signer);
+            touch(sig->v[i].issuer);
+            touch(sig->v[i].digest);
+            touch(ig_sig_status_name(sig->v[i].status));
+        }
+        ig_signatures_free(sig);
+    }
     if (size < 1u << 20) {
         char sha[65];
         ig_sha256_hex(data, size, sha);

@@ -31,6 +31,8 @@ for bin in build/fuzz/fuzz_*; do
     fi
     pc=${PE_CORPUS:-${XDG_CACHE_HOME:-$HOME/.cache}/iisguard-pe-corpus}/pe
     [ -d "$pc" ] && find "$pc" -size -100k | head -n 40 | xargs -r -I{} cp {} "$work/seeds/" || true
+    sc=${PE_CORPUS:-${XDG_CACHE_HOME:-$HOME/.cache}/iisguard-pe-corpus}/signed
+    [ -d "$sc" ] && find "$sc" -size -140k | head -n 4 | xargs -r -I{} cp {} "$work/seeds/" || true
   fi
   echo "fuzz: $t for ${secs}s"
   if "$bin" -max_total_time="$secs" -max_len=140000 -timeout=10 -rss_limit_mb=2048 \

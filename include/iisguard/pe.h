@@ -105,6 +105,57 @@ typedef struct ig_pe {
 IG_API ig_pe *ig_pe_parse(const uint8_t *data, size_t len);
 IG_API void ig_pe_free(ig_pe *pe);
 
+/* ---- signatures ---------------------------------------------------------------- */
+
+typedef enum ig_sig_status {
+    IG_SIG_UNSIGNED = 0,  /* no certificate table */
+    IG_SIG_MALFORMED,     /* a table or signature that does not parse */
+    IG_SIG_HASH_MISMATCH, /* the file changed after it was signed */
+    IG_SIG_INVALID,       /* the signature does not verify */
+    IG_SIG_UNTRUSTED,     /* valid, but its chain does not end in the trust store */
+    IG_SIG_TRUSTED,       /* valid and trusted */
+    IG_SIG_CATALOG,       /* the file's hash is in a signed catalog */
+    IG_SIG_NOT_VERIFIABLE /* unsigned itself; a catalog would be needed */
+} ig_sig_status;
+
+/* "unsigned", "malformed", "hash_mismatch", "signature_invalid", "untrusted",
+ * "trusted", "catalog_signed", "not_verifiable_offline". */
+IG_API const char *ig_sig_status_name(ig_sig_status s);
+
+typedef struct ig_signature {
+    ig_sig_status status;
+    const char *why;    /* what went wrong (NULL when trusted) */
+    const char *signer; /* subject of the signing certificate (RFC 2253) */
+    const char *issuer;
+    const char *digest;    /* the image digest algorithm ("sha256") */
+    int64_t signing_time;  /* Unix time: from a countersignature or time-stamp when
+                            * `timestamp` says so, else the signer's own claim; 0: none */
+    const char *timestamp; /* "pkcs9", "rfc3161", or NULL (not countersigned) */
+    unsigned entry;        /* WIN_CERTIFICATE entry */
+    unsigned depth;        /* 0: the entry's signature; 1..: nested in it */
+    uint64_t offset;       /* file offset of the entry */
+} ig_signature;
+
+typedef struct ig_signatures {
+    ig_sig_status status; /* of the first entry's signature: what Windows checks */
+    const char *why;
+    const ig_signature *v; /* every signature, entries in order, nested after theirs */
+    size_t n;
+} ig_signatures;
+
+/* A trust store: the certificates (PEM or DER) in the file or folder
+ * `path`, or the system's store when NULL.  NULL on error (*err says). */
+typedef struct ig_trust ig_trust;
+IG_API ig_trust *ig_trust_load(const char *path, char *err, size_t errlen);
+IG_API void ig_trust_free(ig_trust *t);
+
+/* Verifies every Authenticode signature of the image `data` (the bytes
+ * `pe` was parsed from) against `trust` (NULL: nothing is trusted).
+ * Returns NULL only when out of memory. */
+IG_API ig_signatures *ig_pe_verify(const uint8_t *data, size_t len, const ig_pe *pe,
+                                   const ig_trust *trust);
+IG_API void ig_signatures_free(ig_signatures *s);
+
 /* SHA-256 of data[0, len) as 64 lowercase hex digits and a NUL. */
 IG_API void ig_sha256_hex(const uint8_t *data, size_t len, char out[65]);
 

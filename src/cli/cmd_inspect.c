@@ -25,6 +25,7 @@
 typedef struct opts {
     bool json, all, quiet;
     FILE *out;
+    ig_trust *trust;
 } opts;
 
 typedef struct stats {
@@ -54,22 +55,16 @@ static const char *machine_name(uint16_t m)
     }
 }
 
-static void iso_time(uint32_t t, char *out, size_t n)
+static void iso_time(int64_t t, char *out, size_t n)
 {
     time_t tt = (time_t)t;
     struct tm tm;
     if (gmtime_r(&tt, &tm) == NULL || strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf(out, n, "%u", t);
+        snprintf(out, n, "%lld", (long long)t);
 }
 
-static const char *sig_status(const ig_pe *p)
-{
-    if (p->cls == IG_PE_NOT_PE)
-        return "not_pe";
-    return p->cert_size ? "not_verified" : "unsigned";
-}
-
-static void json_file(ig_buf *b, const char *path, const ig_pe *p, const char *sha)
+static void json_file(ig_buf *b, const char *path, const ig_pe *p, const ig_signatures *sig,
+                      const char *sha)
 {
     char ts[40];
     ig_buf_lit(b, "{\"path\":");
@@ -174,8 +169,20 @@ static void json_file(ig_buf *b, const char *path, const ig_pe *p, const char *s
         ig_buf_puts(b, i + 1 < p->nanomalies ? "}," : "}");
     }
     ig_buf_lit(b, "],\"signature\":{\"status\":");
-    jstr(b, sig_status(p));
-    ig_buf_lit(b, ",\"signer\":null,\"signing_time\":null");
+    jstr(b, sig ? ig_sig_status_name(sig->status) : "not_pe");
+    const ig_signature *first = sig && sig->n ? &sig->v[0] : NULL;
+    ig_buf_lit(b, ",\"signer\":");
+    jstr(b, first ? first->signer : NULL);
+    ig_buf_lit(b, ",\"signing_time\":");
+    if (first && first->signing_time) {
+        char st[40];
+        iso_time(first->signing_time, st, sizeof(st));
+        jstr(b, st);
+    } else {
+        ig_buf_lit(b, "null");
+    }
+    ig_buf_lit(b, ",\"why\":");
+    jstr(b, sig ? sig->why : NULL);
     if (p->cert_size) {
         ig_buf_lit(b, ",\"certificate_table\":{\"offset\":");
         ig_buf_u64(b, p->cert_offset);
@@ -183,10 +190,40 @@ static void json_file(ig_buf *b, const char *path, const ig_pe *p, const char *s
         ig_buf_u64(b, p->cert_size);
         ig_buf_putc(b, '}');
     }
+    ig_buf_lit(b, ",\"signatures\":[");
+    for (size_t i = 0; sig && i < sig->n; i++) {
+        const ig_signature *g = &sig->v[i];
+        char gt[40] = "";
+        if (g->signing_time)
+            iso_time(g->signing_time, gt, sizeof(gt));
+        ig_buf_lit(b, "{\"status\":");
+        jstr(b, ig_sig_status_name(g->status));
+        ig_buf_lit(b, ",\"entry\":");
+        ig_buf_u64(b, g->entry);
+        ig_buf_lit(b, ",\"nested\":");
+        ig_buf_u64(b, g->depth);
+        ig_buf_lit(b, ",\"offset\":");
+        ig_buf_u64(b, g->offset);
+        ig_buf_lit(b, ",\"digest\":");
+        jstr(b, g->digest);
+        ig_buf_lit(b, ",\"signer\":");
+        jstr(b, g->signer);
+        ig_buf_lit(b, ",\"issuer\":");
+        jstr(b, g->issuer);
+        ig_buf_lit(b, ",\"signing_time\":");
+        jstr(b, g->signing_time ? gt : NULL);
+        ig_buf_lit(b, ",\"timestamp\":");
+        jstr(b, g->timestamp);
+        ig_buf_lit(b, ",\"why\":");
+        jstr(b, g->why);
+        ig_buf_puts(b, i + 1 < sig->n ? "}," : "}");
+    }
+    ig_buf_putc(b, ']');
     ig_buf_lit(b, "}}\n");
 }
 
-static void text_file(FILE *f, const char *path, const ig_pe *p, const char *sha)
+static void text_file(FILE *f, const char *path, const ig_pe *p, const ig_signatures *sig,
+                      const char *sha)
 {
     fprintf(f, "%s\n  class       %s (%s)\n  sha256      %s\n  size        %llu\n", path,
             ig_pe_class_name(p->cls), p->why ? p->why : "", sha, (unsigned long long)p->size);
@@ -219,13 +256,18 @@ static void text_file(FILE *f, const char *path, const ig_pe *p, const char *sha
                     (unsigned long long)p->overlay_offset);
         for (size_t i = 0; i < p->nevidence; i++)
             fprintf(f, "  evidence    %s\n", p->evidence[i]);
-        if (p->cert_size)
-            fprintf(f,
-                    "  signature   certificate table at 0x%x (%u bytes); not verified by this "
-                    "version\n",
-                    p->cert_offset, p->cert_size);
-        else
-            fprintf(f, "  signature   unsigned (no certificate table)\n");
+        fprintf(f, "  signature   %s%s%s\n", ig_sig_status_name(sig->status), sig->why ? ": " : "",
+                sig->why ? sig->why : "");
+        for (size_t i = 0; i < sig->n; i++) {
+            const ig_signature *g = &sig->v[i];
+            char gt[40] = "-";
+            if (g->signing_time)
+                iso_time(g->signing_time, gt, sizeof(gt));
+            fprintf(f, "              entry %u%s: %s, %s, signed %s%s%s, by %s\n", g->entry,
+                    g->depth ? " (nested)" : "", ig_sig_status_name(g->status),
+                    g->digest ? g->digest : "?", gt, g->timestamp ? " by " : "",
+                    g->timestamp ? g->timestamp : "", g->signer ? g->signer : "?");
+        }
     }
     for (size_t i = 0; i < p->nanomalies; i++)
         fprintf(f, "  anomaly     offset 0x%llx: %s\n", (unsigned long long)p->anomalies[i].offset,
@@ -266,13 +308,17 @@ static bool one_file(const char *path, const opts *o, stats *st, bool scan)
         return true;
     }
     ig_pe *p = ig_pe_parse(d, len);
+    ig_signatures *sig = NULL;
     char sha[65] = "";
     bool show = p != NULL && (!scan || o->all || p->cls >= IG_PE_ISAPI_EXTENSION || p->iis_suspect);
-    if (show)
+    if (show) {
         ig_sha256_hex(d, len, sha);
+        sig = ig_pe_verify(d, len, p, o->trust);
+    }
     if (len)
         munmap((void *)d, len);
-    if (p == NULL) {
+    if (p == NULL || (show && sig == NULL)) {
+        ig_pe_free(p);
         fprintf(stderr, "iisguard: %s: out of memory\n", path);
         st->unreadable++;
         return false;
@@ -284,7 +330,7 @@ static bool one_file(const char *path, const opts *o, stats *st, bool scan)
         if (o->json) {
             ig_buf b;
             ig_buf_init(&b, 256u << 20);
-            json_file(&b, path, p, sha);
+            json_file(&b, path, p, sig, sha);
             if (!b.failed)
                 fwrite(b.data, 1, b.len, o->out);
             ig_buf_free(&b);
@@ -295,9 +341,10 @@ static bool one_file(const char *path, const opts *o, stats *st, bool scan)
                 fprintf(o->out, "                   offset 0x%llx: %s\n",
                         (unsigned long long)p->anomalies[i].offset, p->anomalies[i].what);
         } else {
-            text_file(o->out, path, p, sha);
+            text_file(o->out, path, p, sig, sha);
         }
     }
+    ig_signatures_free(sig);
     ig_pe_free(p);
     return true;
 }
@@ -305,8 +352,8 @@ static bool one_file(const char *path, const opts *o, stats *st, bool scan)
 static int run(int argc, char **argv, bool scan)
 {
     const char *cmd = scan ? "scan" : "inspect";
-    opts o = {false, false, false, stdout};
-    const char *outp = NULL;
+    opts o = {false, false, false, stdout, NULL};
+    const char *outp = NULL, *trust = NULL;
     bool force = false;
     int nin = 0;
     for (int i = 1; i < argc; i++) {
@@ -322,6 +369,8 @@ static int run(int argc, char **argv, bool scan)
             o.all = true;
         } else if (strcmp(a, "--output") == 0 && i + 1 < argc) {
             outp = argv[++i];
+        } else if (strcmp(a, "--trust") == 0 && i + 1 < argc) {
+            trust = argv[++i];
         } else if (strcmp(a, "--force") == 0) {
             force = true;
         } else if (strcmp(a, "-q") == 0) {
@@ -348,8 +397,15 @@ static int run(int argc, char **argv, bool scan)
                 scan ? "DIR" : "FILE");
         return 2;
     }
-    if (outp != NULL && (o.out = cli_open_output(outp, force, cmd)) == NULL)
+    char terr[512];
+    if ((o.trust = ig_trust_load(trust, terr, sizeof(terr))) == NULL) {
+        fprintf(stderr, "iisguard %s: --trust %s\n", cmd, terr);
         return 2;
+    }
+    if (outp != NULL && (o.out = cli_open_output(outp, force, cmd)) == NULL) {
+        ig_trust_free(o.trust);
+        return 2;
+    }
     stats st;
     memset(&st, 0, sizeof(st));
     char **paths = NULL;
@@ -373,6 +429,7 @@ static int run(int argc, char **argv, bool scan)
                 "IIS entry points IIS cannot use\n",
                 cmd, st.files, st.unreadable, st.pe, comps, st.by_class[IG_PE_NATIVE_MODULE],
                 st.by_class[IG_PE_ISAPI_FILTER], st.by_class[IG_PE_ISAPI_EXTENSION], st.suspect);
+    ig_trust_free(o.trust);
     if (o.out != stdout && fclose(o.out) != 0)
         return 2;
     if (st.unreadable)

@@ -32,6 +32,76 @@ def inspect(*paths):
     return [json.loads(l) for l in r.stdout.decode().splitlines()], r
 
 
+def run(*args, **kw):
+    return subprocess.run(list(args), check=True, capture_output=True, **kw)
+
+
+def signing(tmp):
+    ca, leaf = os.path.join(tmp, 'ca'), os.path.join(tmp, 'leaf')
+    ext = os.path.join(tmp, 'ext.cnf')
+    open(ext, 'w').write('[v3]\nbasicConstraints=CA:FALSE\nextendedKeyUsage=codeSigning\n'
+                         'keyUsage=digitalSignature\n')
+    run('openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30', '-subj',
+        '/CN=iisguard test CA', '-keyout', ca + '.key', '-out', ca + '.pem')
+    run('openssl', 'req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=iisguard test signer',
+        '-keyout', leaf + '.key', '-out', leaf + '.csr')
+    run('openssl', 'x509', '-req', '-in', leaf + '.csr', '-CA', ca + '.pem', '-CAkey', ca + '.key',
+        '-CAcreateserial', '-days', '30', '-extfile', ext, '-extensions', 'v3', '-out',
+        leaf + '.pem')
+    src_dll = os.path.join(tmp, 'isapi_filter.dll')
+    signed = os.path.join(tmp, 'signed.dll')
+    nested = os.path.join(tmp, 'nested.dll')
+    run('osslsigncode', 'sign', '-certs', leaf + '.pem', '-key', leaf + '.key', '-h', 'sha256',
+        '-in', src_dll, '-out', signed)
+    run('osslsigncode', 'sign', '-certs', leaf + '.pem', '-key', leaf + '.key', '-h', 'sha1',
+        '-nest', '-in', signed, '-out', nested)
+    data = bytearray(open(signed, 'rb').read())
+    lfanew = struct.unpack_from('<I', data, 0x3c)[0]
+    cert_off, cert_size = struct.unpack_from('<II', data, lfanew + 24 + 112 + 32)
+    # a changed code byte: the digest no longer matches
+    tampered = bytearray(data)
+    tampered[0x400] ^= 0xFF
+    open(os.path.join(tmp, 'tampered.dll'), 'wb').write(tampered)
+    # a changed signature byte (the RSA signature ends the SignedData)
+    entry_len = struct.unpack_from('<I', data, cert_off)[0]
+    badsig = bytearray(data)
+    badsig[cert_off + entry_len - 10] ^= 0xFF
+    open(os.path.join(tmp, 'badsig.dll'), 'wb').write(badsig)
+    # a certificate table pointing past the end
+    broken = bytearray(data)
+    struct.pack_into('<I', broken, lfanew + 24 + 112 + 36, cert_size + 4096)
+    open(os.path.join(tmp, 'broken.dll'), 'wb').write(broken)
+    files = ['signed.dll', 'nested.dll', 'tampered.dll', 'badsig.dll', 'broken.dll',
+             'isapi_filter.dll']
+
+    def verify(trust):
+        args = [exe, 'inspect', '-q', '--format', 'json'] + (['--trust', trust] if trust else [])
+        r = subprocess.run(args + [os.path.join(tmp, f) for f in files], capture_output=True)
+        return {os.path.basename(json.loads(l)['path']): json.loads(l)['signature']
+                for l in r.stdout.decode().splitlines()}
+
+    got = verify(ca + '.pem')
+    want = {'signed.dll': 'trusted', 'nested.dll': 'trusted', 'tampered.dll': 'hash_mismatch',
+            'badsig.dll': 'signature_invalid', 'broken.dll': 'malformed',
+            'isapi_filter.dll': 'unsigned'}
+    for f, st in want.items():
+        check(got.get(f, {}).get('status') == st,
+              f'{f}: signature {got.get(f, {}).get("status")} ({got.get(f, {}).get("why")}), want {st}')
+    n = got['nested.dll']['signatures']
+    check(len(n) == 2 and n[0]['digest'] == 'SHA256' and n[1]['digest'] == 'SHA1' and
+          n[1]['nested'] == 1 and n[1]['status'] == 'trusted', f'nested signatures {n}')
+    check(got['signed.dll']['signer'] == 'CN=iisguard test signer', f'signer {got["signed.dll"]}')
+    # without the CA: valid but untrusted
+    got = verify(None)
+    check(got['signed.dll']['status'] == 'untrusted', f'untrusted: {got["signed.dll"]}')
+    # osslsigncode agrees on each copy
+    for f, ok in (('signed.dll', True), ('nested.dll', True), ('tampered.dll', False),
+                  ('badsig.dll', False)):
+        r = subprocess.run(['osslsigncode', 'verify', '-CAfile', ca + '.pem', '-in',
+                            os.path.join(tmp, f)], capture_output=True)
+        check((r.returncode == 0) == ok, f'osslsigncode on {f}: exit {r.returncode}')
+
+
 tmp = tempfile.mkdtemp()
 try:
     def build(cc, out, *args):
@@ -152,6 +222,12 @@ try:
           f'lfanew: {by["lfanew.dll"]["why"]}')
     check(by['empty.dll']['classification'] == 'not_pe', 'empty file')
     check(len(by['thunks.dll']['imports']) < 70000, 'looping thunks stay within the limit')
+
+    # Authenticode: a throwaway CA signs copies with osslsigncode
+    if shutil.which('osslsigncode') and shutil.which('openssl'):
+        signing(tmp)
+    else:
+        print('SKIP: signatures (osslsigncode or openssl missing)')
 finally:
     shutil.rmtree(tmp)
 print(f'{passed} passed, {failed} failed')

@@ -1,0 +1,43 @@
+/* Signature verification internals (authenticode.c, trust.c). */
+#ifndef IG_FORMATS_PE_SIG_INT_H
+#define IG_FORMATS_PE_SIG_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/x509_vfy.h>
+
+#include "core/arena.h"
+#include "iisguard/pe.h"
+
+/* Where the bytes left out of the image digest are. */
+typedef struct sig_layout {
+    size_t checksum_off; /* OptionalHeader.CheckSum (4 bytes) */
+    size_t secdir_off;   /* the certificate table's data directory entry (8 bytes) */
+    size_t cert_offset;  /* the table itself (0: none), to the end of the hashed part */
+} sig_layout;
+
+/* The layout of a parsed image; false when its headers are not in `data`. */
+bool sig_layout_of(const ig_pe *pe, const uint8_t *data, size_t len, sig_layout *out);
+
+typedef struct sig_ctx {
+    const uint8_t *data;
+    size_t len;
+    sig_layout lay;
+    ig_arena *arena;
+    ig_signature *v;
+    size_t n;
+    X509_STORE *store;
+} sig_ctx;
+
+typedef struct sig_result {
+    ig_signatures pub;
+    ig_arena arena;
+    ig_signature sigs[16];
+} sig_result;
+
+/* The trust's X509 store (the system's default store when NULL). */
+X509_STORE *trust_store(const ig_trust *t);
+
+#endif
