@@ -105,6 +105,10 @@ typedef struct ig_pe {
 IG_API ig_pe *ig_pe_parse(const uint8_t *data, size_t len);
 IG_API void ig_pe_free(ig_pe *pe);
 
+/* Fills in the sections' entropy from the same bytes (a pass over them all,
+ * so left to callers that show it). */
+IG_API void ig_pe_entropy(ig_pe *pe, const uint8_t *data, size_t len);
+
 /* ---- signatures ---------------------------------------------------------------- */
 
 typedef enum ig_sig_status {

@@ -312,6 +312,7 @@ static bool one_file(const char *path, const opts *o, stats *st, bool scan)
     char sha[65] = "";
     bool show = p != NULL && (!scan || o->all || p->cls >= IG_PE_ISAPI_EXTENSION || p->iis_suspect);
     if (show) {
+        ig_pe_entropy(p, d, len);
         ig_sha256_hex(d, len, sha);
         sig = ig_pe_verify(d, len, p, o->trust);
     }

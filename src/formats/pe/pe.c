@@ -165,16 +165,38 @@ static double entropy(const uint8_t *p, size_t n)
 {
     if (n == 0)
         return 0;
-    uint64_t count[256] = {0};
-    for (size_t i = 0; i < n; i++)
-        count[p[i]]++;
+    /* four histograms, so that runs of one byte value do not serialise */
+    uint32_t h[4][256];
+    memset(h, 0, sizeof(h));
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        h[0][p[i]]++;
+        h[1][p[i + 1]]++;
+        h[2][p[i + 2]]++;
+        h[3][p[i + 3]]++;
+    }
+    for (; i < n; i++)
+        h[0][p[i]]++;
     double e = 0;
-    for (int i = 0; i < 256; i++)
-        if (count[i]) {
-            double q = (double)count[i] / (double)n;
+    for (int k = 0; k < 256; k++) {
+        uint64_t cnt = (uint64_t)h[0][k] + h[1][k] + h[2][k] + h[3][k];
+        if (cnt) {
+            double q = (double)cnt / (double)n;
             e -= q * log2(q);
         }
+    }
     return e;
+}
+
+void ig_pe_entropy(ig_pe *pe, const uint8_t *data, size_t len)
+{
+    pe_ctx *c = (pe_ctx *)pe;
+    for (size_t i = 0; i < pe->nsections; i++) {
+        ig_pe_section *s = &c->secs[i];
+        uint32_t start = c->file_align >= 0x200 ? s->raw_offset & ~0x1FFu : s->raw_offset;
+        s->entropy =
+            start <= len && s->raw_size <= len - start ? entropy(data + start, s->raw_size) : 0;
+    }
 }
 
 /* ---- headers and sections ---------------------------------------------------- */
@@ -275,7 +297,6 @@ static bool read_headers(pe_ctx *c)
                        s->name);
             s->raw_size = (uint32_t)(c->len - start);
         }
-        s->entropy = entropy(c->d + start, s->raw_size);
         uint64_t end = (uint64_t)start + s->raw_size;
         if (s->raw_size && end > p->overlay_offset)
             p->overlay_offset = end;

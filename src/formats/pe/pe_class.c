@@ -113,21 +113,25 @@ void pe_classify(pe_ctx *c)
         pe_anomaly(c, 0, "exports only one of GetFilterVersion and HttpFilterProc");
     if (reg.exact && (gev.exact || gfv.exact))
         pe_anomaly(c, 0, "exports both RegisterModule and ISAPI entry points");
-    /* supporting evidence: names the module's code carries */
+    /* supporting evidence: names the module's code carries — looked for in
+     * candidates only (IIS entry points, or nothing but ordinals), since it
+     * is a pass over the whole file per name */
+    size_t ordinal_only = 0;
+    for (size_t i = 0; i < p->nexports; i++)
+        ordinal_only += p->exports[i].name == NULL;
+    bool candidate = p->cls >= IG_PE_ISAPI_EXTENSION || p->iis_suspect ||
+                     (ordinal_only && ordinal_only == p->nexports);
     const char **ev = ig_arena_alloc(&c->arena, sizeof(evidence_names));
     if (ev == NULL) {
         c->oom = true;
         return;
     }
     size_t n = 0;
-    for (size_t i = 0; i < sizeof(evidence_names) / sizeof(evidence_names[0]); i++)
+    for (size_t i = 0; candidate && i < sizeof(evidence_names) / sizeof(evidence_names[0]); i++)
         if (contains(c->d, c->len, evidence_names[i]))
             ev[n++] = evidence_names[i];
     p->evidence = ev;
     p->nevidence = n;
-    size_t ordinal_only = 0;
-    for (size_t i = 0; i < p->nexports; i++)
-        ordinal_only += p->exports[i].name == NULL;
     if (ordinal_only && ordinal_only == p->nexports && p->cls == IG_PE_DLL && n > 0) {
         p->iis_suspect = 1;
         p->why = "exports only by ordinal, with IIS module names inside";
