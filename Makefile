@@ -4,7 +4,8 @@ SHELL := /bin/bash
 # build and test dependencies (Debian 12 package names)
 DEPS := cmake ninja-build gcc clang libclang-rt-14-dev zlib1g-dev python3 libevtx-utils \
         pkg-config libyaml-dev libpcre2-dev libexpat1-dev libssl-dev jq \
-        clang-format gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 python3-pefile
+        clang-format gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 python3-pefile \
+        osslsigncode mono-mcs libmono-system-web4.0-cil
 JOBS ?= $(shell nproc)
 
 .PHONY: all build deps test asan tsan-check fuzz-smoke format-check demo bench fuzz clean

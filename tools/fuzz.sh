@@ -29,6 +29,11 @@ for bin in build/fuzz/fuzz_*; do
         x86_64-w64-mingw32-gcc -shared -O2 -o "$work/seeds/$(basename "$f" .c).dll" "$f" 2>/dev/null || true
       done
     fi
+    if command -v mcs >/dev/null && [ -f /usr/lib/mono/4.5/System.Web.dll ]; then
+      for f in tests/pe/fixtures/managed_*.cs; do
+        mcs -target:library -r:/usr/lib/mono/4.5/System.Web.dll -out:"$work/seeds/$(basename "$f" .cs).dll" "$f" >/dev/null 2>&1 || true
+      done
+    fi
     pc=${PE_CORPUS:-${XDG_CACHE_HOME:-$HOME/.cache}/iisguard-pe-corpus}/pe
     [ -d "$pc" ] && find "$pc" -size -100k | head -n 40 | xargs -r -I{} cp {} "$work/seeds/" || true
     sc=${PE_CORPUS:-${XDG_CACHE_HOME:-$HOME/.cache}/iisguard-pe-corpus}/signed

@@ -50,6 +50,15 @@ typedef struct ig_pe_import {
     uint32_t ordinal;
 } ig_pe_import;
 
+/* A .NET type that IIS can load: it implements a System.Web interface. */
+typedef struct ig_pe_managed {
+    const char *type; /* "Namespace.Name" */
+    const char
+        *iface;      /* "IHttpModule", "IHttpHandler", "IHttpHandlerFactory", "IHttpAsyncHandler" */
+    const char *via; /* the base class (in the same assembly) it inherits it from, or NULL */
+    int abstract;
+} ig_pe_managed;
+
 typedef struct ig_pe_string { /* a version resource string */
     const char *key, *value;
 } ig_pe_string;
@@ -86,7 +95,11 @@ typedef struct ig_pe {
      * (a file offset and size, as the data directory says) */
     uint64_t overlay_offset, overlay_size;
     uint32_t cert_offset, cert_size;
-    int clr; /* has a CLI header: .NET */
+    int clr;                      /* has a CLI header: .NET */
+    const char *clr_version;      /* the metadata's runtime version ("v4.0.30319") */
+    const char *assembly_name;    /* the Assembly table's name */
+    const ig_pe_managed *managed; /* types implementing System.Web interfaces */
+    size_t nmanaged;
     /* an IIS entry point exported in a way IIS cannot use (decorated,
      * mangled), forwarded elsewhere, or hidden behind ordinals */
     int iis_suspect;

@@ -91,6 +91,26 @@ static void json_file(ig_buf *b, const char *path, const ig_pe *p, const ig_sign
         ig_buf_puts(b, p->clr ? "true" : "false");
         ig_buf_lit(b, ",\"timestamp\":");
         jstr(b, ts);
+        if (p->clr) {
+            ig_buf_lit(b, ",\"dotnet_runtime\":");
+            jstr(b, p->clr_version);
+            ig_buf_lit(b, ",\"assembly\":");
+            jstr(b, p->assembly_name);
+            ig_buf_lit(b, ",\"managed_types\":[");
+            for (size_t i = 0; i < p->nmanaged; i++) {
+                const ig_pe_managed *t = &p->managed[i];
+                ig_buf_lit(b, "{\"type\":");
+                jstr(b, t->type);
+                ig_buf_lit(b, ",\"implements\":");
+                jstr(b, t->iface);
+                ig_buf_lit(b, ",\"via\":");
+                jstr(b, t->via);
+                ig_buf_lit(b, ",\"abstract\":");
+                ig_buf_puts(b, t->abstract ? "true" : "false");
+                ig_buf_puts(b, i + 1 < p->nmanaged ? "}," : "}");
+            }
+            ig_buf_putc(b, ']');
+        }
         ig_buf_lit(b, ",\"export_dll_name\":");
         jstr(b, p->export_dll_name);
         ig_buf_lit(b, ",\"exports\":[");
@@ -228,11 +248,20 @@ static void text_file(FILE *f, const char *path, const ig_pe *p, const ig_signat
     fprintf(f, "%s\n  class       %s (%s)\n  sha256      %s\n  size        %llu\n", path,
             ig_pe_class_name(p->cls), p->why ? p->why : "", sha, (unsigned long long)p->size);
     if (p->cls != IG_PE_NOT_PE) {
-        char ts[40];
-        iso_time(p->timestamp, ts, sizeof(ts));
+        char ts[40] = "time not set";
+        if (p->timestamp)
+            iso_time(p->timestamp, ts, sizeof(ts));
         fprintf(f, "  image       %s %s%s%s, linked %s\n", machine_name(p->machine),
                 p->pe32plus ? "PE32+" : "PE32", (p->characteristics & 0x2000) ? " DLL" : "",
                 p->clr ? " .NET" : "", ts);
+        if (p->clr)
+            fprintf(f, "  .NET        assembly %s, runtime %s\n",
+                    p->assembly_name ? p->assembly_name : "?",
+                    p->clr_version ? p->clr_version : "?");
+        for (size_t i = 0; i < p->nmanaged; i++)
+            fprintf(f, "  type        %s implements System.Web.%s%s%s%s\n", p->managed[i].type,
+                    p->managed[i].iface, p->managed[i].via ? " (through " : "",
+                    p->managed[i].via ? p->managed[i].via : "", p->managed[i].via ? ")" : "");
         fprintf(f, "  exports     %zu%s%s\n", p->nexports, p->export_dll_name ? " as " : "",
                 p->export_dll_name ? p->export_dll_name : "");
         for (size_t i = 0; i < p->nexports && i < 50; i++)
@@ -426,10 +455,11 @@ static int run(int argc, char **argv, bool scan)
     if (!o.quiet)
         fprintf(stderr,
                 "iisguard: %s: %u files (%u unreadable), %u PE images; IIS components: %u "
-                "(native modules %u, ISAPI filters %u, ISAPI extensions %u); %u DLLs with "
-                "IIS entry points IIS cannot use\n",
+                "(native modules %u, ISAPI filters %u, ISAPI extensions %u, managed modules %u, "
+                "managed handlers %u); %u DLLs with IIS entry points IIS cannot use\n",
                 cmd, st.files, st.unreadable, st.pe, comps, st.by_class[IG_PE_NATIVE_MODULE],
-                st.by_class[IG_PE_ISAPI_FILTER], st.by_class[IG_PE_ISAPI_EXTENSION], st.suspect);
+                st.by_class[IG_PE_ISAPI_FILTER], st.by_class[IG_PE_ISAPI_EXTENSION],
+                st.by_class[IG_PE_MANAGED_MODULE], st.by_class[IG_PE_MANAGED_HANDLER], st.suspect);
     ig_trust_free(o.trust);
     if (o.out != stdout && fclose(o.out) != 0)
         return 2;

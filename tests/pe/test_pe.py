@@ -81,6 +81,15 @@ def signing(tmp):
                 for l in r.stdout.decode().splitlines()}
 
     got = verify(ca + '.pem')
+    managed = shutil.which('mcs') is not None and os.path.exists('/usr/lib/mono/4.5/System.Web.dll')
+    if managed:
+        for name, refs in (('managed_module', True), ('managed_handler', True),
+                           ('managed_spoof', False)):
+            run('mcs', '-target:library', '-out:' + os.path.join(tmp, name + '.dll'),
+                *(['-r:/usr/lib/mono/4.5/System.Web.dll'] if refs else []),
+                os.path.join(src, name + '.cs'))
+    else:
+        print('SKIP: managed modules (mono-mcs and libmono-system-web4.0-cil missing)')
     want = {'signed.dll': 'trusted', 'nested.dll': 'trusted', 'tampered.dll': 'hash_mismatch',
             'badsig.dll': 'signature_invalid', 'broken.dll': 'malformed',
             'isapi_filter.dll': 'unsigned'}
@@ -122,6 +131,15 @@ try:
     subprocess.run([CC64, '-O2', '-o', os.path.join(tmp, 'tool.exe'),
                     os.path.join(src, 'tool.c')], check=True)
 
+    managed = shutil.which('mcs') is not None and os.path.exists('/usr/lib/mono/4.5/System.Web.dll')
+    if managed:
+        for name, refs in (('managed_module', True), ('managed_handler', True),
+                           ('managed_spoof', False)):
+            run('mcs', '-target:library', '-out:' + os.path.join(tmp, name + '.dll'),
+                *(['-r:/usr/lib/mono/4.5/System.Web.dll'] if refs else []),
+                os.path.join(src, name + '.cs'))
+    else:
+        print('SKIP: managed modules (mono-mcs and libmono-system-web4.0-cil missing)')
     want = {
         'isapi_extension.dll': ('isapi_extension', None),
         'isapi_filter.dll': ('isapi_filter', None),
@@ -134,6 +152,12 @@ try:
         'forwarder.dll': ('native_module', 'forwarded to iisproxy.RegisterModule'),
         'tool.exe': ('exe', None),
     }
+    if managed:
+        want.update({
+            'managed_module.dll': ('managed_module', None),
+            'managed_handler.dll': ('managed_handler', None),
+            'managed_spoof.dll': ('dll', 'defines its own System.Web.IHttpModule'),
+        })
     objs, r = inspect(*[os.path.join(tmp, n) for n in sorted(want)])
     by = {os.path.basename(o['path']): o for o in objs}
     for name, (cls, anomaly) in want.items():
@@ -157,6 +181,14 @@ try:
     check(by['native_module_x86.dll']['machine'] == 'x86' and
           not by['native_module_x86.dll']['pe32plus'], 'x86 image')
     check('CHttpModule' in by['native_module.dll']['evidence'], 'CHttpModule evidence')
+    if managed:
+        types = {t['type']: t for t in by['managed_module.dll']['managed_types']}
+        check(set(types) == {'Contoso.Web.HealthModule', 'Contoso.Web.BaseModule',
+                             'Contoso.Web.SessionStateHelper'}, f'managed types {types}')
+        check(types.get('Contoso.Web.SessionStateHelper', {}).get('via') == 'BaseModule' and
+              types.get('Contoso.Web.BaseModule', {}).get('abstract') is True,
+              'base class inheritance')
+        check(by['managed_module.dll']['dotnet_runtime'] == 'v4.0.30319', 'runtime version')
     fw = {e['name']: e['forwarder'] for e in by['forwarder.dll']['exports']}
     check(fw.get('GetTickCount') == 'kernel32.GetTickCount', f'forwarders {fw}')
 
@@ -165,11 +197,14 @@ try:
     r = subprocess.run([exe, 'scan', '--format', 'json', tmp], capture_output=True)
     found = {os.path.basename(json.loads(l)['path']) for l in r.stdout.decode().splitlines()}
     check(r.returncode == 1, f'scan exit {r.returncode}')
-    check(found == {'readme.txt', 'isapi_extension.dll', 'isapi_filter.dll', 'forwarder.dll',
-                    'native_module_x86_killat.dll', 'native_module_x86.dll',
-                    'native_module_msvc_name.dll', 'native_module_ordinal.dll'},
-          f'scan found {sorted(found)}')
-    check(b'IIS components: 5' in r.stderr, f'scan summary {r.stderr[-300:]}')
+    expect = {'readme.txt', 'isapi_extension.dll', 'isapi_filter.dll', 'forwarder.dll',
+              'native_module_x86_killat.dll', 'native_module_x86.dll',
+              'native_module_msvc_name.dll', 'native_module_ordinal.dll'}
+    if managed:
+        expect |= {'managed_module.dll', 'managed_handler.dll', 'managed_spoof.dll'}
+    check(found == expect, f'scan found {sorted(found)}')
+    comps = b'IIS components: 7' if managed else b'IIS components: 5'
+    check(comps in r.stderr, f'scan summary {r.stderr[-300:]}')
 
     # damaged copies
     good = open(os.path.join(tmp, 'readme.txt'), 'rb').read()

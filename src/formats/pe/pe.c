@@ -615,6 +615,7 @@ ig_pe *ig_pe_parse(const uint8_t *data, size_t len)
         pe_read_version(c);
         read_debug(c);
         read_cert_and_clr(c);
+        pe_read_dotnet(c);
         pe_classify(c);
     }
     if (c->dropped_anomalies)

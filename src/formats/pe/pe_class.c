@@ -9,6 +9,7 @@
  * a native module's C++ code carries (CHttpModule, CGlobalModule) are kept
  * as supporting evidence.  .NET assemblies are classified from their
  * metadata elsewhere; here they are DLLs with a CLI header. */
+#include <stdio.h>
 #include <string.h>
 
 #include "formats/pe/pe_int.h"
@@ -98,6 +99,18 @@ void pe_classify(pe_ctx *c)
     } else if (gev.exact != NULL && hep.exact != NULL) {
         p->cls = IG_PE_ISAPI_EXTENSION;
         p->why = "exports GetExtensionVersion and HttpExtensionProc";
+    } else if (p->nmanaged > 0) {
+        /* a module when some type is one, else a handler */
+        size_t k = 0;
+        while (k < p->nmanaged && strcmp(p->managed[k].iface, "IHttpModule") != 0)
+            k++;
+        p->cls = k < p->nmanaged ? IG_PE_MANAGED_MODULE : IG_PE_MANAGED_HANDLER;
+        const ig_pe_managed *t = &p->managed[k < p->nmanaged ? k : 0];
+        size_t n = strlen(t->type) + strlen(t->iface) + 48;
+        char *why = ig_arena_alloc(&c->arena, n);
+        if (why != NULL)
+            snprintf(why, n, "type %s implements System.Web.%s", t->type, t->iface);
+        p->why = why;
     } else {
         p->cls = is_dll ? IG_PE_DLL : IG_PE_EXE;
         p->why = !is_dll          ? "not a DLL (IMAGE_FILE_DLL is not set)"

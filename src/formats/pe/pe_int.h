@@ -36,7 +36,8 @@ typedef struct pe_ctx {
     pe_dir dirs[PE_NDIRS];
     uint32_t ndirs;
     ig_pe_section *secs;
-    ig_pe_import *imports; /* growable (ig_realloc) */
+    ig_pe_managed *managed; /* in the arena */
+    ig_pe_import *imports;  /* growable (ig_realloc) */
     size_t cap_imports;
     ig_pe_anomaly anomalies[IG_MAX_PE_ANOMALIES];
     size_t nanomalies, dropped_anomalies;
@@ -60,6 +61,9 @@ const char *pe_string_at(pe_ctx *c, uint32_t rva);
 
 /* The version resource's strings (pe_rsrc.c). */
 void pe_read_version(pe_ctx *c);
+
+/* .NET metadata: the types implementing System.Web interfaces (dotnet.c). */
+void pe_read_dotnet(pe_ctx *c);
 
 /* Classification and IIS evidence (pe_class.c). */
 void pe_classify(pe_ctx *c);
