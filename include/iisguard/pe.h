@@ -173,6 +173,45 @@ IG_API ig_signatures *ig_pe_verify(const uint8_t *data, size_t len, const ig_pe 
                                    const ig_trust *trust);
 IG_API void ig_signatures_free(ig_signatures *s);
 
+/* The Authenticode digest of the image (what a signature or a catalog
+ * lists) with the digest `alg` ("sha1", "sha256"); false when it cannot be
+ * computed.  `out` holds at least 64 bytes. */
+IG_API int ig_pe_authenticode_digest(const uint8_t *data, size_t len, const ig_pe *pe,
+                                     const char *alg, uint8_t *out, unsigned *outlen);
+
+/* ---- catalogs ---------------------------------------------------------------------
+ * Windows signs most of its own files through catalogs (.cat): PKCS#7
+ * SignedData over a certificate trust list whose members are files'
+ * Authenticode digests.  A catalog root (System32\CatRoot) is read once;
+ * files are then looked up by digest. */
+typedef struct ig_catalogs ig_catalogs;
+
+/* One problem with a catalog file (it is left out, the others are read). */
+typedef void (*ig_catalog_error_fn)(void *ud, const char *path, uint64_t offset, const char *what);
+
+/* Reads every *.cat under `dir` (recursively), verifies each catalog's
+ * signature and chain against `trust` and indexes its members.  NULL when
+ * out of memory or `dir` cannot be read (reported). */
+IG_API ig_catalogs *ig_catalogs_load(const char *dir, const ig_trust *trust,
+                                     ig_catalog_error_fn on_error, void *ud);
+IG_API size_t ig_catalogs_count(const ig_catalogs *c);   /* catalogs indexed */
+IG_API size_t ig_catalogs_members(const ig_catalogs *c); /* digests indexed */
+IG_API void ig_catalogs_free(ig_catalogs *c);
+
+/* The catalog listing the image's Authenticode digest (SHA-1 or SHA-256):
+ * fills *out (path in `signer`'s place: see below) and returns 1, or 0 when
+ * no catalog lists it.  out->status is IG_SIG_CATALOG when the catalog's
+ * signature is valid and trusted, else the catalog's own status. */
+typedef struct ig_catalog_hit {
+    ig_sig_status status;
+    const char *catalog; /* path of the .cat */
+    const char *signer;  /* the catalog's signer */
+    const char *why;     /* when not trusted */
+    int64_t signing_time;
+} ig_catalog_hit;
+IG_API int ig_catalogs_lookup(const ig_catalogs *c, const uint8_t *data, size_t len,
+                              const ig_pe *pe, ig_catalog_hit *out);
+
 /* SHA-256 of data[0, len) as 64 lowercase hex digits and a NUL. */
 IG_API void ig_sha256_hex(const uint8_t *data, size_t len, char out[65]);
 

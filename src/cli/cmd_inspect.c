@@ -26,7 +26,17 @@ typedef struct opts {
     bool json, all, quiet;
     FILE *out;
     ig_trust *trust;
+    ig_catalogs *cats;
 } opts;
+
+/* The verdict on a file's signature: its own, or a catalog's. */
+typedef struct verdict {
+    ig_sig_status status;
+    const char *why, *signer;
+    int64_t signing_time;
+    int catalog_hit;
+    ig_catalog_hit cat;
+} verdict;
 
 typedef struct stats {
     unsigned files, pe, unreadable, by_class[8];
@@ -64,7 +74,7 @@ static void iso_time(int64_t t, char *out, size_t n)
 }
 
 static void json_file(ig_buf *b, const char *path, const ig_pe *p, const ig_signatures *sig,
-                      const char *sha)
+                      const verdict *v, const char *sha)
 {
     char ts[40];
     ig_buf_lit(b, "{\"path\":");
@@ -189,20 +199,28 @@ static void json_file(ig_buf *b, const char *path, const ig_pe *p, const ig_sign
         ig_buf_puts(b, i + 1 < p->nanomalies ? "}," : "}");
     }
     ig_buf_lit(b, "],\"signature\":{\"status\":");
-    jstr(b, sig ? ig_sig_status_name(sig->status) : "not_pe");
-    const ig_signature *first = sig && sig->n ? &sig->v[0] : NULL;
+    jstr(b, p->cls == IG_PE_NOT_PE ? "not_pe" : ig_sig_status_name(v->status));
     ig_buf_lit(b, ",\"signer\":");
-    jstr(b, first ? first->signer : NULL);
+    jstr(b, v->signer);
     ig_buf_lit(b, ",\"signing_time\":");
-    if (first && first->signing_time) {
+    if (v->signing_time) {
         char st[40];
-        iso_time(first->signing_time, st, sizeof(st));
+        iso_time(v->signing_time, st, sizeof(st));
         jstr(b, st);
     } else {
         ig_buf_lit(b, "null");
     }
     ig_buf_lit(b, ",\"why\":");
-    jstr(b, sig ? sig->why : NULL);
+    jstr(b, v->why);
+    if (v->catalog_hit) {
+        ig_buf_lit(b, ",\"catalog\":{\"path\":");
+        jstr(b, v->cat.catalog);
+        ig_buf_lit(b, ",\"status\":");
+        jstr(b, ig_sig_status_name(v->cat.status));
+        ig_buf_lit(b, ",\"signer\":");
+        jstr(b, v->cat.signer);
+        ig_buf_putc(b, '}');
+    }
     if (p->cert_size) {
         ig_buf_lit(b, ",\"certificate_table\":{\"offset\":");
         ig_buf_u64(b, p->cert_offset);
@@ -243,7 +261,7 @@ static void json_file(ig_buf *b, const char *path, const ig_pe *p, const ig_sign
 }
 
 static void text_file(FILE *f, const char *path, const ig_pe *p, const ig_signatures *sig,
-                      const char *sha)
+                      const verdict *v, const char *sha)
 {
     fprintf(f, "%s\n  class       %s (%s)\n  sha256      %s\n  size        %llu\n", path,
             ig_pe_class_name(p->cls), p->why ? p->why : "", sha, (unsigned long long)p->size);
@@ -285,8 +303,11 @@ static void text_file(FILE *f, const char *path, const ig_pe *p, const ig_signat
                     (unsigned long long)p->overlay_offset);
         for (size_t i = 0; i < p->nevidence; i++)
             fprintf(f, "  evidence    %s\n", p->evidence[i]);
-        fprintf(f, "  signature   %s%s%s\n", ig_sig_status_name(sig->status), sig->why ? ": " : "",
-                sig->why ? sig->why : "");
+        fprintf(f, "  signature   %s%s%s\n", ig_sig_status_name(v->status), v->why ? ": " : "",
+                v->why ? v->why : "");
+        if (v->catalog_hit)
+            fprintf(f, "              listed in %s (%s), signed by %s\n", v->cat.catalog,
+                    ig_sig_status_name(v->cat.status), v->cat.signer ? v->cat.signer : "?");
         for (size_t i = 0; i < sig->n; i++) {
             const ig_signature *g = &sig->v[i];
             char gt[40] = "-";
@@ -301,6 +322,44 @@ static void text_file(FILE *f, const char *path, const ig_pe *p, const ig_signat
     for (size_t i = 0; i < p->nanomalies; i++)
         fprintf(f, "  anomaly     offset 0x%llx: %s\n", (unsigned long long)p->anomalies[i].offset,
                 p->anomalies[i].what);
+}
+
+/* True when the version resource names Microsoft as the maker. */
+static bool microsoft_file(const ig_pe *p)
+{
+    for (size_t i = 0; i < p->nversion; i++)
+        if (strcmp(p->version[i].key, "CompanyName") == 0 &&
+            strstr(p->version[i].value, "Microsoft") != NULL)
+            return true;
+    return false;
+}
+
+/* The file's own signature decides unless it is not trusted and a catalog
+ * lists the file; without --catroot, an unsigned Microsoft file cannot be
+ * judged (Windows signs most of its files through catalogs). */
+static void judge(verdict *v, const opts *o, const ig_pe *p, const ig_signatures *sig,
+                  const uint8_t *d, size_t len)
+{
+    const ig_signature *first = sig->n ? &sig->v[0] : NULL;
+    v->status = sig->status;
+    v->why = sig->why;
+    v->signer = first ? first->signer : NULL;
+    v->signing_time = first ? first->signing_time : 0;
+    if (p->cls == IG_PE_NOT_PE || v->status == IG_SIG_TRUSTED)
+        return;
+    if (o->cats != NULL && ig_catalogs_lookup(o->cats, d, len, p, &v->cat)) {
+        v->catalog_hit = 1;
+        if (v->cat.status == IG_SIG_CATALOG || v->status == IG_SIG_UNSIGNED) {
+            v->status = v->cat.status;
+            v->why = v->cat.why;
+            v->signer = v->cat.signer;
+            v->signing_time = v->cat.signing_time;
+        }
+    } else if (o->cats == NULL && v->status == IG_SIG_UNSIGNED && microsoft_file(p)) {
+        v->status = IG_SIG_NOT_VERIFIABLE;
+        v->why = "no embedded signature, and Microsoft signs its files through catalogs: give "
+                 "--catroot (Windows/System32/CatRoot)";
+    }
 }
 
 /* ---- files ---------------------------------------------------------------------- */
@@ -338,12 +397,16 @@ static bool one_file(const char *path, const opts *o, stats *st, bool scan)
     }
     ig_pe *p = ig_pe_parse(d, len);
     ig_signatures *sig = NULL;
+    verdict v;
+    memset(&v, 0, sizeof(v));
     char sha[65] = "";
     bool show = p != NULL && (!scan || o->all || p->cls >= IG_PE_ISAPI_EXTENSION || p->iis_suspect);
     if (show) {
         ig_pe_entropy(p, d, len);
         ig_sha256_hex(d, len, sha);
         sig = ig_pe_verify(d, len, p, o->trust);
+        if (sig != NULL)
+            judge(&v, o, p, sig, d, len);
     }
     if (len)
         munmap((void *)d, len);
@@ -360,7 +423,7 @@ static bool one_file(const char *path, const opts *o, stats *st, bool scan)
         if (o->json) {
             ig_buf b;
             ig_buf_init(&b, 256u << 20);
-            json_file(&b, path, p, sig, sha);
+            json_file(&b, path, p, sig, &v, sha);
             if (!b.failed)
                 fwrite(b.data, 1, b.len, o->out);
             ig_buf_free(&b);
@@ -371,7 +434,7 @@ static bool one_file(const char *path, const opts *o, stats *st, bool scan)
                 fprintf(o->out, "                   offset 0x%llx: %s\n",
                         (unsigned long long)p->anomalies[i].offset, p->anomalies[i].what);
         } else {
-            text_file(o->out, path, p, sig, sha);
+            text_file(o->out, path, p, sig, &v, sha);
         }
     }
     ig_signatures_free(sig);
@@ -379,11 +442,18 @@ static bool one_file(const char *path, const opts *o, stats *st, bool scan)
     return true;
 }
 
+static void cat_error(void *ud, const char *path, uint64_t off, const char *what)
+{
+    (void)ud;
+    fprintf(stderr, "iisguard: %s: offset 0x%llx: %s; catalog left out\n", path,
+            (unsigned long long)off, what);
+}
+
 static int run(int argc, char **argv, bool scan)
 {
     const char *cmd = scan ? "scan" : "inspect";
-    opts o = {false, false, false, stdout, NULL};
-    const char *outp = NULL, *trust = NULL;
+    opts o = {false, false, false, stdout, NULL, NULL};
+    const char *outp = NULL, *trust = NULL, *catroot = NULL;
     bool force = false;
     int nin = 0;
     for (int i = 1; i < argc; i++) {
@@ -399,6 +469,8 @@ static int run(int argc, char **argv, bool scan)
             o.all = true;
         } else if (strcmp(a, "--output") == 0 && i + 1 < argc) {
             outp = argv[++i];
+        } else if (strcmp(a, "--catroot") == 0 && i + 1 < argc) {
+            catroot = argv[++i];
         } else if (strcmp(a, "--trust") == 0 && i + 1 < argc) {
             trust = argv[++i];
         } else if (strcmp(a, "--force") == 0) {
@@ -432,7 +504,18 @@ static int run(int argc, char **argv, bool scan)
         fprintf(stderr, "iisguard %s: --trust %s\n", cmd, terr);
         return 2;
     }
+    if (catroot != NULL) {
+        o.cats = ig_catalogs_load(catroot, o.trust, cat_error, NULL);
+        if (o.cats == NULL) {
+            ig_trust_free(o.trust);
+            return 2;
+        }
+        if (!o.quiet)
+            fprintf(stderr, "iisguard: %s: %zu catalogs, %zu member digests in %s\n", cmd,
+                    ig_catalogs_count(o.cats), ig_catalogs_members(o.cats), catroot);
+    }
     if (outp != NULL && (o.out = cli_open_output(outp, force, cmd)) == NULL) {
+        ig_catalogs_free(o.cats);
         ig_trust_free(o.trust);
         return 2;
     }
@@ -460,6 +543,7 @@ static int run(int argc, char **argv, bool scan)
                 cmd, st.files, st.unreadable, st.pe, comps, st.by_class[IG_PE_NATIVE_MODULE],
                 st.by_class[IG_PE_ISAPI_FILTER], st.by_class[IG_PE_ISAPI_EXTENSION],
                 st.by_class[IG_PE_MANAGED_MODULE], st.by_class[IG_PE_MANAGED_HANDLER], st.suspect);
+    ig_catalogs_free(o.cats);
     ig_trust_free(o.trust);
     if (o.out != stdout && fclose(o.out) != 0)
         return 2;

@@ -4,10 +4,11 @@ every fixture classified as expected with its anomalies, version strings and
 debug path; then damaged copies (truncated, pointers out of the file,
 absurd counts, looping thunks) must be read within limits, reported, and
 never crash.  Exits 77 (skip) when MinGW-w64 is not installed.
-usage: test_pe.py IISGUARD FIXTURE_SOURCES"""
+usage: test_pe.py IISGUARD FIXTURE_SOURCES [MKCAT]"""
 import json, os, shutil, struct, subprocess, sys, tempfile
 
 exe, src = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+mkcat = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else None
 CC64, CC32, RC = 'x86_64-w64-mingw32-gcc', 'i686-w64-mingw32-gcc', 'x86_64-w64-mingw32-windres'
 if not all(shutil.which(t) for t in (CC64, CC32, RC)):
     print('SKIP: MinGW-w64 is not installed (Debian gcc-mingw-w64-x86-64, gcc-mingw-w64-i686)')
@@ -103,6 +104,35 @@ def signing(tmp):
     # without the CA: valid but untrusted
     got = verify(None)
     check(got['signed.dll']['status'] == 'untrusted', f'untrusted: {got["signed.dll"]}')
+    # catalogs: a catalog signed by the CA lists isapi_filter.dll and the
+    # tampered copy's original; a second one is signed by a stranger
+    if mkcat:
+        catroot = os.path.join(tmp, 'CatRoot', '{F750E6C3-38EE-11D1-85E5-00C04FC295EE}')
+        os.makedirs(catroot)
+        run(mkcat, os.path.join(catroot, 'iis.cat'), leaf + '.pem', leaf + '.key', src_dll)
+        run('openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30', '-subj',
+            '/CN=stranger', '-keyout', ca + '-x.key', '-out', ca + '-x.pem')
+        run(mkcat, os.path.join(catroot, 'other.cat'), ca + '-x.pem', ca + '-x.key',
+            os.path.join(tmp, 'isapi_extension.dll'))
+        open(os.path.join(catroot, 'junk.cat'), 'wb').write(b'not a catalog')
+        r = subprocess.run([exe, 'inspect', '--format', 'json', '--trust', ca + '.pem',
+                            '--catroot', os.path.join(tmp, 'CatRoot'), src_dll,
+                            os.path.join(tmp, 'isapi_extension.dll'),
+                            os.path.join(tmp, 'tool.exe'), os.path.join(tmp, 'microsoft.dll')],
+                           capture_output=True)
+        got = {os.path.basename(json.loads(l)['path']): json.loads(l)['signature']
+               for l in r.stdout.decode().splitlines()}
+        check(got.get('isapi_filter.dll', {}).get('status') == 'catalog_signed' and
+              got['isapi_filter.dll'].get('signer') == 'CN=iisguard test signer',
+              f'catalog-signed: {got.get("isapi_filter.dll")}')
+        check(got.get('isapi_extension.dll', {}).get('status') == 'untrusted' and
+              'catalog' in got['isapi_extension.dll'],
+              f'untrusted catalog: {got.get("isapi_extension.dll")}')
+        check(got.get('tool.exe', {}).get('status') == 'unsigned', f'not listed: {got.get("tool.exe")}')
+        check(got.get('microsoft.dll', {}).get('status') == 'unsigned',
+              f'a Microsoft-named file no catalog lists: {got.get("microsoft.dll")}')
+        check(b'junk.cat' in r.stderr and b'2 catalogs' in r.stderr,
+              f'catalog errors: {r.stderr.decode()[-400:]}')
     # osslsigncode agrees on each copy
     for f, ok in (('signed.dll', True), ('nested.dll', True), ('tampered.dll', False),
                   ('badsig.dll', False)):
@@ -127,6 +157,9 @@ try:
     build(CC32, 'native_module_msvc_name.dll', 'native_module.c', 'msvc_decorated.def')
     build(CC64, 'native_module_ordinal.dll', 'native_module.c', 'ordinal_only.def')
     build(CC64, 'plain.dll', 'plain.c', os.path.join(tmp, 'plain_rc.o'), '-Wl,--pdb=plain.pdb')
+    subprocess.run([RC, os.path.join(src, 'microsoft.rc'), '-O', 'coff', '-o',
+                    os.path.join(tmp, 'ms_rc.o')], check=True)
+    build(CC64, 'microsoft.dll', 'plain.c', os.path.join(tmp, 'ms_rc.o'))
     build(CC64, 'forwarder.dll', 'forwarder.c', 'forwarder.def')
     subprocess.run([CC64, '-O2', '-o', os.path.join(tmp, 'tool.exe'),
                     os.path.join(src, 'tool.c')], check=True)
@@ -149,6 +182,7 @@ try:
         'native_module_msvc_name.dll': ('dll', 'stdcall-decorated'),
         'native_module_ordinal.dll': ('dll', 'exports only by ordinal'),
         'plain.dll': ('dll', None),
+        'microsoft.dll': ('dll', None),
         'forwarder.dll': ('native_module', 'forwarded to iisproxy.RegisterModule'),
         'tool.exe': ('exe', None),
     }
@@ -172,7 +206,8 @@ try:
         else:
             check(not o['anomalies'], f'{name}: unexpected anomalies {texts}')
         check(len(o['sha256']) == 64, f'{name}: sha256')
-        check(o['signature']['status'] == 'unsigned', f'{name}: signature {o["signature"]}')
+        want_sig = 'not_verifiable_offline' if name == 'microsoft.dll' else 'unsigned'
+        check(o['signature']['status'] == want_sig, f'{name}: signature {o["signature"]}')
     o = by['plain.dll']
     check(o['version'].get('CompanyName') == 'Contoso Ltd' and
           o['version'].get('OriginalFilename') == 'plain.dll', f'version strings {o["version"]}')

@@ -50,8 +50,8 @@ const char *ig_sig_status_name(ig_sig_status s)
 /* Digest of the file without the CheckSum field, the certificate table's
  * directory entry and the table (osslsigncode and Windows agree on this
  * form); NULL md → false. */
-static bool image_digest(const uint8_t *d, size_t len, const sig_layout *lay, const EVP_MD *md,
-                         uint8_t *out, unsigned *outlen)
+bool sig_image_digest(const uint8_t *d, size_t len, const sig_layout *lay, const EVP_MD *md,
+                      uint8_t *out, unsigned *outlen)
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     bool ok = ctx != NULL && EVP_DigestInit_ex(ctx, md, NULL);
@@ -85,7 +85,7 @@ static const EVP_MD *md_of_oid(der oid, const char **name)
 
 /* SpcIndirectDataContent ::= SEQUENCE { data SpcAttributeTypeAndOptionalValue,
  *   messageDigest DigestInfo ::= SEQUENCE { AlgorithmIdentifier, OCTET STRING } } */
-static bool read_indirect(der content, der *alg_oid, der *digest)
+bool sig_read_indirect(der content, der *alg_oid, der *digest)
 {
     der seq, data, di, alg;
     uint8_t tag;
@@ -97,7 +97,7 @@ static bool read_indirect(der content, der *alg_oid, der *digest)
 
 /* ---- names and times -------------------------------------------------------------- */
 
-static const char *name_text(sig_ctx *c, X509_NAME *n)
+const char *sig_name_text(ig_arena *a, X509_NAME *n)
 {
     BIO *b = BIO_new(BIO_s_mem());
     char *p = NULL;
@@ -105,7 +105,7 @@ static const char *name_text(sig_ctx *c, X509_NAME *n)
     if (b != NULL && X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
         long len = BIO_get_mem_data(b, &p);
         if (len >= 0 && p != NULL) {
-            char *t = ig_arena_alloc(c->arena, (size_t)len + 1);
+            char *t = ig_arena_alloc(a, (size_t)len + 1);
             if (t != NULL) {
                 memcpy(t, p, (size_t)len);
                 t[len] = '\0';
@@ -257,7 +257,7 @@ static void verify_one(sig_ctx *c, const uint8_t *blob, size_t len, unsigned ent
     }
     der content = {other->value.sequence->data, (size_t)other->value.sequence->length};
     der alg, want, body, whole;
-    if (!read_indirect(content, &alg, &want)) {
+    if (!sig_read_indirect(content, &alg, &want)) {
         fail(s, IG_SIG_MALFORMED, "SpcIndirectDataContent does not parse");
         goto done;
     }
@@ -279,8 +279,8 @@ static void verify_one(sig_ctx *c, const uint8_t *blob, size_t len, unsigned ent
         fail(s, IG_SIG_MALFORMED, "no single signer with its certificate");
         goto done;
     }
-    s->signer = name_text(c, X509_get_subject_name(signer));
-    s->issuer = name_text(c, X509_get_issuer_name(signer));
+    s->signer = sig_name_text(c->arena, X509_get_subject_name(signer));
+    s->issuer = sig_name_text(c->arena, X509_get_issuer_name(signer));
     read_timestamp(si, s);
     int64_t counter_time = s->signing_time;
     if (s->signing_time == 0) {
@@ -290,7 +290,7 @@ static void verify_one(sig_ctx *c, const uint8_t *blob, size_t len, unsigned ent
             s->signing_time = asn1_time_unix(st->value.utctime);
     }
     nested(c, si, entry, depth, offset); /* they are listed after this one */
-    if (!image_digest(c->data, c->len, &c->lay, md, got, &glen) || glen != want.len ||
+    if (!sig_image_digest(c->data, c->len, &c->lay, md, got, &glen) || glen != want.len ||
         memcmp(got, want.p, glen) != 0) {
         fail(s, IG_SIG_HASH_MISMATCH, "the image digest differs from the signed one");
         goto done;
@@ -380,6 +380,16 @@ ig_signatures *ig_pe_verify(const uint8_t *data, size_t len, const ig_pe *pe, co
     r->pub.status = c.n ? c.v[0].status : IG_SIG_UNSIGNED;
     r->pub.why = c.n ? c.v[0].why : NULL;
     return &r->pub;
+}
+
+int ig_pe_authenticode_digest(const uint8_t *data, size_t len, const ig_pe *pe, const char *alg,
+                              uint8_t *out, unsigned *outlen)
+{
+    sig_layout lay;
+    const EVP_MD *md = EVP_get_digestbyname(alg);
+    if (pe == NULL || pe->cls == IG_PE_NOT_PE || md == NULL || !sig_layout_of(pe, data, len, &lay))
+        return false;
+    return sig_image_digest(data, len, &lay, md, out, outlen);
 }
 
 void ig_signatures_free(ig_signatures *s)

@@ -6,9 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
 #include "core/arena.h"
+#include "core/der.h"
 #include "iisguard/pe.h"
 
 /* Where the bytes left out of the image digest are. */
@@ -36,6 +39,14 @@ typedef struct sig_result {
     ig_arena arena;
     ig_signature sigs[16];
 } sig_result;
+
+/* The Authenticode digest of an image with the given layout. */
+bool sig_image_digest(const uint8_t *d, size_t len, const sig_layout *lay, const EVP_MD *md,
+                      uint8_t *out, unsigned *outlen);
+/* The digest algorithm OID and digest of an SpcIndirectDataContent (DER). */
+bool sig_read_indirect(der content, der *alg_oid, der *digest);
+/* An X.509 name as RFC 2253 text in the arena (NULL on failure). */
+const char *sig_name_text(ig_arena *a, X509_NAME *n);
 
 /* The trust's X509 store (the system's default store when NULL). */
 X509_STORE *trust_store(const ig_trust *t);
