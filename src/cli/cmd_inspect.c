@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "iisguard/pe.h"
+#include "iisguard/yara.h"
 #include "output/alerts.h"
 
 #define MAX_FILE (1ull << 31) /* larger files are reported, not read */
@@ -27,7 +28,26 @@ typedef struct opts {
     FILE *out;
     ig_trust *trust;
     ig_catalogs *cats;
+    ig_yara *yara;
 } opts;
+
+/* The user's YARA rules that matched one file. */
+typedef struct yhits {
+    char names[4096];
+    size_t len;
+    int n;
+    int failed;
+} yhits;
+
+static void on_yara(void *ud, const char *ns, const char *rule)
+{
+    yhits *h = ud;
+    int w = snprintf(h->names + h->len, sizeof(h->names) - h->len, "%s%s%s%s", h->len ? "\n" : "",
+                     strcmp(ns, "default") ? ns : "", strcmp(ns, "default") ? ":" : "", rule);
+    if (w > 0 && (size_t)w < sizeof(h->names) - h->len)
+        h->len += (size_t)w;
+    h->n++;
+}
 
 /* The verdict on a file's signature: its own, or a catalog's. */
 typedef struct verdict {
@@ -41,6 +61,7 @@ typedef struct verdict {
 typedef struct stats {
     unsigned files, pe, unreadable, by_class[8];
     unsigned suspect; /* DLLs with IIS entry points IIS cannot use */
+    unsigned yara;    /* files the user's YARA rules matched */
 } stats;
 
 /* ---- output ------------------------------------------------------------------- */
@@ -74,7 +95,7 @@ static void iso_time(int64_t t, char *out, size_t n)
 }
 
 static void json_file(ig_buf *b, const char *path, const ig_pe *p, const ig_signatures *sig,
-                      const verdict *v, const char *sha)
+                      const verdict *v, const yhits *yh, const char *sha)
 {
     char ts[40];
     ig_buf_lit(b, "{\"path\":");
@@ -190,6 +211,16 @@ static void json_file(ig_buf *b, const char *path, const ig_pe *p, const ig_sign
         }
         ig_buf_putc(b, ']');
     }
+    ig_buf_lit(b, ",\"yara\":[");
+    for (const char *q = yh->names; yh->n && *q;) {
+        const char *nl = strchr(q, '\n');
+        size_t k = nl ? (size_t)(nl - q) : strlen(q);
+        out_json_str(b, q, k);
+        q += k + (nl != NULL);
+        if (*q)
+            ig_buf_putc(b, ',');
+    }
+    ig_buf_putc(b, ']');
     ig_buf_lit(b, ",\"anomalies\":[");
     for (size_t i = 0; i < p->nanomalies; i++) {
         ig_buf_lit(b, "{\"offset\":");
@@ -261,7 +292,7 @@ static void json_file(ig_buf *b, const char *path, const ig_pe *p, const ig_sign
 }
 
 static void text_file(FILE *f, const char *path, const ig_pe *p, const ig_signatures *sig,
-                      const verdict *v, const char *sha)
+                      const verdict *v, const yhits *yh, const char *sha)
 {
     fprintf(f, "%s\n  class       %s (%s)\n  sha256      %s\n  size        %llu\n", path,
             ig_pe_class_name(p->cls), p->why ? p->why : "", sha, (unsigned long long)p->size);
@@ -318,6 +349,12 @@ static void text_file(FILE *f, const char *path, const ig_pe *p, const ig_signat
                     g->digest ? g->digest : "?", gt, g->timestamp ? " by " : "",
                     g->timestamp ? g->timestamp : "", g->signer ? g->signer : "?");
         }
+    }
+    for (const char *q = yh->names; yh->n && *q;) {
+        const char *nl = strchr(q, '\n');
+        int k = nl ? (int)(nl - q) : (int)strlen(q);
+        fprintf(f, "  yara        %.*s\n", k, q);
+        q += k + (nl != NULL);
     }
     for (size_t i = 0; i < p->nanomalies; i++)
         fprintf(f, "  anomaly     offset 0x%llx: %s\n", (unsigned long long)p->anomalies[i].offset,
@@ -396,11 +433,18 @@ static bool one_file(const char *path, const opts *o, stats *st, bool scan)
         return true;
     }
     ig_pe *p = ig_pe_parse(d, len);
+    yhits yh;
+    memset(&yh, 0, sizeof(yh));
+    if (o->yara != NULL && p != NULL && ig_yara_scan(o->yara, d, len, on_yara, &yh) < 0) {
+        yh.failed = 1;
+        fprintf(stderr, "iisguard: %s: YARA scan failed (time limit or memory)\n", path);
+    }
     ig_signatures *sig = NULL;
     verdict v;
     memset(&v, 0, sizeof(v));
     char sha[65] = "";
-    bool show = p != NULL && (!scan || o->all || p->cls >= IG_PE_ISAPI_EXTENSION || p->iis_suspect);
+    bool show = p != NULL &&
+                (!scan || o->all || p->cls >= IG_PE_ISAPI_EXTENSION || p->iis_suspect || yh.n > 0);
     if (show) {
         ig_pe_entropy(p, d, len);
         ig_sha256_hex(d, len, sha);
@@ -419,27 +463,40 @@ static bool one_file(const char *path, const opts *o, stats *st, bool scan)
     st->pe += p->cls != IG_PE_NOT_PE;
     st->by_class[p->cls < 8 ? p->cls : 0]++;
     st->suspect += p->iis_suspect && p->cls < IG_PE_ISAPI_EXTENSION;
+    st->yara += yh.n > 0;
     if (show) {
         if (o->json) {
             ig_buf b;
             ig_buf_init(&b, 256u << 20);
-            json_file(&b, path, p, sig, &v, sha);
+            json_file(&b, path, p, sig, &v, &yh, sha);
             if (!b.failed)
                 fwrite(b.data, 1, b.len, o->out);
             ig_buf_free(&b);
         } else if (scan) {
             fprintf(o->out, "%-16s %s  (%s; %zu anomal%s)\n", ig_pe_class_name(p->cls), path,
                     p->why, p->nanomalies, p->nanomalies == 1 ? "y" : "ies");
+            for (const char *q = yh.names; yh.n && *q;) {
+                const char *nl = strchr(q, '\n');
+                int k = nl ? (int)(nl - q) : (int)strlen(q);
+                fprintf(o->out, "                   yara: %.*s\n", k, q);
+                q += k + (nl != NULL);
+            }
             for (size_t i = 0; i < p->nanomalies; i++)
                 fprintf(o->out, "                   offset 0x%llx: %s\n",
                         (unsigned long long)p->anomalies[i].offset, p->anomalies[i].what);
         } else {
-            text_file(o->out, path, p, sig, &v, sha);
+            text_file(o->out, path, p, sig, &v, &yh, sha);
         }
     }
     ig_signatures_free(sig);
     ig_pe_free(p);
     return true;
+}
+
+static void yara_error(void *ud, const char *file, int line, const char *what)
+{
+    (void)ud;
+    fprintf(stderr, "iisguard: %s:%d: %s\n", file, line, what);
 }
 
 static void cat_error(void *ud, const char *path, uint64_t off, const char *what)
@@ -452,8 +509,8 @@ static void cat_error(void *ud, const char *path, uint64_t off, const char *what
 static int run(int argc, char **argv, bool scan)
 {
     const char *cmd = scan ? "scan" : "inspect";
-    opts o = {false, false, false, stdout, NULL, NULL};
-    const char *outp = NULL, *trust = NULL, *catroot = NULL;
+    opts o = {false, false, false, stdout, NULL, NULL, NULL};
+    const char *outp = NULL, *trust = NULL, *catroot = NULL, *yara = NULL;
     bool force = false;
     int nin = 0;
     for (int i = 1; i < argc; i++) {
@@ -469,6 +526,8 @@ static int run(int argc, char **argv, bool scan)
             o.all = true;
         } else if (strcmp(a, "--output") == 0 && i + 1 < argc) {
             outp = argv[++i];
+        } else if (strcmp(a, "--yara") == 0 && i + 1 < argc) {
+            yara = argv[++i];
         } else if (strcmp(a, "--catroot") == 0 && i + 1 < argc) {
             catroot = argv[++i];
         } else if (strcmp(a, "--trust") == 0 && i + 1 < argc) {
@@ -504,9 +563,15 @@ static int run(int argc, char **argv, bool scan)
         fprintf(stderr, "iisguard %s: --trust %s\n", cmd, terr);
         return 2;
     }
+    if (yara != NULL && (o.yara = ig_yara_load(yara, yara_error, NULL)) == NULL) {
+        fprintf(stderr, "iisguard %s: --yara %s: the rules do not compile\n", cmd, yara);
+        ig_trust_free(o.trust);
+        return 2;
+    }
     if (catroot != NULL) {
         o.cats = ig_catalogs_load(catroot, o.trust, cat_error, NULL);
         if (o.cats == NULL) {
+            ig_yara_free(o.yara);
             ig_trust_free(o.trust);
             return 2;
         }
@@ -515,6 +580,7 @@ static int run(int argc, char **argv, bool scan)
                     ig_catalogs_count(o.cats), ig_catalogs_members(o.cats), catroot);
     }
     if (outp != NULL && (o.out = cli_open_output(outp, force, cmd)) == NULL) {
+        ig_yara_free(o.yara);
         ig_catalogs_free(o.cats);
         ig_trust_free(o.trust);
         return 2;
@@ -539,17 +605,20 @@ static int run(int argc, char **argv, bool scan)
         fprintf(stderr,
                 "iisguard: %s: %u files (%u unreadable), %u PE images; IIS components: %u "
                 "(native modules %u, ISAPI filters %u, ISAPI extensions %u, managed modules %u, "
-                "managed handlers %u); %u DLLs with IIS entry points IIS cannot use\n",
+                "managed handlers %u); %u DLLs with IIS entry points IIS cannot use; %u "
+                "matched by YARA rules\n",
                 cmd, st.files, st.unreadable, st.pe, comps, st.by_class[IG_PE_NATIVE_MODULE],
                 st.by_class[IG_PE_ISAPI_FILTER], st.by_class[IG_PE_ISAPI_EXTENSION],
-                st.by_class[IG_PE_MANAGED_MODULE], st.by_class[IG_PE_MANAGED_HANDLER], st.suspect);
+                st.by_class[IG_PE_MANAGED_MODULE], st.by_class[IG_PE_MANAGED_HANDLER], st.suspect,
+                st.yara);
+    ig_yara_free(o.yara);
     ig_catalogs_free(o.cats);
     ig_trust_free(o.trust);
     if (o.out != stdout && fclose(o.out) != 0)
         return 2;
     if (st.unreadable)
         return 2;
-    return scan ? (comps + st.suspect ? 1 : 0) : 0;
+    return scan ? (comps + st.suspect + st.yara ? 1 : 0) : 0;
 }
 
 int cmd_inspect(int argc, char **argv)

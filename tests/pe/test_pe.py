@@ -241,6 +241,18 @@ try:
     comps = b'IIS components: 7' if managed else b'IIS components: 5'
     check(comps in r.stderr, f'scan summary {r.stderr[-300:]}')
 
+    # the user's YARA rules: a match is reported and makes scan list the file
+    yar = os.path.join(tmp, 'rules.yar')
+    open(yar, 'w').write('rule contoso_build { strings: $a = "Contoso Ltd" wide condition: $a }\n')
+    r = subprocess.run([exe, 'scan', '-q', '--format', 'json', '--yara', yar, tmp],
+                       capture_output=True)
+    objs = {os.path.basename(json.loads(l)['path']): json.loads(l) for l in r.stdout.decode().splitlines()}
+    check(objs.get('plain.dll', {}).get('yara') == ['contoso_build'], f'yara match {objs.get("plain.dll")}')
+    check(objs.get('isapi_filter.dll', {}).get('yara') == [], 'yara: no match elsewhere')
+    open(yar, 'w').write('rule broken { condition: $nothing }\n')
+    r = subprocess.run([exe, 'scan', '-q', '--yara', yar, tmp], capture_output=True)
+    check(r.returncode == 2 and b'rules.yar:1:' in r.stderr, f'bad yara rule: {r.returncode} {r.stderr}')
+
     # damaged copies
     good = open(os.path.join(tmp, 'readme.txt'), 'rb').read()
     lfanew = struct.unpack_from('<I', good, 0x3c)[0]
