@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/forwarders.h"
 #include "core/buf.h"
 #include "iisguard/pe.h"
 #include "iisguard/yara.h"
@@ -29,6 +30,7 @@ typedef struct opts {
     ig_trust *trust;
     ig_catalogs *cats;
     ig_yara *yara;
+    fwd_index *files; /* where forwarders are followed */
 } opts;
 
 /* The user's YARA rules that matched one file. */
@@ -95,8 +97,10 @@ static void iso_time(int64_t t, char *out, size_t n)
 }
 
 static void json_file(ig_buf *b, const char *path, const ig_pe *p, const ig_signatures *sig,
-                      const verdict *v, const yhits *yh, const char *sha)
+                      const verdict *v, const yhits *yh, const fwd_index *files, const char *sha)
 {
+    fwd_entry fw[8];
+    size_t nfw = p->cls != IG_PE_NOT_PE ? fwd_entry_points(files, p, fw, 8) : 0;
     char ts[40];
     ig_buf_lit(b, "{\"path\":");
     jstr(b, path);
@@ -153,6 +157,10 @@ static void json_file(ig_buf *b, const char *path, const ig_pe *p, const ig_sign
             ig_buf_u64(b, e->ordinal);
             ig_buf_lit(b, ",\"forwarder\":");
             jstr(b, e->forwarder);
+            if (e->forwarder != NULL) {
+                ig_buf_lit(b, ",\"forwarder_file\":");
+                jstr(b, fwd_file(files, e->forwarder));
+            }
             ig_buf_puts(b, i + 1 < p->nexports ? "}," : "}");
         }
         ig_buf_lit(b, "],\"imports\":[");
@@ -211,6 +219,21 @@ static void json_file(ig_buf *b, const char *path, const ig_pe *p, const ig_sign
         }
         ig_buf_putc(b, ']');
     }
+    ig_buf_lit(b, ",\"forwarded_entry_points\":[");
+    for (size_t i = 0; i < nfw; i++) {
+        ig_buf_lit(b, "{\"export\":");
+        jstr(b, fw[i].name);
+        ig_buf_lit(b, ",\"to\":");
+        jstr(b, fw[i].to);
+        ig_buf_lit(b, ",\"file\":");
+        jstr(b, fw[i].file);
+        ig_buf_lit(b, ",\"exported_there\":");
+        ig_buf_puts(b, fw[i].exported ? "true" : "false");
+        ig_buf_lit(b, ",\"file_classification\":");
+        jstr(b, fw[i].cls);
+        ig_buf_puts(b, i + 1 < nfw ? "}," : "}");
+    }
+    ig_buf_putc(b, ']');
     ig_buf_lit(b, ",\"yara\":[");
     for (const char *q = yh->names; yh->n && *q;) {
         const char *nl = strchr(q, '\n');
@@ -292,8 +315,10 @@ static void json_file(ig_buf *b, const char *path, const ig_pe *p, const ig_sign
 }
 
 static void text_file(FILE *f, const char *path, const ig_pe *p, const ig_signatures *sig,
-                      const verdict *v, const yhits *yh, const char *sha)
+                      const verdict *v, const yhits *yh, const fwd_index *files, const char *sha)
 {
+    fwd_entry fw[8];
+    size_t nfw = p->cls != IG_PE_NOT_PE ? fwd_entry_points(files, p, fw, 8) : 0;
     fprintf(f, "%s\n  class       %s (%s)\n  sha256      %s\n  size        %llu\n", path,
             ig_pe_class_name(p->cls), p->why ? p->why : "", sha, (unsigned long long)p->size);
     if (p->cls != IG_PE_NOT_PE) {
@@ -350,6 +375,11 @@ static void text_file(FILE *f, const char *path, const ig_pe *p, const ig_signat
                     g->timestamp ? g->timestamp : "", g->signer ? g->signer : "?");
         }
     }
+    for (size_t i = 0; i < nfw; i++)
+        fprintf(f, "  forwarded   %s -> %s: %s%s%s%s\n", fw[i].name, fw[i].to,
+                fw[i].file ? fw[i].file : "not among the files read", fw[i].file ? " (" : "",
+                fw[i].file ? (fw[i].cls ? fw[i].cls : "unreadable") : "",
+                fw[i].file ? (fw[i].exported ? ", exports it)" : ", does not export it)") : "");
     for (const char *q = yh->names; yh->n && *q;) {
         const char *nl = strchr(q, '\n');
         int k = nl ? (int)(nl - q) : (int)strlen(q);
@@ -468,7 +498,7 @@ static bool one_file(const char *path, const opts *o, stats *st, bool scan)
         if (o->json) {
             ig_buf b;
             ig_buf_init(&b, 256u << 20);
-            json_file(&b, path, p, sig, &v, &yh, sha);
+            json_file(&b, path, p, sig, &v, &yh, o->files, sha);
             if (!b.failed)
                 fwrite(b.data, 1, b.len, o->out);
             ig_buf_free(&b);
@@ -485,7 +515,7 @@ static bool one_file(const char *path, const opts *o, stats *st, bool scan)
                 fprintf(o->out, "                   offset 0x%llx: %s\n",
                         (unsigned long long)p->anomalies[i].offset, p->anomalies[i].what);
         } else {
-            text_file(o->out, path, p, sig, &v, &yh, sha);
+            text_file(o->out, path, p, sig, &v, &yh, o->files, sha);
         }
     }
     ig_signatures_free(sig);
@@ -509,7 +539,7 @@ static void cat_error(void *ud, const char *path, uint64_t off, const char *what
 static int run(int argc, char **argv, bool scan)
 {
     const char *cmd = scan ? "scan" : "inspect";
-    opts o = {false, false, false, stdout, NULL, NULL, NULL};
+    opts o = {false, false, false, stdout, NULL, NULL, NULL, NULL};
     const char *outp = NULL, *trust = NULL, *catroot = NULL, *yara = NULL;
     bool force = false;
     int nin = 0;
@@ -595,8 +625,12 @@ static int run(int argc, char **argv, bool scan)
         return 2;
     }
     st.unreadable += errors;
+    /* forwarders are followed among the files read (and, for inspect, their
+     * folders' other files) */
+    o.files = fwd_index_build(paths, n, !scan);
     for (long i = 0; i < n; i++)
         one_file(paths[i], &o, &st, scan);
+    fwd_index_free(o.files);
     cli_free_paths(paths, n);
     unsigned comps = st.by_class[IG_PE_ISAPI_EXTENSION] + st.by_class[IG_PE_ISAPI_FILTER] +
                      st.by_class[IG_PE_NATIVE_MODULE] + st.by_class[IG_PE_MANAGED_MODULE] +

@@ -241,6 +241,14 @@ try:
     comps = b'IIS components: 7' if managed else b'IIS components: 5'
     check(comps in r.stderr, f'scan summary {r.stderr[-300:]}')
 
+    # a forwarded entry point is followed to the file it lands in
+    shutil.copy(os.path.join(tmp, 'readme.txt'), os.path.join(tmp, 'IISPROXY.dll'))
+    objs, r = inspect(os.path.join(tmp, 'forwarder.dll'))
+    fe = objs[0]['forwarded_entry_points'] if objs else []
+    check(len(fe) == 1 and fe[0]['file'].endswith('IISPROXY.dll') and fe[0]['exported_there'] and
+          fe[0]['file_classification'] == 'native_module', f'forwarded entry point {fe}')
+    os.remove(os.path.join(tmp, 'IISPROXY.dll'))
+
     # the user's YARA rules: a match is reported and makes scan list the file
     yar = os.path.join(tmp, 'rules.yar')
     open(yar, 'w').write('rule contoso_build { strings: $a = "Contoso Ltd" wide condition: $a }\n')
