@@ -39,6 +39,36 @@ for bin in build/fuzz/fuzz_*; do
     sc=${PE_CORPUS:-${XDG_CACHE_HOME:-$HOME/.cache}/iisguard-pe-corpus}/signed
     [ -d "$sc" ] && find "$sc" -size -140k | head -n 4 | xargs -r -I{} cp {} "$work/seeds/" || true
   fi
+  if [ "$t" = fuzz_dotnet ] && command -v mcs >/dev/null && [ -f /usr/lib/mono/4.5/System.Web.dll ]; then
+    # the metadata of the managed fixtures (what the target wraps in a PE)
+    for f in tests/pe/fixtures/managed_*.cs; do
+      mcs -target:library -r:/usr/lib/mono/4.5/System.Web.dll -out:"$work/m.dll" "$f" >/dev/null 2>&1 || continue
+      python3 - "$work/m.dll" "$work/seeds/$(basename "$f" .cs).md" <<'PY' || true
+import struct, sys
+d = open(sys.argv[1], 'rb').read()
+pe = struct.unpack_from('<I', d, 0x3c)[0]
+opt = pe + 24
+nsec, optsz = struct.unpack_from('<H', d, pe + 6)[0], struct.unpack_from('<H', d, pe + 20)[0]
+cli_rva = struct.unpack_from('<I', d, opt + 96 + 14 * 8)[0]
+secs = [struct.unpack_from('<IIII', d, opt + optsz + 40 * i + 8) for i in range(nsec)]
+def off(rva):
+    for vs, va, rs, ptr in secs:
+        if va <= rva < va + max(vs, rs):
+            return ptr + rva - va
+md_rva, md_size = struct.unpack_from('<II', d, off(cli_rva) + 8)
+open(sys.argv[2], 'wb').write(d[off(md_rva):off(md_rva) + md_size])
+PY
+    done
+  fi
+  if [ "$t" = fuzz_catalog ] && [ -x build/asan/tests/mkcat ] && command -v x86_64-w64-mingw32-gcc >/dev/null; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=fuzz -keyout "$work/k.pem" \
+      -out "$work/c.pem" >/dev/null 2>&1 || true
+    for f in tests/pe/fixtures/isapi_*.c; do
+      x86_64-w64-mingw32-gcc -shared -O2 -o "$work/$(basename "$f" .c).dll" "$f" 2>/dev/null || true
+    done
+    build/asan/tests/mkcat "$work/seeds/one.cat" "$work/c.pem" "$work/k.pem" "$work"/isapi_*.dll \
+      >/dev/null 2>&1 || true
+  fi
   echo "fuzz: $t for ${secs}s"
   if "$bin" -max_total_time="$secs" -max_len=140000 -timeout=10 -rss_limit_mb=2048 \
        -print_final_stats=1 "$work/corpus" "$work/seeds" > "$work/log" 2>&1; then

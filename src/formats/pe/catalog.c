@@ -187,7 +187,6 @@ static void load_one(ig_catalogs *c, const char *path, const uint8_t *data, size
 {
     const unsigned char *p = data;
     PKCS7 *p7 = d2i_PKCS7(NULL, &p, (long)len);
-    BIO *bio = NULL;
     X509_STORE_CTX *xc = NULL;
     if (p7 == NULL || !PKCS7_type_is_signed(p7) || p7->d.sign->contents == NULL ||
         p7->d.sign->contents->type == NULL) {
@@ -236,8 +235,7 @@ static void load_one(ig_catalogs *c, const char *path, const uint8_t *data, size
             if (ASN1_TIME_to_tm(st->value.utctime, &tm))
                 ci->signing_time = (int64_t)timegm(&tm);
         }
-        bio = BIO_new_mem_buf(ctl.p, (int)ctl.len);
-        if (bio == NULL || PKCS7_verify(p7, NULL, NULL, bio, NULL, PKCS7_NOVERIFY) != 1) {
+        if (!sig_pkcs7_verify(p7, si, signer, ctl.p, ctl.len)) {
             ci->status = IG_SIG_INVALID;
             ci->why = "the catalog's signature does not verify";
         } else if ((xc = X509_STORE_CTX_new()) == NULL || c->store == NULL ||
@@ -268,7 +266,6 @@ static void load_one(ig_catalogs *c, const char *path, const uint8_t *data, size
     c->ncats++;
 done:
     X509_STORE_CTX_free(xc);
-    BIO_free(bio);
     PKCS7_free(p7);
 }
 
@@ -315,8 +312,7 @@ static void walk(ig_catalogs *c, const char *dir, int depth)
     closedir(d);
 }
 
-ig_catalogs *ig_catalogs_load(const char *dir, const ig_trust *trust, ig_catalog_error_fn on_error,
-                              void *ud)
+ig_catalogs *catalogs_new(const ig_trust *trust, ig_catalog_error_fn on_error, void *ud)
 {
     ig_catalogs *c = ig_calloc(1, sizeof(*c));
     if (c == NULL)
@@ -325,6 +321,26 @@ ig_catalogs *ig_catalogs_load(const char *dir, const ig_trust *trust, ig_catalog
     c->store = trust_store(trust);
     c->on_error = on_error;
     c->ud = ud;
+    return c;
+}
+
+void catalogs_add(ig_catalogs *c, const char *name, const uint8_t *data, size_t len)
+{
+    if (len <= MAX_CATALOG_FILE)
+        load_one(c, name, data, len);
+}
+
+int catalogs_lookup_digest(const ig_catalogs *c, const uint8_t *d, size_t n)
+{
+    return find(c, d, n) != NULL;
+}
+
+ig_catalogs *ig_catalogs_load(const char *dir, const ig_trust *trust, ig_catalog_error_fn on_error,
+                              void *ud)
+{
+    ig_catalogs *c = catalogs_new(trust, on_error, ud);
+    if (c == NULL)
+        return NULL;
     struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
         cat_error(c, dir, 0, "not a folder");
