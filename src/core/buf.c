@@ -107,6 +107,8 @@ bool ig_buf_udec_pad(ig_buf *b, uint64_t v, unsigned width)
 
 bool ig_buf_hexbytes(ig_buf *b, const uint8_t *p, size_t n)
 {
+    if (n == 0)
+        return true;
     if (n > (SIZE_MAX / 2) || ig_buf_reserve(b, n * 2) != IG_OK)
         return false;
     uint8_t *o = b->data + b->len;

@@ -91,6 +91,8 @@ bool ig_utf16le_append(ig_buf *b, const uint8_t *p, size_t nchars, ig_esc esc)
     /* Reserve the worst case once (6 bytes per code unit: a \u00XX escape
      * or an XML reference; a surrogate pair is 4 bytes for 2 units), then
      * write without further checks. */
+    if (nchars == 0)
+        return true; /* (an empty buffer may have no storage yet) */
     if (nchars > SIZE_MAX / 8 || ig_buf_reserve(b, nchars * 6) != IG_OK)
         return false;
     /* punctuation that needs escaping, per mode (controls are checked apart) */
