@@ -25,7 +25,7 @@ def theirs(path):
 
 def main():
     exe, d = sys.argv[1], sys.argv[2]
-    same = diff = 0
+    same = diff = unexplained = 0
     for n in sorted(os.listdir(d)):
         p = os.path.join(d, n)
         r = subprocess.run([exe, 'inspect', '-q', '--format', 'json', p], capture_output=True)
@@ -41,11 +41,12 @@ def main():
                         f'WIN_CERTIFICATE entries; osslsigncode reads one and calls the table '
                         f'corrupted, iisguard verifies each: '
                         + ', '.join(f'entry {s["entry"]} {s["status"]}' for s in sigs))
+            unexplained += note == ''
         else:
             same += 1
         print(f'{n}: iisguard {ours}, osslsigncode {t}{note}')
-    print(f'{same} agree, {diff} differ')
-    return 0
+    print(f'{same} agree, {diff} differ ({unexplained} without an explanation)')
+    return 1 if unexplained else 0
 
 
 if __name__ == '__main__':
