@@ -19,6 +19,9 @@ for bin in build/fuzz/fuzz_*; do
   if [ "$t" = fuzz_evtx ] && [ -d ../shared/data/evtx ]; then
     find ../shared/data/evtx -name '*.evtx' -size -200k | head -n 60 | xargs -r -I{} cp {} "$work/seeds/" || true
   fi
+  if [ "$t" = fuzz_iisconfig ] && [ -d ../shared/data/iis ]; then
+    cp ../shared/data/iis/*.config "$work/seeds/" 2>/dev/null || true
+  fi
   if [ "$t" = fuzz_sigma ] && [ -d ../shared/data/sigma/rules/windows ]; then
     find ../shared/data/sigma/rules/windows -name '*.yml' | head -n 300 | xargs -r -I{} cp {} "$work/seeds/" || true
   fi

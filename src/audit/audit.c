@@ -1,0 +1,477 @@
+/* The audit (iisguard/audit.h): applicationHost.config (after
+ * redirection.config) and each site's root web.config → the components IIS
+ * loads, per scope → the files they name, hashed and analysed like
+ * `inspect` does → findings (findings.c). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "audit/audit_int.h"
+#include "audit/baseline.h"
+#include "core/alloc.h"
+
+#define APPHOST "%windir%\\System32\\inetsrv\\config\\applicationHost.config"
+#define REDIR   "%windir%\\System32\\inetsrv\\config\\redirection.config"
+
+const char *ig_comp_kind_name(ig_comp_kind k)
+{
+    static const char *const n[] = {
+        "",        "native_module",         "managed_module", "isapi_filter",
+        "handler", "isapi_cgi_restriction", "load_point"};
+    return (unsigned)k < sizeof(n) / sizeof(n[0]) ? n[k] : "unknown";
+}
+
+const char *au_fmt(au_run *r, const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return "";
+    const char *s = ig_arena_dup(&r->arena, buf, strlen(buf) + 1);
+    if (s == NULL) {
+        r->oom = true;
+        return "";
+    }
+    return s;
+}
+
+static bool grow(void **v, size_t *cap, size_t n, size_t size, size_t max)
+{
+    if (n < *cap)
+        return true;
+    if (n >= max)
+        return false;
+    size_t c = *cap ? *cap * 2 : 64;
+    void *nv = ig_realloc(*v, c * size);
+    if (nv == NULL)
+        return false;
+    *v = nv;
+    *cap = c;
+    return true;
+}
+
+void au_error(au_run *r, const char *file, unsigned line, unsigned col, const char *what)
+{
+    if (!grow((void **)&r->errors, &r->cape, r->nerrors, sizeof(*r->errors), AU_MAX_ERRORS))
+        return;
+    r->errors[r->nerrors++] = au_fmt(r, "%s:%u:%u: %s", file, line, col, what);
+}
+
+ig_audit_component *au_component(au_run *r, ig_comp_kind kind, const char *name, const char *detail,
+                                 const char *scope, const char *config, const xt_node *at)
+{
+    if (!grow((void **)&r->comps, &r->capc, r->ncomps, sizeof(*r->comps), AU_MAX_COMPONENTS))
+        return NULL;
+    ig_audit_component *c = &r->comps[r->ncomps++];
+    memset(c, 0, sizeof(*c));
+    c->kind = kind;
+    c->name = name ? name : "";
+    c->detail = detail;
+    c->scope = scope;
+    c->config = config;
+    c->line = at ? at->line : 0;
+    return c;
+}
+
+void au_finding(au_run *r, const char *id, ig_level sev, const char *title, const char *evidence,
+                const char *config, unsigned line, const char *mitigation, const char *remediation)
+{
+    if (!grow((void **)&r->finds, &r->capf, r->nfinds, sizeof(*r->finds), AU_MAX_FINDINGS))
+        return;
+    r->finds[r->nfinds++] =
+        (ig_audit_finding){id, sev, title, evidence, config, line, mitigation, remediation};
+}
+
+/* ---- files ------------------------------------------------------------------------ */
+
+/* What the component's file is: resolved in the image, hashed, its PE
+ * classification and signature (an embedded one, else a catalog's). */
+static void file_facts(au_run *r, ig_audit_component *c, const char *configured, bool wow64)
+{
+    c->has_file = 1;
+    ig_audit_file *f = &c->file;
+    f->configured = configured;
+    const char *why = NULL;
+    char *local = au_fs_resolve(r->fs, configured, wow64, &why);
+    if (local == NULL) {
+        f->missing = why;
+        return;
+    }
+    f->local = au_fmt(r, "%s", local);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (!au_fs_read(local, AU_MAX_IMAGE, &data, &len, &why)) {
+        f->missing = why;
+        free(local);
+        return;
+    }
+    free(local);
+    f->size = len;
+    ig_sha256_hex(data, len, f->sha256);
+    ig_pe *pe = ig_pe_parse(data, len);
+    if (pe != NULL) {
+        f->classification = ig_pe_class_name(pe->cls);
+        ig_signatures *s = pe->cls != IG_PE_NOT_PE ? ig_pe_verify(data, len, pe, r->trust) : NULL;
+        if (s != NULL) {
+            ig_sig_status st = s->status;
+            const char *signer = s->n ? s->v[0].signer : NULL;
+            ig_catalog_hit hit;
+            if (st != IG_SIG_TRUSTED && r->cats != NULL &&
+                ig_catalogs_lookup(r->cats, data, len, pe, &hit) &&
+                (hit.status == IG_SIG_CATALOG || st == IG_SIG_UNSIGNED)) {
+                st = hit.status;
+                signer = hit.signer;
+            } else if (st == IG_SIG_UNSIGNED && r->cats == NULL) {
+                st = IG_SIG_NOT_VERIFIABLE; /* Windows files are catalog-signed */
+            }
+            f->signature = ig_sig_status_name(st);
+            f->signer = signer ? au_fmt(r, "%s", signer) : NULL;
+            ig_signatures_free(s);
+        }
+        ig_pe_free(pe);
+    }
+    free(data);
+}
+
+/* ---- configuration ------------------------------------------------------------------ */
+
+/* Reads and parses a configuration file of the image; NULL when absent
+ * (optional) or unreadable (reported). */
+static xt_node *load_config(au_run *r, const char *win, const char **local_out, bool optional)
+{
+    const char *why = NULL;
+    char *local = au_fs_resolve(r->fs, win, false, &why);
+    if (local == NULL) {
+        if (!optional)
+            au_error(r, win, 0, 0, au_fmt(r, "cannot be read: %s", why));
+        return NULL;
+    }
+    *local_out = au_fmt(r, "%s", local);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (!au_fs_read(local, AU_MAX_CONFIG, &data, &len, &why)) {
+        au_error(r, *local_out, 0, 0, au_fmt(r, "cannot be read: %s", why));
+        free(local);
+        return NULL;
+    }
+    free(local);
+    xt_doc doc;
+    if (!xt_parse((const char *)data, len, &r->arena, &doc))
+        r->oom = true;
+    free(data);
+    if (doc.error != NULL)
+        au_error(r, *local_out, doc.error_line, doc.error_col,
+                 au_fmt(r, "%s; the rest of this file is not read", doc.error));
+    return doc.root;
+}
+
+/* <globalModules>: every registered native module. */
+static void read_global_modules(au_run *r, const xt_node *ws, const char *cfg)
+{
+    const xt_node *gm = xt_child(ws, "globalModules");
+    for (const xt_node *a = gm ? gm->first : NULL; a != NULL; a = a->next) {
+        if (strcmp(a->name, "add") != 0)
+            continue;
+        const char *pre = xt_attr(a, "preCondition");
+        ig_audit_component *c =
+            au_component(r, IG_COMP_NATIVE_MODULE, xt_attr(a, "name"),
+                         pre ? au_fmt(r, "preCondition %s", pre) : NULL, "server", cfg, a);
+        if (c == NULL)
+            return;
+        /* a 32-bit-only module loads from SysWOW64 */
+        bool wow64 = pre != NULL && strstr(pre, "bitness32") != NULL;
+        file_facts(r, c, xt_attr(a, "image"), wow64);
+    }
+}
+
+/* <modules> at one scope: managed modules are components; native names are
+ * enablements (the server's set is kept for dormant/unregistered checks). */
+static void read_modules(au_run *r, const xt_node *ws, const char *scope, const char *cfg,
+                         bool server)
+{
+    const xt_node *m = xt_child(ws, "modules");
+    for (const xt_node *a = m ? m->first : NULL; a != NULL; a = a->next) {
+        const char *name = xt_attr(a, "name");
+        if (strcmp(a->name, "clear") == 0 && server)
+            r->nenabled = 0;
+        if (name == NULL)
+            continue;
+        if (strcmp(a->name, "remove") == 0 && server) {
+            for (size_t i = 0; i < r->nenabled; i++)
+                if (strcasecmp(r->enabled[i], name) == 0)
+                    r->enabled[i] = r->enabled[--r->nenabled];
+        }
+        if (strcmp(a->name, "add") != 0)
+            continue;
+        const char *type = xt_attr(a, "type");
+        if (type != NULL) {
+            au_component(r, IG_COMP_MANAGED_MODULE, name, type, scope, cfg, a);
+        } else {
+            const char ***set = server ? &r->enabled : &r->enabled_loc;
+            size_t *n = server ? &r->nenabled : &r->nenabled_loc;
+            const char **v = ig_arena_alloc(&r->arena, sizeof(*v) * (*n + 1));
+            if (v == NULL) {
+                r->oom = true;
+                return;
+            }
+            if (*n)
+                memcpy(v, *set, sizeof(*v) * *n);
+            v[(*n)++] = name;
+            *set = v;
+        }
+    }
+}
+
+static void read_isapi_filters(au_run *r, const xt_node *ws, const char *scope, const char *cfg)
+{
+    const xt_node *f = xt_child(ws, "isapiFilters");
+    for (const xt_node *a = f ? f->first : NULL; a != NULL; a = a->next) {
+        if (strcmp(a->name, "filter") != 0 && strcmp(a->name, "add") != 0)
+            continue;
+        ig_audit_component *c =
+            au_component(r, IG_COMP_ISAPI_FILTER, xt_attr(a, "name"), NULL, scope, cfg, a);
+        if (c == NULL)
+            return;
+        const char *pre = xt_attr(a, "preCondition");
+        file_facts(r, c, xt_attr(a, "path"), pre && strstr(pre, "bitness32"));
+    }
+}
+
+static void read_handlers(au_run *r, const xt_node *ws, const char *scope, const char *cfg)
+{
+    const xt_node *h = xt_child(ws, "handlers");
+    for (const xt_node *a = h ? h->first : NULL; a != NULL; a = a->next) {
+        const char *sp = xt_attr(a, "scriptProcessor");
+        if (strcmp(a->name, "add") != 0 || sp == NULL || *sp == '\0')
+            continue;
+        const char *mods = xt_attr(a, "modules");
+        ig_audit_component *c =
+            au_component(r, IG_COMP_HANDLER, xt_attr(a, "name"),
+                         au_fmt(r, "path %s, modules %s",
+                                xt_attr(a, "path") ? xt_attr(a, "path") : "?", mods ? mods : "?"),
+                         scope, cfg, a);
+        if (c == NULL)
+            return;
+        /* FastCGI: "C:\php\php-cgi.exe|-d arg" names the program first */
+        char prog[1024];
+        snprintf(prog, sizeof(prog), "%s", sp);
+        char *bar = strchr(prog, '|');
+        if (bar != NULL)
+            *bar = '\0';
+        const char *pre = xt_attr(a, "preCondition");
+        file_facts(r, c, au_fmt(r, "%s", prog), pre && strstr(pre, "bitness32"));
+    }
+}
+
+static void read_restrictions(au_run *r, const xt_node *ws, const char *scope, const char *cfg)
+{
+    const xt_node *cr = xt_path(ws, "security/isapiCgiRestriction");
+    for (const xt_node *a = cr ? cr->first : NULL; a != NULL; a = a->next) {
+        const char *path = xt_attr(a, "path");
+        if (strcmp(a->name, "add") != 0 || path == NULL)
+            continue;
+        const char *allowed = xt_attr(a, "allowed");
+        ig_audit_component *c =
+            au_component(r, IG_COMP_CGI_RESTRICTION, path,
+                         au_fmt(r, "allowed %s%s%s", allowed ? allowed : "false",
+                                xt_attr(a, "description") ? ", " : "",
+                                xt_attr(a, "description") ? xt_attr(a, "description") : ""),
+                         scope, cfg, a);
+        if (c != NULL)
+            file_facts(r, c, path, false);
+    }
+}
+
+/* Other places a DLL or program is named. */
+static void read_load_points(au_run *r, const xt_node *conf, const xt_node *ws, const char *cfg)
+{
+    const xt_node *hc = xt_child(ws, "httpCompression");
+    for (const xt_node *s = hc ? hc->first : NULL; s != NULL; s = s->next)
+        if (strcmp(s->name, "scheme") == 0 && xt_attr(s, "dll")) {
+            ig_audit_component *c = au_component(r, IG_COMP_LOAD_POINT, xt_attr(s, "name"),
+                                                 "httpCompression scheme", "server", cfg, s);
+            if (c)
+                file_facts(r, c, xt_attr(s, "dll"), false);
+        }
+    const xt_node *fc = xt_child(ws, "fastCgi");
+    for (const xt_node *s = fc ? fc->first : NULL; s != NULL; s = s->next)
+        if (strcmp(s->name, "application") == 0 && xt_attr(s, "fullPath")) {
+            ig_audit_component *c = au_component(r, IG_COMP_LOAD_POINT, xt_attr(s, "fullPath"),
+                                                 "fastCgi application", "server", cfg, s);
+            if (c)
+                file_facts(r, c, xt_attr(s, "fullPath"), false);
+        }
+    const xt_node *ah = xt_child(conf, "system.applicationHost");
+    const xt_node *la = xt_child(ah, "listenerAdapters");
+    for (const xt_node *s = la ? la->first : NULL; s != NULL; s = s->next)
+        if (strcmp(s->name, "add") == 0 && xt_attr(s, "protocolManagerDll")) {
+            ig_audit_component *c =
+                au_component(r, IG_COMP_LOAD_POINT, xt_attr(s, "name"),
+                             "listenerAdapters protocolManagerDll", "server", cfg, s);
+            if (c)
+                file_facts(r, c, xt_attr(s, "protocolManagerDll"), false);
+        }
+    const xt_node *ap = xt_child(ah, "applicationPools");
+    for (const xt_node *s = ap ? ap->first : NULL; s != NULL; s = s->next) {
+        if (strcmp(s->name, "add") != 0 && strcmp(s->name, "applicationPoolDefaults") != 0)
+            continue;
+        const char *loader = xt_attr(s, "managedRuntimeLoader");
+        if (loader && *loader && strcasecmp(loader, "webengine4.dll") != 0 &&
+            strcasecmp(loader, "webengine.dll") != 0) {
+            ig_audit_component *c =
+                au_component(r, IG_COMP_LOAD_POINT, xt_attr(s, "name"),
+                             "application pool managedRuntimeLoader", "server", cfg, s);
+            if (c)
+                file_facts(r, c, loader, false);
+        }
+        const xt_node *pm = xt_child(s, "processModel");
+        if (pm && xt_attr(pm, "orphanActionExe") && *xt_attr(pm, "orphanActionExe")) {
+            ig_audit_component *c =
+                au_component(r, IG_COMP_LOAD_POINT, xt_attr(s, "name"),
+                             "application pool processModel orphanActionExe", "server", cfg, pm);
+            if (c)
+                file_facts(r, c, xt_attr(pm, "orphanActionExe"), false);
+        }
+    }
+}
+
+/* Every scope of one configuration file: the file itself, and its
+ * <location path> elements. */
+static void read_scopes(au_run *r, const xt_node *conf, const char *cfg, const char *base_scope,
+                        bool server)
+{
+    const xt_node *ws = xt_child(conf, "system.webServer");
+    if (server) {
+        /* the enabled set first, so that globalModules know it */
+        read_modules(r, ws, base_scope, cfg, true);
+        read_global_modules(r, ws, cfg);
+        read_load_points(r, conf, ws, cfg);
+    } else {
+        read_modules(r, ws, base_scope, cfg, false);
+    }
+    read_isapi_filters(r, ws, base_scope, cfg);
+    read_handlers(r, ws, base_scope, cfg);
+    read_restrictions(r, ws, base_scope, cfg);
+    au_section_findings(r, ws, base_scope, cfg);
+    for (const xt_node *l = conf->first; l != NULL; l = l->next) {
+        if (strcmp(l->name, "location") != 0)
+            continue;
+        const char *path = xt_attr(l, "path");
+        const char *scope = path && *path ? au_fmt(r, "location %s", path) : base_scope;
+        const xt_node *lws = xt_child(l, "system.webServer");
+        if (lws == NULL)
+            continue;
+        read_modules(r, lws, scope, cfg, false);
+        read_isapi_filters(r, lws, scope, cfg);
+        read_handlers(r, lws, scope, cfg);
+        read_restrictions(r, lws, scope, cfg);
+        au_section_findings(r, lws, scope, cfg);
+    }
+}
+
+/* Each site's root application: its web.config. */
+static void read_sites(au_run *r, const xt_node *conf)
+{
+    const xt_node *sites = xt_path(conf, "system.applicationHost/sites");
+    for (const xt_node *s = sites ? sites->first : NULL; s != NULL; s = s->next) {
+        if (strcmp(s->name, "site") != 0)
+            continue;
+        const char *site = xt_attr(s, "name") ? xt_attr(s, "name") : "?";
+        for (const xt_node *app = s->first; app != NULL; app = app->next) {
+            if (strcmp(app->name, "application") != 0)
+                continue;
+            const char *apath = xt_attr(app, "path") ? xt_attr(app, "path") : "/";
+            for (const xt_node *vd = app->first; vd != NULL; vd = vd->next) {
+                const char *vp = xt_attr(vd, "path"), *pp = xt_attr(vd, "physicalPath");
+                if (strcmp(vd->name, "virtualDirectory") != 0 || vp == NULL ||
+                    strcmp(vp, "/") != 0 || pp == NULL)
+                    continue;
+                const char *local = NULL;
+                const char *win = au_fmt(r, "%s\\web.config", pp);
+                xt_node *wc = load_config(r, win, &local, true);
+                if (wc != NULL)
+                    read_scopes(r, wc, local,
+                                au_fmt(r, "site %s%s%s", site, strcmp(apath, "/") ? " app " : "",
+                                       strcmp(apath, "/") ? apath : ""),
+                                false);
+            }
+        }
+    }
+}
+
+ig_audit_report *ig_audit_run(const char *root, const ig_audit_opts *o)
+{
+    au_run *r = ig_calloc(1, sizeof(*r));
+    if (r == NULL)
+        return NULL;
+    ig_arena_init(&r->arena, 0);
+    r->pub.root = au_fmt(r, "%s", root);
+    r->fs = au_fs_offline(root);
+    char err[512];
+    r->trust = ig_trust_load(o ? o->trust : NULL, err, sizeof(err));
+    if (r->trust == NULL)
+        au_error(r, o && o->trust ? o->trust : "trust store", 0, 0, err);
+    if (o && o->catroot) {
+        r->cats = ig_catalogs_load(o->catroot, r->trust, NULL, NULL);
+        if (r->cats == NULL)
+            au_error(r, o->catroot, 0, 0, "catalog root cannot be read");
+    }
+    if (r->fs == NULL) {
+        r->oom = true;
+    } else {
+        const char *local = NULL, *why = NULL;
+        char *core = au_fs_resolve(r->fs, "%windir%\\System32\\inetsrv\\iiscore.dll", false, &why);
+        r->config_only = core == NULL;
+        free(core);
+        xt_node *redir = load_config(r, REDIR, &local, true);
+        const xt_node *cr = redir ? xt_child(redir, "configurationRedirection") : NULL;
+        const char *en = cr ? xt_attr(cr, "enabled") : NULL;
+        if (en != NULL && strcasecmp(en, "true") == 0)
+            au_finding(r, "config-redirected", IG_LEVEL_MEDIUM,
+                       "The IIS configuration is redirected to another location",
+                       au_fmt(r,
+                              "configurationRedirection path=%s (this audit reads the local "
+                              "copy)",
+                              xt_attr(cr, "path") ? xt_attr(cr, "path") : "?"),
+                       local, cr->line, "M1047",
+                       "Check that the redirected configuration is the intended shared one and "
+                       "audit it too.");
+        xt_node *conf = load_config(r, APPHOST, &local, false);
+        if (conf != NULL) {
+            read_scopes(r, conf, local, "server", true);
+            read_sites(r, conf);
+        }
+        au_findings(r);
+    }
+    r->pub.components = r->comps;
+    r->pub.ncomponents = r->ncomps;
+    r->pub.findings = r->finds;
+    r->pub.nfindings = r->nfinds;
+    r->pub.errors = r->errors;
+    r->pub.nerrors = r->nerrors;
+    if (r->oom) {
+        ig_audit_free(&r->pub);
+        return NULL;
+    }
+    return &r->pub;
+}
+
+void ig_audit_free(ig_audit_report *rep)
+{
+    if (rep == NULL)
+        return;
+    au_run *r = (au_run *)rep;
+    ig_free(r->comps);
+    ig_free(r->finds);
+    ig_free(r->errors);
+    ig_catalogs_free(r->cats);
+    ig_trust_free(r->trust);
+    au_fs_free(r->fs);
+    ig_arena_destroy(&r->arena);
+    ig_free(r);
+}

@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""`iisguard audit` on IIS hosts written here: a clean default host (no finding
+of low or worse), one host per finding, damaged and hostile configurations
+(malformed XML, XXE, billion laughs, a symbolic link loop, a huge file), and
+the real applicationHost.config files of ../shared/data/iis when present.
+usage: test_audit.py IISGUARD [SHARED_DIR]"""
+import json, os, shutil, subprocess, sys, tempfile
+
+exe = os.path.abspath(sys.argv[1])
+shared = sys.argv[2] if len(sys.argv) > 2 else None
+passed = failed = 0
+
+
+def check(ok, what):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print('FAIL:', what)
+
+
+DEFAULT = [('HttpLoggingModule', 'loghttp.dll'), ('UriCacheModule', 'cachuri.dll'),
+           ('StaticFileModule', 'static.dll'), ('DefaultDocumentModule', 'defdoc.dll'),
+           ('AnonymousAuthenticationModule', 'authanon.dll'),
+           ('RequestFilteringModule', 'modrqflt.dll'), ('CustomErrorModule', 'custerr.dll'),
+           ('IsapiModule', 'isapi.dll'), ('IsapiFilterModule', 'filter.dll')]
+
+
+def host(root, extra_global='', extra_modules='', extra_ws='', extra_conf='', web_config=None,
+         files=(), redirection=None):
+    inetsrv = os.path.join(root, 'Windows', 'System32', 'inetsrv')
+    os.makedirs(os.path.join(inetsrv, 'config'), exist_ok=True)
+    for _, dll in DEFAULT + [('core', 'iiscore.dll')]:
+        open(os.path.join(inetsrv, dll), 'wb').write(b'not a real DLL')
+    for rel, data in files:
+        p = os.path.join(root, *rel.split('/'))
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        open(p, 'wb').write(data)
+    g = '\n'.join(f'<add name="{n}" image="%windir%\\System32\\inetsrv\\{d}" />'
+                  for n, d in DEFAULT)
+    m = '\n'.join(f'<add name="{n}" lockItem="true" />' for n, _ in DEFAULT)
+    conf = f'''<?xml version="1.0" encoding="UTF-8"?>
+<configuration>
+  <system.applicationHost>
+    <sites>
+      <site name="Default Web Site" id="1">
+        <application path="/">
+          <virtualDirectory path="/" physicalPath="%SystemDrive%\\inetpub\\wwwroot" />
+        </application>
+      </site>
+    </sites>
+  </system.applicationHost>
+  <system.webServer>
+    <globalModules>
+{g}
+{extra_global}
+    </globalModules>
+    <modules>
+{m}
+{extra_modules}
+    </modules>
+    <httpLogging dontLog="false" />
+{extra_ws}
+  </system.webServer>
+{extra_conf}
+</configuration>
+'''
+    open(os.path.join(inetsrv, 'config', 'applicationHost.config'), 'w').write(conf)
+    if redirection is not None:
+        open(os.path.join(inetsrv, 'config', 'redirection.config'), 'w').write(redirection)
+    os.makedirs(os.path.join(root, 'inetpub', 'wwwroot'), exist_ok=True)
+    if web_config is not None:
+        open(os.path.join(root, 'inetpub', 'wwwroot', 'web.config'), 'w').write(web_config)
+
+
+def audit(root, *args):
+    r = subprocess.run([exe, 'audit', '-q', '--format', 'json', '--root', root] + list(args),
+                       capture_output=True, timeout=120)
+    try:
+        return json.loads(r.stdout.decode()), r.returncode
+    except ValueError:
+        return None, r.returncode
+
+
+def ids(rep, minimum=('critical', 'high', 'medium', 'low')):
+    return sorted({f['id'] for f in rep['findings'] if f['severity'] in minimum})
+
+
+tmp = tempfile.mkdtemp()
+try:
+    # a clean default host
+    root = os.path.join(tmp, 'clean')
+    host(root)
+    rep, rc = audit(root)
+    check(rep is not None and rc == 0 and ids(rep) == [], f'clean host: rc {rc}, {rep and ids(rep)}')
+    check(rep and len([c for c in rep['components'] if c['kind'] == 'native_module']) == len(DEFAULT),
+          'clean host inventory')
+
+    WEB = '<configuration><system.webServer>{}</system.webServer></configuration>'
+    cases = {
+        'unknown-native-module': dict(
+            extra_global='<add name="ProxyModule" image="%windir%\\System32\\inetsrv\\iisproxy.dll" />',
+            extra_modules='<add name="ProxyModule" />',
+            files=[('Windows/System32/inetsrv/iisproxy.dll', b'x')]),
+        'image-outside-trusted-dirs': dict(
+            extra_global='<add name="Health" image="C:\\ProgramData\\Microsoft\\h.dll" />',
+            extra_modules='<add name="Health" />', files=[('ProgramData/Microsoft/h.dll', b'x')]),
+        'baseline-name-foreign-image': dict(
+            extra_global='<add name="TracingModule" image="C:\\Windows\\Temp\\iisetw.dll" />',
+            extra_modules='<add name="TracingModule" />'),
+        'lookalike-module-name': dict(
+            extra_global='<add name="ManagedEngineV4.1_64bit" image="%windir%\\System32\\inetsrv\\webengine5.dll" />',
+            extra_modules='<add name="ManagedEngineV4.1_64bit" />',
+            files=[('Windows/System32/inetsrv/webengine5.dll', b'x')]),
+        'dormant-module': dict(
+            extra_global='<add name="DynamicCompressionModule" image="%windir%\\System32\\inetsrv\\compdyn.dll" />',
+            files=[('Windows/System32/inetsrv/compdyn.dll', b'x')]),
+        'unregistered-module': dict(extra_modules='<add name="GhostModule" />'),
+        'image-missing': dict(
+            extra_global='<add name="CgiModule" image="%windir%\\System32\\inetsrv\\cgi.dll" />',
+            extra_modules='<add name="CgiModule" />'),
+        'isapi-filter': dict(extra_conf='<location path="Default Web Site"><system.webServer>'
+                             '<isapiFilters><filter name="f" path="C:\\inetpub\\f.dll" /></isapiFilters>'
+                             '</system.webServer></location>', files=[('inetpub/f.dll', b'x')]),
+        'handler-script-processor': dict(extra_ws='<handlers><add name="x" path="*.axd" verb="*" '
+                                         'modules="IsapiModule" scriptProcessor="C:\\inetpub\\x.dll" />'
+                                         '</handlers>'),
+        'nonsystem-managed-module': dict(web_config=WEB.format(
+            '<modules><add name="Helper" type="Contoso.Web.Helper, Contoso.Web" /></modules>')),
+        'notlisted-isapis-allowed': dict(extra_ws='<security><isapiCgiRestriction '
+                                         'notListedIsapisAllowed="true" /></security>'),
+        'notlisted-cgis-allowed': dict(extra_ws='<security><isapiCgiRestriction '
+                                       'notListedCgisAllowed="true" /></security>'),
+        'security-module-removed': dict(extra_conf='<location path="Default Web Site/app">'
+                                        '<system.webServer><modules><remove name="RequestFilteringModule" />'
+                                        '</modules></system.webServer></location>'),
+        'logging-disabled': dict(web_config=WEB.format('<httpLogging dontLog="true" />')),
+        'frt-custom-action': dict(extra_ws='<tracing><traceFailedRequests><add path="*">'
+                                  '<failureDefinitions statusCodes="500" customActionExe="C:\\Windows\\Temp\\r.exe" />'
+                                  '</add></traceFailedRequests></tracing>'),
+        'config-redirected': dict(redirection='<configuration><configurationRedirection '
+                                  'enabled="true" path="\\\\fileserver\\iis" /></configuration>'),
+    }
+    for want, kw in cases.items():
+        root = os.path.join(tmp, want)
+        host(root, **kw)
+        rep, rc = audit(root)
+        got = ids(rep) if rep else []
+        check(want in got, f'{want}: findings {got}')
+        check(rc == 1 or want in ('dormant-module',), f'{want}: exit {rc}')
+        f = [x for x in rep['findings'] if x['id'] == want] if rep else []
+        check(f and f[0]['mitigation'] and f[0]['remediation'] and
+              (f[0]['file'] is None or f[0]['line'] > 0 or want == 'unregistered-module'),
+              f'{want}: evidence {f[:1]}')
+    # a Microsoft add-on is informational only
+    root = os.path.join(tmp, 'addon')
+    host(root, extra_global='<add name="RewriteModule" image="%SystemRoot%\\system32\\inetsrv\\rewrite.dll" />',
+         extra_modules='<add name="RewriteModule" />', files=[('Windows/System32/inetsrv/rewrite.dll', b'x')])
+    rep, rc = audit(root)
+    check(rc == 0 and ids(rep) == [] and 'microsoft-addon-module' in ids(rep, ('informational',)),
+          f'add-on: rc {rc} {rep and [f["id"] for f in rep["findings"]]}')
+
+    # damaged and hostile configuration
+    root = os.path.join(tmp, 'malformed')
+    host(root, web_config='<configuration>\n<system.webServer>\n<modules>\n<add name="x" type="Y"\n'
+         '</configuration>\n')
+    rep, rc = audit(root)
+    check(rc == 2 and rep and any('web.config:5:' in e for e in rep['errors']),
+          f'malformed web.config: rc {rc} {rep and rep["errors"]}')
+    check(rep and len(rep['components']) >= len(DEFAULT), 'the rest of the audit still ran')
+    for name, doc in (
+            ('xxe', '<?xml version="1.0"?><!DOCTYPE c [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+                    '<configuration>&x;</configuration>'),
+            ('laughs', '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+                       + ''.join(f'<!ENTITY {chr(98 + i)} "' + ('&' + chr(97 + i) + ';') * 10 + '">'
+                                 for i in range(9))
+                       + ']><configuration>&j;</configuration>')):
+        root = os.path.join(tmp, name)
+        host(root, web_config=doc)
+        rep, rc = audit(root)
+        check(rc == 2 and rep and any('DOCTYPE' in e for e in rep['errors']),
+              f'{name}: rc {rc} {rep and rep["errors"]}')
+    root = os.path.join(tmp, 'loop')
+    host(root, extra_global='<add name="Loop" image="%windir%\\System32\\inetsrv\\loop\\loop\\x.dll" />',
+         extra_modules='<add name="Loop" />')
+    os.symlink('.', os.path.join(root, 'Windows', 'System32', 'inetsrv', 'loop'))
+    rep, rc = audit(root)
+    comp = [c for c in rep['components'] if c['name'] == 'Loop'] if rep else []
+    check(comp and 'symbolic link' in (comp[0]['image']['missing'] or ''), f'symlink loop: {comp}')
+    root = os.path.join(tmp, 'huge')
+    host(root)
+    with open(os.path.join(root, 'inetpub', 'wwwroot', 'web.config'), 'w') as f:
+        f.write('<configuration>' + ' ' * (33 << 20) + '</configuration>')
+    rep, rc = audit(root)
+    check(rc == 2 and rep and any('limit' in e for e in rep['errors']), f'huge file: {rep and rep["errors"]}')
+    root = os.path.join(tmp, 'empty')
+    os.makedirs(root)
+    rep, rc = audit(root)
+    check(rc == 2 and rep and any('applicationHost.config' in e for e in rep['errors']),
+          f'no configuration: rc {rc}')
+
+    # the real configurations: read whole, no high or critical finding, no
+    # unknown native module
+    if shared and os.path.isdir(os.path.join(shared, 'data', 'iis')):
+        d = os.path.join(shared, 'data', 'iis')
+        for n in sorted(os.listdir(d)):
+            if not n.endswith('.applicationHost.config'):
+                continue
+            root = os.path.join(tmp, 'real-' + n)
+            cfg = os.path.join(root, 'Windows', 'System32', 'inetsrv', 'config')
+            os.makedirs(cfg)
+            shutil.copy(os.path.join(d, n), os.path.join(cfg, 'applicationHost.config'))
+            rep, rc = audit(root)
+            bad = [f['id'] for f in rep['findings'] if f['severity'] in ('critical', 'high')]
+            check(rep and not rep['errors'] and not bad and
+                  'unknown-native-module' not in ids(rep) and
+                  any(c['kind'] == 'native_module' for c in rep['components']),
+                  f'{n}: errors {rep and rep["errors"]}, high/critical {bad}')
+            print(f'{n}: {len(rep["components"])} components, findings '
+                  f'{sorted((f["severity"], f["id"]) for f in rep["findings"])[:8]}')
+    else:
+        print('SKIP: the real configurations (no ../shared/data/iis)')
+finally:
+    shutil.rmtree(tmp)
+print(f'{passed} passed, {failed} failed')
+sys.exit(1 if failed else 0)
