@@ -41,10 +41,13 @@ typedef struct ig_audit_file {
 
 typedef struct ig_audit_component {
     ig_comp_kind kind;
-    const char *name;   /* module, filter or handler name; the path for restrictions */
-    const char *detail; /* managed type, handler path and modules, load point kind */
-    const char *scope;  /* "server", "site Default Web Site", "location Default Web Site/app" */
-    const char *config; /* the file that declares it */
+    const char *first_seen; /* the oldest IIS history copy naming it ("2024-03-12T10:06:52Z"),
+                             * "not in history" when copies exist without it, NULL otherwise */
+    const char *baseline;   /* with --baseline: "added", "changed" or NULL (as before) */
+    const char *name;       /* module, filter or handler name; the path for restrictions */
+    const char *detail;     /* managed type, handler path and modules, load point kind */
+    const char *scope;      /* "server", "site Default Web Site", "location Default Web Site/app" */
+    const char *config;     /* the file that declares it */
     unsigned line;
     int enabled;  /* native modules: enabled in the server's <modules> */
     int has_file; /* `file` describes a referenced file */
@@ -60,6 +63,9 @@ typedef struct ig_audit_finding {
     unsigned line;
     const char *mitigation; /* ATT&CK mitigation id (M1047, M1038, M1045) */
     const char *remediation;
+    const char *component;  /* the component's name, or NULL */
+    const char *allowed_by; /* "FILE:LINE" of the --allow entry that approved it, or NULL
+                             * (its severity is then informational) */
 } ig_audit_finding;
 
 typedef struct ig_audit_report {
@@ -73,8 +79,10 @@ typedef struct ig_audit_report {
 } ig_audit_report;
 
 typedef struct ig_audit_opts {
-    const char *catroot; /* Windows/System32/CatRoot of the image, or NULL */
-    const char *trust;   /* certificates signatures must chain to (NULL: the system's) */
+    const char *catroot;  /* Windows/System32/CatRoot of the image, or NULL */
+    const char *trust;    /* certificates signatures must chain to (NULL: the system's) */
+    const char *allow;    /* approved components: one name or SHA-256 per line, or NULL */
+    const char *baseline; /* a snapshot written by ig_audit_save (compared), or NULL */
 } ig_audit_opts;
 
 /* Audits the offline image rooted at `root` (the folder holding Windows/).
@@ -82,6 +90,10 @@ typedef struct ig_audit_opts {
  * read is in errors, and the rest of the audit still runs. */
 IG_API ig_audit_report *ig_audit_run(const char *root, const ig_audit_opts *o);
 IG_API void ig_audit_free(ig_audit_report *r);
+
+/* Writes the report's components and their files' hashes as a JSON
+ * snapshot to `path` (--save-baseline).  Returns 0, or -1 (errno set). */
+IG_API int ig_audit_save(const ig_audit_report *r, const char *path);
 
 #ifdef __cplusplus
 }

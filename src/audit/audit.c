@@ -2,6 +2,7 @@
  * redirection.config) and each site's root web.config → the components IIS
  * loads, per scope → the files they name, hashed and analysed like
  * `inspect` does → findings (findings.c). */
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,10 +82,23 @@ ig_audit_component *au_component(au_run *r, ig_comp_kind kind, const char *name,
 void au_finding(au_run *r, const char *id, ig_level sev, const char *title, const char *evidence,
                 const char *config, unsigned line, const char *mitigation, const char *remediation)
 {
+    if (r->oom)
+        return;
+    size_t cap = r->capf;
     if (!grow((void **)&r->finds, &r->capf, r->nfinds, sizeof(*r->finds), AU_MAX_FINDINGS))
         return;
-    r->finds[r->nfinds++] =
-        (ig_audit_finding){id, sev, title, evidence, config, line, mitigation, remediation};
+    if (cap != r->capf) {
+        long *v = ig_realloc(r->find_comp, sizeof(*v) * r->capf);
+        if (v == NULL) {
+            r->oom = true;
+            return;
+        }
+        r->find_comp = v;
+    }
+    const char *comp = r->cur_comp >= 0 ? r->comps[r->cur_comp].name : NULL;
+    r->find_comp[r->nfinds] = r->cur_comp;
+    r->finds[r->nfinds++] = (ig_audit_finding){id,   sev,        title,       evidence, config,
+                                               line, mitigation, remediation, comp,     NULL};
 }
 
 /* ---- files ------------------------------------------------------------------------ */
@@ -189,10 +203,75 @@ static void read_global_modules(au_run *r, const xt_node *ws, const char *cfg)
     }
 }
 
+/* The file of a managed type "Ns.Type, Assembly, Version=..., PublicKeyToken=...":
+ * the application's bin\ folder, then the GAC (.NET 4 and 2 layouts). */
+static const char *assembly_file(au_run *r, const char *type, const char *app_dir)
+{
+    char name[256] = "", token[64] = "";
+    const char *comma = strchr(type, ',');
+    if (comma == NULL)
+        return NULL; /* App_Code or any bin assembly: not resolved here */
+    const char *a = comma + 1;
+    while (*a == ' ')
+        a++;
+    size_t n = strcspn(a, ",");
+    while (n > 0 && a[n - 1] == ' ')
+        n--;
+    if (n == 0 || n >= sizeof(name))
+        return NULL;
+    memcpy(name, a, n);
+    name[n] = '\0';
+    const char *t = strstr(type, "PublicKeyToken=");
+    if (t != NULL) {
+        t += 15;
+        size_t k = strcspn(t, ", ");
+        if (k < sizeof(token)) {
+            memcpy(token, t, k);
+            token[k] = '\0';
+        }
+    }
+    const char *why = NULL;
+    if (app_dir != NULL) {
+        const char *bin = au_fmt(r, "%s\\bin\\%s.dll", app_dir, name);
+        char *l = au_fs_resolve(r->fs, bin, false, &why);
+        if (l != NULL) {
+            free(l);
+            return bin;
+        }
+    }
+    if (token[0] && strcasecmp(token, "null") != 0) {
+        static const char *const gacs[] = {"%windir%\\Microsoft.NET\\assembly\\GAC_MSIL",
+                                           "%windir%\\Microsoft.NET\\assembly\\GAC_64",
+                                           "%windir%\\Microsoft.NET\\assembly\\GAC_32",
+                                           "%windir%\\assembly\\GAC_MSIL"};
+        for (size_t i = 0; i < sizeof(gacs) / sizeof(gacs[0]); i++) {
+            const char *dir = au_fmt(r, "%s\\%s", gacs[i], name);
+            char *l = au_fs_resolve(r->fs, dir, false, &why);
+            if (l == NULL)
+                continue;
+            /* one folder per version: "v4.0_1.0.0.0__token" or "1.0.0.0__token" */
+            DIR *d = opendir(l);
+            struct dirent *e;
+            const char *found = NULL;
+            while (d != NULL && (e = readdir(d)) != NULL && found == NULL) {
+                size_t el = strlen(e->d_name), tl = strlen(token);
+                if (el > tl + 2 && strcasecmp(e->d_name + el - tl, token) == 0)
+                    found = au_fmt(r, "%s\\%s\\%s.dll", dir, e->d_name, name);
+            }
+            if (d != NULL)
+                closedir(d);
+            free(l);
+            if (found != NULL)
+                return found;
+        }
+    }
+    return NULL;
+}
+
 /* <modules> at one scope: managed modules are components; native names are
  * enablements (the server's set is kept for dormant/unregistered checks). */
 static void read_modules(au_run *r, const xt_node *ws, const char *scope, const char *cfg,
-                         bool server)
+                         bool server, const char *app_dir)
 {
     const xt_node *m = xt_child(ws, "modules");
     for (const xt_node *a = m ? m->first : NULL; a != NULL; a = a->next) {
@@ -210,7 +289,12 @@ static void read_modules(au_run *r, const xt_node *ws, const char *scope, const 
             continue;
         const char *type = xt_attr(a, "type");
         if (type != NULL) {
-            au_component(r, IG_COMP_MANAGED_MODULE, name, type, scope, cfg, a);
+            ig_audit_component *c =
+                au_component(r, IG_COMP_MANAGED_MODULE, name, type, scope, cfg, a);
+            const char *file =
+                c && strncmp(type, "System.", 7) != 0 ? assembly_file(r, type, app_dir) : NULL;
+            if (file != NULL)
+                file_facts(r, c, file, false);
         } else {
             const char ***set = server ? &r->enabled : &r->enabled_loc;
             size_t *n = server ? &r->nenabled : &r->nenabled_loc;
@@ -343,16 +427,16 @@ static void read_load_points(au_run *r, const xt_node *conf, const xt_node *ws, 
 /* Every scope of one configuration file: the file itself, and its
  * <location path> elements. */
 static void read_scopes(au_run *r, const xt_node *conf, const char *cfg, const char *base_scope,
-                        bool server)
+                        bool server, const char *app_dir)
 {
     const xt_node *ws = xt_child(conf, "system.webServer");
     if (server) {
         /* the enabled set first, so that globalModules know it */
-        read_modules(r, ws, base_scope, cfg, true);
+        read_modules(r, ws, base_scope, cfg, true, NULL);
         read_global_modules(r, ws, cfg);
         read_load_points(r, conf, ws, cfg);
     } else {
-        read_modules(r, ws, base_scope, cfg, false);
+        read_modules(r, ws, base_scope, cfg, false, app_dir);
     }
     read_isapi_filters(r, ws, base_scope, cfg);
     read_handlers(r, ws, base_scope, cfg);
@@ -366,7 +450,7 @@ static void read_scopes(au_run *r, const xt_node *conf, const char *cfg, const c
         const xt_node *lws = xt_child(l, "system.webServer");
         if (lws == NULL)
             continue;
-        read_modules(r, lws, scope, cfg, false);
+        read_modules(r, lws, scope, cfg, false, app_dir);
         read_isapi_filters(r, lws, scope, cfg);
         read_handlers(r, lws, scope, cfg);
         read_restrictions(r, lws, scope, cfg);
@@ -398,7 +482,7 @@ static void read_sites(au_run *r, const xt_node *conf)
                     read_scopes(r, wc, local,
                                 au_fmt(r, "site %s%s%s", site, strcmp(apath, "/") ? " app " : "",
                                        strcmp(apath, "/") ? apath : ""),
-                                false);
+                                false, pp);
             }
         }
     }
@@ -411,6 +495,7 @@ ig_audit_report *ig_audit_run(const char *root, const ig_audit_opts *o)
         return NULL;
     ig_arena_init(&r->arena, 0);
     r->pub.root = au_fmt(r, "%s", root);
+    r->cur_comp = -1;
     r->fs = au_fs_offline(root);
     char err[512];
     r->trust = ig_trust_load(o ? o->trust : NULL, err, sizeof(err));
@@ -443,10 +528,15 @@ ig_audit_report *ig_audit_run(const char *root, const ig_audit_opts *o)
                        "audit it too.");
         xt_node *conf = load_config(r, APPHOST, &local, false);
         if (conf != NULL) {
-            read_scopes(r, conf, local, "server", true);
+            read_scopes(r, conf, local, "server", true, NULL);
             read_sites(r, conf);
         }
+        au_history(r);
+        if (o && o->baseline)
+            au_baseline_compare(r, o->baseline);
         au_findings(r);
+        if (o && o->allow)
+            au_allow(r, o->allow);
     }
     r->pub.components = r->comps;
     r->pub.ncomponents = r->ncomps;
@@ -468,6 +558,7 @@ void ig_audit_free(ig_audit_report *rep)
     au_run *r = (au_run *)rep;
     ig_free(r->comps);
     ig_free(r->finds);
+    ig_free(r->find_comp);
     ig_free(r->errors);
     ig_catalogs_free(r->cats);
     ig_trust_free(r->trust);

@@ -31,6 +31,8 @@ typedef struct au_run {
     size_t nerrors, cape;
     bool oom;
     bool config_only; /* the image has the configuration, not the IIS binaries */
+    long cur_comp;    /* the component findings are about now, or -1 */
+    long *find_comp;  /* per finding: its component, or -1 */
     /* the server's <modules>: names enabled after add/remove/clear */
     const char **enabled;
     size_t nenabled;
@@ -47,9 +49,15 @@ ig_audit_component *au_component(au_run *r, ig_comp_kind kind, const char *name,
 void au_finding(au_run *r, const char *id, ig_level sev, const char *title, const char *evidence,
                 const char *config, unsigned line, const char *mitigation, const char *remediation);
 
+/* --allow, --baseline and IIS history (history.c). */
+void au_allow(au_run *r, const char *path);
+void au_baseline_compare(au_run *r, const char *path);
+void au_history(au_run *r);
+
 /* Findings from the inventory and the configuration (findings.c). */
 void au_findings(au_run *r);
 /* Findings of one configuration section as it is read (findings.c). */
 void au_section_findings(au_run *r, const xt_node *ws, const char *scope, const char *config);
+void au_sort_findings(au_run *r);
 
 #endif

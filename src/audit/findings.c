@@ -211,6 +211,7 @@ void au_findings(au_run *r)
                                   listed(r->enabled_loc, r->nenabled_loc, r->comps[i].name);
     for (size_t i = 0; i < r->ncomps; i++) {
         const ig_audit_component *c = &r->comps[i];
+        r->cur_comp = (long)i;
         switch (c->kind) {
         case IG_COMP_NATIVE_MODULE: native_module(r, c); break;
         case IG_COMP_MANAGED_MODULE: {
@@ -258,6 +259,7 @@ void au_findings(au_run *r)
         default: break;
         }
     }
+    r->cur_comp = -1;
     /* names enabled at the server that no globalModules entry registers */
     for (size_t i = 0; i < r->nenabled; i++) {
         bool reg = false;
@@ -273,11 +275,19 @@ void au_findings(au_run *r)
                        au_fmt(r, "server <modules> adds %s", r->enabled[i]), NULL, 0, "M1047",
                        "IIS fails to start worker processes this way; fix the registration.");
     }
-    /* most severe first, then in the order seen */
+    au_sort_findings(r);
+}
+
+/* Most severe first, then in the order seen. */
+void au_sort_findings(au_run *r)
+{
     for (size_t i = 1; i < r->nfinds; i++)
         for (size_t k = i; k > 0 && r->finds[k - 1].severity < r->finds[k].severity; k--) {
             ig_audit_finding t = r->finds[k];
+            long tc = r->find_comp[k];
             r->finds[k] = r->finds[k - 1];
+            r->find_comp[k] = r->find_comp[k - 1];
             r->finds[k - 1] = t;
+            r->find_comp[k - 1] = tc;
         }
 }

@@ -55,6 +55,10 @@ static void json_report(ig_buf *b, const ig_audit_report *r)
         js(b, f->mitigation);
         key(b, "remediation", false);
         js(b, f->remediation);
+        key(b, "component", false);
+        js(b, f->component);
+        key(b, "allowed_by", false);
+        js(b, f->allowed_by);
         ig_buf_putc(b, '}');
     }
     ig_buf_putc(b, ']');
@@ -75,6 +79,10 @@ static void json_report(ig_buf *b, const ig_audit_report *r)
         js(b, c->config);
         key(b, "line", false);
         ig_buf_u64(b, c->line);
+        key(b, "first_seen", false);
+        js(b, c->first_seen);
+        key(b, "baseline", false);
+        js(b, c->baseline);
         if (c->kind == IG_COMP_NATIVE_MODULE) {
             key(b, "enabled", false);
             ig_buf_puts(b, c->enabled ? "true" : "false");
@@ -130,6 +138,8 @@ static void text_report(FILE *f, const ig_audit_report *r)
             if (x->config)
                 fprintf(f, "    at %s:%u\n", x->config, x->line);
             fprintf(f, "    %s: %s\n", x->mitigation ? x->mitigation : "", x->remediation);
+            if (x->allowed_by)
+                fprintf(f, "    allowed by %s\n", x->allowed_by);
         }
     }
     fprintf(f, "\n== inventory ==\n");
@@ -141,6 +151,10 @@ static void text_report(FILE *f, const ig_audit_report *r)
                 c->detail ? "" : "\n");
         if (c->detail)
             fprintf(f, " (%s)\n", c->detail);
+        if (c->first_seen || c->baseline)
+            fprintf(f, "%-22s   %s%s%s%s\n", "", c->first_seen ? "first seen: " : "",
+                    c->first_seen ? c->first_seen : "", c->baseline ? "  baseline: " : "",
+                    c->baseline ? c->baseline : "");
         if (c->has_file)
             fprintf(f, "%-22s   %s -> %s%s%s%s%s\n", "",
                     c->file.configured ? c->file.configured : "",
@@ -158,8 +172,8 @@ static void text_report(FILE *f, const ig_audit_report *r)
 
 int cmd_audit(int argc, char **argv)
 {
-    ig_audit_opts o = {NULL, NULL};
-    const char *root = NULL, *outp = NULL;
+    ig_audit_opts o = {NULL, NULL, NULL, NULL};
+    const char *root = NULL, *outp = NULL, *save = NULL;
     bool json = false, force = false, quiet = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -170,6 +184,12 @@ int cmd_audit(int argc, char **argv)
             o.catroot = argv[++i];
         } else if (strcmp(a, "--trust") == 0 && has) {
             o.trust = argv[++i];
+        } else if (strcmp(a, "--allow") == 0 && has) {
+            o.allow = argv[++i];
+        } else if (strcmp(a, "--baseline") == 0 && has) {
+            o.baseline = argv[++i];
+        } else if (strcmp(a, "--save-baseline") == 0 && has) {
+            save = argv[++i];
         } else if (strcmp(a, "--format") == 0 && has) {
             const char *fmt = argv[++i];
             if (strcmp(fmt, "json") != 0 && strcmp(fmt, "text") != 0) {
@@ -185,7 +205,12 @@ int cmd_audit(int argc, char **argv)
             quiet = true;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             puts("usage: iisguard audit --root DIR [--catroot DIR] [--trust FILE|DIR]\n"
+                 "                      [--baseline FILE] [--save-baseline FILE] [--allow FILE]\n"
                  "                      [--format text|json] [--output FILE [--force]] [-q]\n"
+                 "  --save-baseline writes the components and file hashes as JSON;\n"
+                 "  --baseline reports what was added, removed or changed since;\n"
+                 "  --allow lists approved components (a name or a SHA-256 per line),\n"
+                 "  whose findings become informational.\n"
                  "  DIR is the root of a Windows system drive (an image or a triage copy)\n"
                  "  holding Windows/System32/inetsrv/config/applicationHost.config.\n"
                  "  Exit 0: nothing medium or worse; 1: findings; 2: something not read.");
@@ -205,6 +230,11 @@ int cmd_audit(int argc, char **argv)
     ig_audit_report *r = ig_audit_run(root, &o);
     if (r == NULL) {
         fputs("iisguard audit: out of memory\n", stderr);
+        return 2;
+    }
+    if (save != NULL && ig_audit_save(r, save) != 0) {
+        fprintf(stderr, "iisguard audit: %s: cannot write the baseline\n", save);
+        ig_audit_free(r);
         return 2;
     }
     if (json) {

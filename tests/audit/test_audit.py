@@ -161,6 +161,59 @@ try:
     check(rc == 0 and ids(rep) == [] and 'microsoft-addon-module' in ids(rep, ('informational',)),
           f'add-on: rc {rc} {rep and [f["id"] for f in rep["findings"]]}')
 
+    # --save-baseline, then --baseline after changes
+    root = os.path.join(tmp, 'base')
+    host(root, extra_global='<add name="CgiModule" image="%windir%\\System32\\inetsrv\\cgi.dll" />',
+         extra_modules='<add name="CgiModule" />', files=[('Windows/System32/inetsrv/cgi.dll', b'v1')])
+    snap = os.path.join(tmp, 'snap.json')
+    r = subprocess.run([exe, 'audit', '-q', '--root', root, '--save-baseline', snap], capture_output=True)
+    check(r.returncode == 0 and json.load(open(snap))['iisguard_baseline'] == 1, f'save baseline {r.returncode}')
+    open(os.path.join(root, 'Windows', 'System32', 'inetsrv', 'cgi.dll'), 'wb').write(b'v2')
+    host(root, extra_global='<add name="CgiModule" image="%windir%\\System32\\inetsrv\\cgi.dll" />'
+         '<add name="ProxyModule" image="%windir%\\System32\\inetsrv\\iisproxy.dll" />',
+         extra_modules='<add name="CgiModule" /><add name="ProxyModule" />',
+         files=[('Windows/System32/inetsrv/iisproxy.dll', b'x')])
+    # (StaticFileModule removed from the current configuration)
+    conf = os.path.join(root, 'Windows', 'System32', 'inetsrv', 'config', 'applicationHost.config')
+    text = open(conf).read().replace('<add name="StaticFileModule" image="%windir%\\System32\\inetsrv\\static.dll" />', '')
+    open(conf, 'w').write(text)
+    rep, rc = audit(root, '--baseline', snap)
+    got = {f['id']: f for f in rep['findings']} if rep else {}
+    check('baseline-added' in got and got['baseline-added']['component'] == 'ProxyModule',
+          f'baseline added: {sorted(got)}')
+    check('baseline-changed' in got and got['baseline-changed']['component'] == 'CgiModule',
+          f'baseline changed: {sorted(got)}')
+    check('baseline-removed' in got and 'StaticFileModule' in got['baseline-removed']['evidence'],
+          f'baseline removed: {sorted(got)}')
+    # --allow: an approved component's findings are informational
+    allow = os.path.join(tmp, 'allow.txt')
+    open(allow, 'w').write('# approved\nProxyModule\n')
+    root = os.path.join(tmp, 'allowed')
+    host(root, extra_global='<add name="ProxyModule" image="%windir%\\System32\\inetsrv\\iisproxy.dll" />',
+         extra_modules='<add name="ProxyModule" />', files=[('Windows/System32/inetsrv/iisproxy.dll', b'x')])
+    rep, rc = audit(root, '--allow', allow)
+    f = [x for x in rep['findings'] if x['id'] == 'unknown-native-module'] if rep else []
+    check(rc == 0 and f and f[0]['severity'] == 'informational' and f[0]['allowed_by'] == allow + ':2',
+          f'allow: rc {rc} {f}')
+    # IIS history copies date components
+    hist = os.path.join(root, 'inetpub', 'history', 'CFGHISTORY_0000000001')
+    os.makedirs(hist)
+    old = os.path.join(tmp, 'clean', 'Windows', 'System32', 'inetsrv', 'config', 'applicationHost.config')
+    shutil.copy(old, os.path.join(hist, 'applicationHost.config'))
+    os.utime(os.path.join(hist, 'applicationHost.config'), (1700000000, 1700000000))
+    rep, rc = audit(root)
+    seen = {c['name']: c['first_seen'] for c in rep['components']} if rep else {}
+    check(seen.get('ProxyModule') == 'not in history' and
+          seen.get('HttpLoggingModule') == '2023-11-14T22:13:20Z', f'history: {seen}')
+    # a managed module's assembly in the site's bin folder
+    root = os.path.join(tmp, 'bin')
+    host(root, web_config=WEB.format('<modules><add name="Helper" type="Contoso.Web.Helper, Contoso.Web" /></modules>'),
+         files=[('inetpub/wwwroot/bin/Contoso.Web.dll', b'MZ not really')])
+    rep, rc = audit(root)
+    comp = [c for c in rep['components'] if c['name'] == 'Helper'] if rep else []
+    check(comp and comp[0]['image']['local'] and comp[0]['image']['local'].endswith('bin/Contoso.Web.dll'),
+          f'bin assembly: {comp}')
+
     # damaged and hostile configuration
     root = os.path.join(tmp, 'malformed')
     host(root, web_config='<configuration>\n<system.webServer>\n<modules>\n<add name="x" type="Y"\n'
