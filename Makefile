@@ -63,6 +63,12 @@ demo: deps build
 	@echo "... $$(wc -l < build/demo/web01.jsonl) records in build/demo/web01.jsonl"
 	@echo "== iisguard hunt build/demo/web01-security.evtx (built-in T1505.004 rules) =="
 	./build/iisguard hunt build/demo/web01-security.evtx || [ $$? -eq 1 ]
+	@rm -rf build/demo/web01-root
+	./build/igfix iis build/demo/web01-root --scenario demo
+	@echo "== iisguard audit --root build/demo/web01-root (the host's IIS configuration) =="
+	./build/iisguard audit --root build/demo/web01-root | sed -n '/== inventory ==/q;p' || true
+	@echo "== iisguard scan build/demo/web01-root (IIS components by their exports) =="
+	./build/iisguard scan build/demo/web01-root/inetpub build/demo/web01-root/ProgramData || [ $$? -eq 1 ]
 
 bench: deps build
 	bash bench/evtx.sh

@@ -726,13 +726,18 @@ static void scenario_demo(gen *g)
 static void usage(FILE *f)
 {
     fputs("usage: igfix evtx OUT.evtx [--scenario basic|demo|big] [--count N] [--seed S]\n"
+          "       igfix iis ROOT [--scenario clean|demo]\n"
+          "       igfix dll OUT.dll EXPORT...\n"
           "                           [--manifest OUT.jsonl]\n"
           "       igfix evtx OUT.evtx --from-jsonl IN.jsonl\n"
           "  basic  N (default 100) Sysmon 1 / Security 4688 / System 7045 events\n"
           "  demo   an IIS module-installation compromise on host WEB01\n"
           "  big    N (default 3000) basic events plus large script blocks (many chunks)\n"
           "  --from-jsonl  flat JSON-lines events (Channel, EventID, Computer, TimeCreated,\n"
-          "         Provider_Name and Data fields) written as records 1, 2, ...\n",
+          "         Provider_Name and Data fields) written as records 1, 2, ...\n"
+          "  iis    an IIS host tree (system drive root): the IIS 10 modules; demo plants a\n"
+          "         native module, a site ISAPI filter and a managed module in bin/\n"
+          "  dll    a minimal PE32+ DLL exporting the names given\n",
           f);
 }
 
@@ -740,6 +745,28 @@ int main(int argc, char **argv)
 {
     if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
         usage(stdout);
+        return 0;
+    }
+    if (argc >= 3 && strcmp(argv[1], "iis") == 0) {
+        bool demo = argc >= 5 && strcmp(argv[3], "--scenario") == 0 && strcmp(argv[4], "demo") == 0;
+        if (argc > 3 && !demo && !(argc == 5 && strcmp(argv[4], "clean") == 0)) {
+            usage(stderr);
+            return 1;
+        }
+        if (igfix_iis(argv[2], demo) != 0) {
+            fprintf(stderr, "igfix: %s: cannot write the IIS tree\n", argv[2]);
+            return 1;
+        }
+        fprintf(stderr, "igfix: %s: IIS host (%s)\n", argv[2], demo ? "demo" : "clean");
+        return 0;
+    }
+    if (argc >= 3 && strcmp(argv[1], "dll") == 0) {
+        const char *base = strrchr(argv[2], '/');
+        if (igfix_write_dll(argv[2], base ? base + 1 : argv[2], (const char *const *)argv + 3,
+                            (size_t)(argc - 3)) != 0) {
+            fprintf(stderr, "igfix: %s: cannot write the DLL\n", argv[2]);
+            return 1;
+        }
         return 0;
     }
     if (argc < 3 || strcmp(argv[1], "evtx") != 0) {

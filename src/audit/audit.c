@@ -103,6 +103,17 @@ void au_finding(au_run *r, const char *id, ig_level sev, const char *title, cons
 
 /* ---- files ------------------------------------------------------------------------ */
 
+/* True for a file in the folders Windows and IIS install to. */
+static bool microsoft_place(const char *win)
+{
+    char low[1024];
+    if (!bl_expand(win, low, sizeof(low)))
+        return false;
+    for (char *p = low; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    return bl_trusted_dir(low) || strncmp(low, "c:\\windows\\", 11) == 0;
+}
+
 /* What the component's file is: resolved in the image, hashed, its PE
  * classification and signature (an embedded one, else a catalog's). */
 static void file_facts(au_run *r, ig_audit_component *c, const char *configured, bool wow64)
@@ -140,7 +151,7 @@ static void file_facts(au_run *r, ig_audit_component *c, const char *configured,
                 (hit.status == IG_SIG_CATALOG || st == IG_SIG_UNSIGNED)) {
                 st = hit.status;
                 signer = hit.signer;
-            } else if (st == IG_SIG_UNSIGNED && r->cats == NULL) {
+            } else if (st == IG_SIG_UNSIGNED && r->cats == NULL && microsoft_place(configured)) {
                 st = IG_SIG_NOT_VERIFIABLE; /* Windows files are catalog-signed */
             }
             f->signature = ig_sig_status_name(st);

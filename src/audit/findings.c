@@ -221,8 +221,15 @@ void au_findings(au_run *r)
             if (b == NULL && !system)
                 au_finding(r, "nonsystem-managed-module", IG_LEVEL_MEDIUM,
                            "A managed module from outside the .NET Framework",
-                           au_fmt(r, "%s %s type=%s", c->scope, c->name, type), c->config, c->line,
-                           "M1047", "Identify the assembly (bin/ or the GAC) and its author.");
+                           au_fmt(r, "%s %s type=%s%s%s%s%s%s", c->scope, c->name, type,
+                                  c->has_file ? " assembly=" : "",
+                                  c->has_file ? c->file.configured : "", c->has_file ? " (" : "",
+                                  c->has_file ? (c->file.classification ? c->file.classification
+                                                                        : c->file.missing)
+                                              : "",
+                                  c->has_file ? ")" : ""),
+                           c->config, c->line, "M1047",
+                           "Identify the assembly (bin/ or the GAC) and its author.");
             break;
         }
         case IG_COMP_ISAPI_FILTER: {

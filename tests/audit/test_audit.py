@@ -3,11 +3,12 @@
 of low or worse), one host per finding, damaged and hostile configurations
 (malformed XML, XXE, billion laughs, a symbolic link loop, a huge file), and
 the real applicationHost.config files of ../shared/data/iis when present.
-usage: test_audit.py IISGUARD [SHARED_DIR]"""
+usage: test_audit.py IISGUARD [SHARED_DIR] [IGFIX]"""
 import json, os, shutil, subprocess, sys, tempfile
 
 exe = os.path.abspath(sys.argv[1])
 shared = sys.argv[2] if len(sys.argv) > 2 else None
+igfix = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else None
 passed = failed = 0
 
 
@@ -252,6 +253,27 @@ try:
     rep, rc = audit(root)
     check(rc == 2 and rep and any('applicationHost.config' in e for e in rep['errors']),
           f'no configuration: rc {rc}')
+
+    # the hosts igfix writes (the demo's): the IIS 10 baseline is clean; the
+    # demo plants one native module, a site ISAPI filter and a bin/ managed module
+    if igfix:
+        root = os.path.join(tmp, 'igfix-clean')
+        subprocess.run([igfix, 'iis', root], check=True, capture_output=True)
+        rep, rc = audit(root)
+        check(rc == 0 and ids(rep) == [] and len(rep['components']) > 40,
+              f'igfix clean host: rc {rc} {rep and ids(rep)}')
+        root = os.path.join(tmp, 'igfix-demo')
+        subprocess.run([igfix, 'iis', root, '--scenario', 'demo'], check=True, capture_output=True)
+        rep, rc = audit(root)
+        check(rc == 1 and ids(rep) == ['image-outside-trusted-dirs', 'isapi-filter',
+                                       'nonsystem-managed-module', 'unknown-native-module'],
+              f'igfix demo host: rc {rc} {rep and ids(rep)}')
+        comp = {c['name']: c for c in rep['components']}
+        check(comp['IISHealthCheck']['image']['classification'] == 'native_module' and
+              comp['IISHealthCheck']['first_seen'] == 'not in history' and
+              comp['SiteMonitor']['image']['classification'] == 'isapi_filter' and
+              comp['SiteMonitor']['image']['signature'] == 'unsigned',
+              f'demo components {comp["IISHealthCheck"]} {comp["SiteMonitor"]}')
 
     # the real configurations: read whole, no high or critical finding, no
     # unknown native module
