@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "iisguard/audit.h"
 #include "output/alerts.h"
+#include "output/audit_html.h"
 
 static void js(ig_buf *b, const char *s)
 {
@@ -174,7 +175,7 @@ int cmd_audit(int argc, char **argv)
 {
     ig_audit_opts o = {NULL, NULL, NULL, NULL};
     const char *root = NULL, *outp = NULL, *save = NULL;
-    bool json = false, force = false, quiet = false;
+    bool json = false, html = false, force = false, quiet = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has = i + 1 < argc;
@@ -192,11 +193,12 @@ int cmd_audit(int argc, char **argv)
             save = argv[++i];
         } else if (strcmp(a, "--format") == 0 && has) {
             const char *fmt = argv[++i];
-            if (strcmp(fmt, "json") != 0 && strcmp(fmt, "text") != 0) {
-                fprintf(stderr, "iisguard audit: unknown format '%s' (text or json)\n", fmt);
+            if (strcmp(fmt, "json") != 0 && strcmp(fmt, "text") != 0 && strcmp(fmt, "html") != 0) {
+                fprintf(stderr, "iisguard audit: unknown format '%s' (text, json or html)\n", fmt);
                 return 2;
             }
             json = strcmp(fmt, "json") == 0;
+            html = strcmp(fmt, "html") == 0;
         } else if (strcmp(a, "--output") == 0 && has) {
             outp = argv[++i];
         } else if (strcmp(a, "--force") == 0) {
@@ -206,7 +208,7 @@ int cmd_audit(int argc, char **argv)
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             puts("usage: iisguard audit --root DIR [--catroot DIR] [--trust FILE|DIR]\n"
                  "                      [--baseline FILE] [--save-baseline FILE] [--allow FILE]\n"
-                 "                      [--format text|json] [--output FILE [--force]] [-q]\n"
+                 "                      [--format text|json|html] [--output FILE [--force]] [-q]\n"
                  "  --save-baseline writes the components and file hashes as JSON;\n"
                  "  --baseline reports what was added, removed or changed since;\n"
                  "  --allow lists approved components (a name or a SHA-256 per line),\n"
@@ -237,10 +239,13 @@ int cmd_audit(int argc, char **argv)
         ig_audit_free(r);
         return 2;
     }
-    if (json) {
+    if (json || html) {
         ig_buf b;
         ig_buf_init(&b, 1u << 30);
-        json_report(&b, r);
+        if (json)
+            json_report(&b, r);
+        else
+            out_audit_html(&b, r);
         if (!b.failed)
             fwrite(b.data, 1, b.len, out);
         ig_buf_free(&b);

@@ -275,6 +275,31 @@ try:
               comp['SiteMonitor']['image']['signature'] == 'unsigned',
               f'demo components {comp["IISHealthCheck"]} {comp["SiteMonitor"]}')
 
+    # the HTML report, rendered by headless Chromium: every finding is a row, and
+    # names from the host (attacker-controlled) stay text
+    chromium = shutil.which('chromium') or shutil.which('chromium-browser')
+    if chromium:
+        root = os.path.join(tmp, 'html')
+        host(root, extra_global='<add name="&lt;script&gt;document.title=&apos;pwned&apos;&lt;/script&gt;" '
+             'image="C:\\ProgramData\\x.dll" /><add name="&lt;img src=x onerror=alert(1)&gt;" '
+             'image="C:\\ProgramData\\y.dll" />',
+             extra_ws='<security><isapiCgiRestriction notListedIsapisAllowed="true" /></security>')
+        page = os.path.join(tmp, 'report.html')
+        r = subprocess.run([exe, 'audit', '-q', '--root', root, '--format', 'html', '--output', page],
+                           capture_output=True)
+        check(r.returncode == 1 and os.path.getsize(page) > 1000, f'html written: {r.returncode}')
+        dom = subprocess.run([chromium, '--headless', '--no-sandbox', '--disable-gpu',
+                              '--dump-dom', 'file://' + page], capture_output=True, timeout=120)
+        d = dom.stdout.decode('utf-8', 'replace')
+        rows = set(__import__('re').findall(r'<tr class="[a-z]+" data-id="([a-z-]+)"', d))
+        check({'unknown-native-module', 'image-outside-trusted-dirs', 'notlisted-isapis-allowed',
+               'dormant-module'} <= rows, f'html finding rows: {sorted(rows)}')
+        check('<title>iisguard audit</title>' in d and 'pwned' in d and '&lt;script&gt;' in d and
+              '<img src' not in d, 'html: host names are escaped, no script ran')
+        check('id="inventory"' in d and d.count('<tr>') > len(DEFAULT), 'html inventory table')
+    else:
+        print('SKIP: the HTML report in Chromium (Debian chromium not installed)')
+
     # the real configurations: read whole, no high or critical finding, no
     # unknown native module
     if shared and os.path.isdir(os.path.join(shared, 'data', 'iis')):
