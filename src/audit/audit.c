@@ -279,6 +279,25 @@ static const char *assembly_file(au_run *r, const char *type, const char *app_di
     return NULL;
 }
 
+/* ASP.NET's classic list, <system.web><httpModules> (and httpHandlers with
+ * a type): managed modules and handlers of that scope. */
+static void read_http_modules(au_run *r, const xt_node *conf, const char *scope, const char *cfg,
+                              const char *app_dir)
+{
+    const xt_node *hm = xt_path(conf, "system.web/httpModules");
+    for (const xt_node *a = hm ? hm->first : NULL; a != NULL; a = a->next) {
+        const char *name = xt_attr(a, "name"), *type = xt_attr(a, "type");
+        if (strcmp(a->name, "add") != 0 || name == NULL || type == NULL)
+            continue;
+        ig_audit_component *c = au_component(r, IG_COMP_MANAGED_MODULE, name, type,
+                                             au_fmt(r, "%s (system.web)", scope), cfg, a);
+        const char *file =
+            c && strncmp(type, "System.", 7) != 0 ? assembly_file(r, type, app_dir) : NULL;
+        if (file != NULL)
+            file_facts(r, c, file, false);
+    }
+}
+
 /* <modules> at one scope: managed modules are components; native names are
  * enablements (the server's set is kept for dormant/unregistered checks). */
 static void read_modules(au_run *r, const xt_node *ws, const char *scope, const char *cfg,
@@ -452,6 +471,7 @@ static void read_scopes(au_run *r, const xt_node *conf, const char *cfg, const c
     read_isapi_filters(r, ws, base_scope, cfg);
     read_handlers(r, ws, base_scope, cfg);
     read_restrictions(r, ws, base_scope, cfg);
+    read_http_modules(r, conf, base_scope, cfg, app_dir);
     au_section_findings(r, ws, base_scope, cfg);
     for (const xt_node *l = conf->first; l != NULL; l = l->next) {
         if (strcmp(l->name, "location") != 0)
@@ -541,6 +561,19 @@ ig_audit_report *ig_audit_run(const char *root, const ig_audit_opts *o)
         if (conf != NULL) {
             read_scopes(r, conf, local, "server", true, NULL);
             read_sites(r, conf);
+        }
+        /* the .NET Framework's root web.config: modules every ASP.NET site gets */
+        static const struct {
+            const char *path, *scope;
+        } fw[] = {{"%windir%\\Microsoft.NET\\Framework64\\v4.0.30319\\Config\\web.config",
+                   "framework64 v4.0"},
+                  {"%windir%\\Microsoft.NET\\Framework\\v4.0.30319\\Config\\web.config",
+                   "framework v4.0"}};
+        for (size_t i = 0; i < sizeof(fw) / sizeof(fw[0]); i++) {
+            const char *fl = NULL;
+            xt_node *wc = load_config(r, fw[i].path, &fl, true);
+            if (wc != NULL)
+                read_http_modules(r, wc, fw[i].scope, fl, NULL);
         }
         au_history(r);
         if (o && o->baseline)

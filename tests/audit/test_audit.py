@@ -215,6 +215,19 @@ try:
     check(comp and comp[0]['image']['local'] and comp[0]['image']['local'].endswith('bin/Contoso.Web.dll'),
           f'bin assembly: {comp}')
 
+    # the Framework's root web.config (system.web/httpModules) and the GAC
+    root = os.path.join(tmp, 'gac')
+    host(root, files=[('Windows/Microsoft.NET/Framework64/v4.0.30319/Config/web.config',
+                       b'<configuration><system.web><httpModules><add name="Backdoor" '
+                       b'type="Evil.Module, Evil, Version=1.0.0.0, Culture=neutral, '
+                       b'PublicKeyToken=31bf3856ad364e35" /></httpModules></system.web></configuration>'),
+                      ('Windows/Microsoft.NET/assembly/GAC_MSIL/Evil/v4.0_1.0.0.0__31bf3856ad364e35/Evil.dll',
+                       b'MZ')])
+    rep, rc = audit(root)
+    comp = [c for c in rep['components'] if c['name'] == 'Backdoor'] if rep else []
+    check(comp and 'GAC_MSIL/Evil' in (comp[0]['image']['local'] or '') and
+          'nonsystem-managed-module' in ids(rep), f'GAC module: {comp}')
+
     # damaged and hostile configuration
     root = os.path.join(tmp, 'malformed')
     host(root, web_config='<configuration>\n<system.webServer>\n<modules>\n<add name="x" type="Y"\n'
