@@ -144,13 +144,15 @@ typedef struct ig_signature {
     const char *why;    /* what went wrong (NULL when trusted) */
     const char *signer; /* subject of the signing certificate (RFC 2253) */
     const char *issuer;
-    const char *digest;    /* the image digest algorithm ("sha256") */
-    int64_t signing_time;  /* Unix time: from a countersignature or time-stamp when
-                            * `timestamp` says so, else the signer's own claim; 0: none */
-    const char *timestamp; /* "pkcs9", "rfc3161", or NULL (not countersigned) */
-    unsigned entry;        /* WIN_CERTIFICATE entry */
-    unsigned depth;        /* 0: the entry's signature; 1..: nested in it */
-    uint64_t offset;       /* file offset of the entry */
+    const char *digest;        /* the image digest algorithm ("sha256") */
+    int64_t signing_time;      /* Unix time: from a countersignature or time-stamp when
+                                * `timestamp` says so, else the signer's own claim; 0: none */
+    const char *timestamp;     /* "pkcs9", "rfc3161", or NULL (not countersigned) */
+    int timestamp_ok;          /* the countersignature or time-stamp verifies and chains */
+    const char *timestamp_why; /* why not, when it does not */
+    unsigned entry;            /* WIN_CERTIFICATE entry */
+    unsigned depth;            /* 0: the entry's signature; 1..: nested in it */
+    uint64_t offset;           /* file offset of the entry */
 } ig_signature;
 
 typedef struct ig_signatures {

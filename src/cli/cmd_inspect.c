@@ -306,6 +306,12 @@ static void json_file(ig_buf *b, const char *path, const ig_pe *p, const ig_sign
         jstr(b, g->signing_time ? gt : NULL);
         ig_buf_lit(b, ",\"timestamp\":");
         jstr(b, g->timestamp);
+        if (g->timestamp) {
+            ig_buf_lit(b, ",\"timestamp_verified\":");
+            ig_buf_puts(b, g->timestamp_ok ? "true" : "false");
+            ig_buf_lit(b, ",\"timestamp_problem\":");
+            jstr(b, g->timestamp_why);
+        }
         ig_buf_lit(b, ",\"why\":");
         jstr(b, g->why);
         ig_buf_puts(b, i + 1 < sig->n ? "}," : "}");

@@ -104,6 +104,33 @@ def signing(tmp):
     # without the CA: valid but untrusted
     got = verify(None)
     check(got['signed.dll']['status'] == 'untrusted', f'untrusted: {got["signed.dll"]}')
+    # RFC 3161 time-stamps from osslsigncode's built-in TSA: verified when the
+    # TSA chains to the trust store at the stamped time
+    tsa = os.path.join(tmp, 'tsa')
+    open(ext, 'a').write('[ts]\nbasicConstraints=CA:FALSE\nextendedKeyUsage=critical,timeStamping\n'
+                         'keyUsage=digitalSignature\n')
+    run('openssl', 'req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=iisguard test TSA',
+        '-keyout', tsa + '.key', '-out', tsa + '.csr')
+    run('openssl', 'x509', '-req', '-in', tsa + '.csr', '-CA', ca + '.pem', '-CAkey', ca + '.key',
+        '-CAcreateserial', '-days', '30', '-extfile', ext, '-extensions', 'ts', '-out', tsa + '.pem')
+    open(tsa + '-chain.pem', 'w').write(open(tsa + '.pem').read() + open(ca + '.pem').read())
+    import time
+    for name, when in (('ts_now.dll', int(time.time())), ('ts_early.dll', 1600000000)):
+        run('osslsigncode', 'sign', '-certs', leaf + '.pem', '-key', leaf + '.key', '-h', 'sha256',
+            '-TSA-certs', tsa + '-chain.pem', '-TSA-key', tsa + '.key', '-TSA-time', str(when),
+            '-in', src_dll, '-out', os.path.join(tmp, name))
+    r = subprocess.run([exe, 'inspect', '-q', '--format', 'json', '--trust', ca + '.pem',
+                        os.path.join(tmp, 'ts_now.dll'), os.path.join(tmp, 'ts_early.dll')],
+                       capture_output=True)
+    ts = {os.path.basename(json.loads(l)['path']): json.loads(l)['signature']['signatures'][0]
+          for l in r.stdout.decode().splitlines()}
+    check(ts['ts_now.dll']['timestamp'] == 'rfc3161' and ts['ts_now.dll']['timestamp_verified'] and
+          ts['ts_now.dll']['status'] == 'trusted', f'rfc3161 time-stamp: {ts["ts_now.dll"]}')
+    check(ts['ts_early.dll']['timestamp_verified'] is False and
+          'time-stamping authority' in (ts['ts_early.dll']['timestamp_problem'] or '') and
+          ts['ts_early.dll']['signing_time'].startswith('2020-09-13'),
+          f'a time-stamp before the TSA certificate: {ts["ts_early.dll"]}')
+
     # catalogs: a catalog signed by the CA lists isapi_filter.dll and the
     # tampered copy's original; a second one is signed by a stranger
     if mkcat:

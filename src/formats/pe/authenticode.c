@@ -132,25 +132,134 @@ static int64_t asn1_time_unix(const ASN1_TIME *t)
     return days * 86400 + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
 }
 
-/* The signing time a counter-signature gives (PKCS#9 countersignature:
- * its signingTime attribute; RFC 3161 token: TSTInfo genTime). */
-static void read_timestamp(PKCS7_SIGNER_INFO *si, ig_signature *out)
+/* Digest of the signer's signature value (what a countersignature or a
+ * time-stamp signs) with `md`. */
+static bool digest_of_signature(PKCS7_SIGNER_INFO *si, const EVP_MD *md, uint8_t *out, unsigned *n)
+{
+    return md != NULL && si->enc_digest != NULL &&
+           EVP_Digest(si->enc_digest->data, (size_t)si->enc_digest->length, out, n, md, NULL);
+}
+
+/* The chain of a countersigner or time-stamping authority, at `when`. */
+static bool chain_ok(X509_STORE *store, X509 *cert, STACK_OF(X509) * untrusted, int64_t when)
+{
+    X509_STORE_CTX *xc = X509_STORE_CTX_new();
+    bool ok = xc != NULL && store != NULL && X509_STORE_CTX_init(xc, store, cert, untrusted);
+    if (ok) {
+        X509_STORE_CTX_set_purpose(xc, X509_PURPOSE_ANY);
+        if (when)
+            X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(xc), (time_t)when);
+        ok = X509_verify_cert(xc) == 1;
+    }
+    X509_STORE_CTX_free(xc);
+    ERR_clear_error();
+    return ok;
+}
+
+/* A PKCS#9 countersignature: its messageDigest is the digest of the
+ * signer's signature, and its own signature covers its authenticated
+ * attributes. */
+static const char *check_pkcs9(PKCS7 *p7, PKCS7_SIGNER_INFO *si, PKCS7_SIGNER_INFO *csi,
+                               X509_STORE *store, int64_t when)
+{
+    const EVP_MD *md = EVP_get_digestbyobj(csi->digest_alg->algorithm);
+    uint8_t d[EVP_MAX_MD_SIZE];
+    unsigned dl = 0;
+    ASN1_OCTET_STRING *want = PKCS7_digest_from_attributes(csi->auth_attr);
+    if (!digest_of_signature(si, md, d, &dl) || want == NULL || (unsigned)want->length != dl ||
+        memcmp(want->data, d, dl) != 0)
+        return "the countersignature does not sign this signature";
+    X509 *cert =
+        csi->issuer_and_serial
+            ? X509_find_by_issuer_and_serial(p7->d.sign->cert, csi->issuer_and_serial->issuer,
+                                             csi->issuer_and_serial->serial)
+            : NULL;
+    unsigned char *abuf = NULL;
+    int alen =
+        cert ? ASN1_item_i2d((ASN1_VALUE *)csi->auth_attr, &abuf, ASN1_ITEM_rptr(PKCS7_ATTR_VERIFY))
+             : -1;
+    EVP_MD_CTX *ctx = alen > 0 ? EVP_MD_CTX_new() : NULL;
+    bool ok = ctx != NULL && EVP_DigestVerifyInit(ctx, NULL, md, NULL, X509_get0_pubkey(cert)) &&
+              EVP_DigestVerify(ctx, csi->enc_digest->data, (size_t)csi->enc_digest->length, abuf,
+                               (size_t)alen) == 1;
+    EVP_MD_CTX_free(ctx);
+    OPENSSL_free(abuf);
+    ERR_clear_error();
+    if (!ok)
+        return cert ? "the countersignature's own signature does not verify"
+                    : "the countersigner's certificate is not in the signature";
+    if (!chain_ok(store, cert, p7->d.sign->cert, when))
+        return "the countersigner's certificate chain is not trusted";
+    return NULL;
+}
+
+/* An RFC 3161 time-stamp token: the TSA's signature over the TSTInfo, whose
+ * messageImprint is the digest of the signer's signature; genTime → *when. */
+static const char *check_rfc3161(PKCS7 *tok, PKCS7_SIGNER_INFO *si, X509_STORE *store,
+                                 int64_t *when)
+{
+    if (!PKCS7_type_is_signed(tok) || tok->d.sign->contents->type == NULL ||
+        tok->d.sign->contents->d.other == NULL ||
+        tok->d.sign->contents->d.other->type != V_ASN1_OCTET_STRING)
+        return "the time-stamp token is not a SignedData over a TSTInfo";
+    ASN1_OCTET_STRING *os = tok->d.sign->contents->d.other->value.octet_string;
+    der tst = {os->data, (size_t)os->length}, seq, v, imprint, alg, oid, hashed;
+    uint8_t tag;
+    /* TSTInfo: version, policy, messageImprint, serialNumber, genTime */
+    if (!der_expect(&tst, DER_SEQUENCE, &seq, NULL) || !der_next(&seq, &tag, &v, NULL) ||
+        !der_next(&seq, &tag, &v, NULL) || !der_expect(&seq, DER_SEQUENCE, &imprint, NULL) ||
+        !der_expect(&imprint, DER_SEQUENCE, &alg, NULL) || !der_expect(&alg, DER_OID, &oid, NULL) ||
+        !der_expect(&imprint, DER_OCTETS, &hashed, NULL) || !der_next(&seq, &tag, &v, NULL) ||
+        !der_expect(&seq, DER_GENTIME, &v, NULL))
+        return "the TSTInfo does not parse";
+    ASN1_GENERALIZEDTIME *g = ASN1_GENERALIZEDTIME_new();
+    if (g != NULL && ASN1_STRING_set(g, v.p, (int)v.len))
+        *when = asn1_time_unix(g);
+    ASN1_GENERALIZEDTIME_free(g);
+    const char *name = NULL;
+    uint8_t d[EVP_MAX_MD_SIZE];
+    unsigned dl = 0;
+    if (!digest_of_signature(si, md_of_oid(oid, &name), d, &dl) || dl != hashed.len ||
+        memcmp(d, hashed.p, dl) != 0)
+        return "the time-stamp is not over this signature";
+    STACK_OF(PKCS7_SIGNER_INFO) *sis = PKCS7_get_signer_info(tok);
+    PKCS7_SIGNER_INFO *tsi =
+        sk_PKCS7_SIGNER_INFO_num(sis) == 1 ? sk_PKCS7_SIGNER_INFO_value(sis, 0) : NULL;
+    STACK_OF(X509) *signers = tsi ? PKCS7_get0_signers(tok, NULL, 0) : NULL;
+    X509 *tsa = signers && sk_X509_num(signers) == 1 ? sk_X509_value(signers, 0) : NULL;
+    sk_X509_free(signers);
+    ERR_clear_error();
+    if (tsa == NULL || !sig_pkcs7_verify(tok, tsi, tsa, os->data, (size_t)os->length))
+        return "the time-stamp's signature does not verify";
+    if (!chain_ok(store, tsa, tok->d.sign->cert, *when))
+        return "the time-stamping authority's chain is not trusted";
+    return NULL;
+}
+
+/* The signing time a countersignature gives (PKCS#9 countersignature: its
+ * signingTime attribute; RFC 3161 token: TSTInfo genTime), verified:
+ * out->timestamp_ok says whether it can be relied on. */
+static void read_timestamp(PKCS7 *p7, PKCS7_SIGNER_INFO *si, X509_STORE *store, ig_signature *out)
 {
     ASN1_TYPE *cs = PKCS7_get_attribute(si, NID_pkcs9_countersignature);
     if (cs != NULL && cs->type == V_ASN1_SEQUENCE) {
         const unsigned char *p = cs->value.sequence->data;
         PKCS7_SIGNER_INFO *csi = d2i_PKCS7_SIGNER_INFO(NULL, &p, cs->value.sequence->length);
-        if (csi != NULL) {
-            ASN1_TYPE *st = PKCS7_get_signed_attribute(csi, NID_pkcs9_signingTime);
-            if (st != NULL && (st->type == V_ASN1_UTCTIME || st->type == V_ASN1_GENERALIZEDTIME))
-                out->signing_time = asn1_time_unix(st->value.utctime);
-            out->timestamp = "pkcs9";
-            PKCS7_SIGNER_INFO_free(csi);
+        out->timestamp = "pkcs9";
+        if (csi == NULL) {
+            out->timestamp_why = "the countersignature does not parse";
+            ERR_clear_error();
+            return;
         }
+        ASN1_TYPE *st = PKCS7_get_signed_attribute(csi, NID_pkcs9_signingTime);
+        if (st != NULL && (st->type == V_ASN1_UTCTIME || st->type == V_ASN1_GENERALIZEDTIME))
+            out->signing_time = asn1_time_unix(st->value.utctime);
+        out->timestamp_why = check_pkcs9(p7, si, csi, store, out->signing_time);
+        out->timestamp_ok = out->timestamp_why == NULL;
+        PKCS7_SIGNER_INFO_free(csi);
         return;
     }
-    /* RFC 3161: unsigned attribute 1.3.6.1.4.1.311.3.3.1 holding a SignedData
-     * whose content is a TSTInfo with genTime */
+    /* RFC 3161: unsigned attribute 1.3.6.1.4.1.311.3.3.1 holding the token */
     STACK_OF(X509_ATTRIBUTE) *ua = si->unauth_attr;
     for (int i = 0; i < sk_X509_ATTRIBUTE_num(ua); i++) {
         X509_ATTRIBUTE *a = sk_X509_ATTRIBUTE_value(ua, i);
@@ -159,29 +268,20 @@ static void read_timestamp(PKCS7_SIGNER_INFO *si, ig_signature *out)
             memcmp(OBJ_get0_data(o), OID_RFC3161, sizeof(OID_RFC3161)) != 0)
             continue;
         ASN1_TYPE *t = X509_ATTRIBUTE_get0_type(a, 0);
-        if (t == NULL || t->type != V_ASN1_SEQUENCE)
+        out->timestamp = "rfc3161";
+        if (t == NULL || t->type != V_ASN1_SEQUENCE) {
+            out->timestamp_why = "the time-stamp token does not parse";
             return;
+        }
         const unsigned char *p = t->value.sequence->data;
         PKCS7 *tok = d2i_PKCS7(NULL, &p, t->value.sequence->length);
-        if (tok == NULL)
+        if (tok == NULL) {
+            out->timestamp_why = "the time-stamp token does not parse";
+            ERR_clear_error();
             return;
-        out->timestamp = "rfc3161";
-        if (PKCS7_type_is_signed(tok) && tok->d.sign->contents->type != NULL &&
-            tok->d.sign->contents->d.other != NULL &&
-            tok->d.sign->contents->d.other->type == V_ASN1_OCTET_STRING) {
-            ASN1_OCTET_STRING *os = tok->d.sign->contents->d.other->value.octet_string;
-            der tst = {os->data, (size_t)os->length}, seq, v;
-            uint8_t tag;
-            /* TSTInfo: version, policy, messageImprint, serialNumber, genTime */
-            if (der_expect(&tst, DER_SEQUENCE, &seq, NULL) && der_next(&seq, &tag, &v, NULL) &&
-                der_next(&seq, &tag, &v, NULL) && der_next(&seq, &tag, &v, NULL) &&
-                der_next(&seq, &tag, &v, NULL) && der_expect(&seq, DER_GENTIME, &v, NULL)) {
-                ASN1_GENERALIZEDTIME *g = ASN1_GENERALIZEDTIME_new();
-                if (g != NULL && ASN1_STRING_set(g, v.p, (int)v.len))
-                    out->signing_time = asn1_time_unix(g);
-                ASN1_GENERALIZEDTIME_free(g);
-            }
         }
+        out->timestamp_why = check_rfc3161(tok, si, store, &out->signing_time);
+        out->timestamp_ok = out->timestamp_why == NULL;
         PKCS7_free(tok);
         return;
     }
@@ -308,8 +408,9 @@ static void verify_one(sig_ctx *c, const uint8_t *blob, size_t len, unsigned ent
     }
     s->signer = sig_name_text(c->arena, X509_get_subject_name(signer));
     s->issuer = sig_name_text(c->arena, X509_get_issuer_name(signer));
-    read_timestamp(si, s);
-    int64_t counter_time = s->signing_time;
+    read_timestamp(p7, si, c->store, s);
+    /* the chain is checked at a countersigned time only when that checks out */
+    int64_t counter_time = s->timestamp_ok ? s->signing_time : 0;
     if (s->signing_time == 0) {
         /* no countersignature: the time the signer claims (not used for the chain) */
         ASN1_TYPE *st = PKCS7_get_signed_attribute(si, NID_pkcs9_signingTime);
