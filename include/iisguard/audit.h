@@ -68,6 +68,15 @@ typedef struct ig_audit_finding {
                              * (its severity is then informational) */
 } ig_audit_finding;
 
+/* An application and the modules it gets once the server's <modules> has
+ * been inherited down its URL path (locations and web.config files). */
+typedef struct ig_audit_app {
+    const char *site, *path; /* "Default Web Site", "/" */
+    const char *physical_path;
+    const char *const *modules;
+    size_t nmodules;
+} ig_audit_app;
+
 typedef struct ig_audit_report {
     const char *root;
     const ig_audit_component *components;
@@ -76,6 +85,8 @@ typedef struct ig_audit_report {
     size_t nfindings;
     const char *const *errors; /* "file:line:col: what" — what could not be read */
     size_t nerrors;
+    const ig_audit_app *apps;
+    size_t napps;
 } ig_audit_report;
 
 typedef struct ig_audit_opts {

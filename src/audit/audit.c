@@ -489,33 +489,169 @@ static void read_scopes(au_run *r, const xt_node *conf, const char *cfg, const c
     }
 }
 
-/* Each site's root application: its web.config. */
-static void read_sites(au_run *r, const xt_node *conf)
+/* ---- what each application gets: <modules> inherited down the URL path ---- */
+
+typedef struct modset {
+    const char **name;
+    bool *locked;
+    size_t n, cap;
+} modset;
+
+static bool ms_add(au_run *r, modset *m, const char *name, bool locked)
 {
+    for (size_t i = 0; i < m->n; i++)
+        if (strcasecmp(m->name[i], name) == 0)
+            return true;
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        const char **nv = ig_arena_alloc(&r->arena, sizeof(*nv) * cap);
+        bool *lv = ig_arena_alloc(&r->arena, sizeof(*lv) * cap);
+        if (nv == NULL || lv == NULL) {
+            r->oom = true;
+            return false;
+        }
+        if (m->n) {
+            memcpy(nv, m->name, sizeof(*nv) * m->n);
+            memcpy(lv, m->locked, sizeof(*lv) * m->n);
+        }
+        m->name = nv;
+        m->locked = lv;
+        m->cap = cap;
+    }
+    m->name[m->n] = name;
+    m->locked[m->n++] = locked;
+    return true;
+}
+
+/* Applies one <modules> section (add, remove, clear) to the inherited set;
+ * removing an entry the parent locked is what IIS refuses. */
+static void ms_apply(au_run *r, modset *m, const xt_node *mods, const char *scope, const char *cfg)
+{
+    for (const xt_node *a = mods ? mods->first : NULL; a != NULL; a = a->next) {
+        const char *name = xt_attr(a, "name");
+        if (strcmp(a->name, "clear") == 0) {
+            for (size_t i = 0; i < m->n; i++)
+                if (m->locked[i])
+                    au_finding(r, "locked-module-removed", IG_LEVEL_MEDIUM,
+                               "A configuration clears modules the server locked",
+                               au_fmt(r, "%s clears <modules>; %s is locked", scope, m->name[i]),
+                               cfg, a->line, "M1047",
+                               "IIS rejects this configuration (the application fails); find "
+                               "out who edited it.");
+            m->n = 0;
+        } else if (strcmp(a->name, "remove") == 0 && name != NULL) {
+            for (size_t i = 0; i < m->n; i++) {
+                if (strcasecmp(m->name[i], name) != 0)
+                    continue;
+                if (m->locked[i])
+                    au_finding(r, "locked-module-removed", IG_LEVEL_MEDIUM,
+                               "A configuration removes a module the server locked",
+                               au_fmt(r, "%s removes %s (lockItem)", scope, name), cfg, a->line,
+                               "M1047",
+                               "IIS rejects this configuration (the application fails); find "
+                               "out who edited it.");
+                m->name[i] = m->name[m->n - 1];
+                m->locked[i] = m->locked[m->n - 1];
+                m->n--;
+                break;
+            }
+        } else if (strcmp(a->name, "add") == 0 && name != NULL) {
+            const char *lock = xt_attr(a, "lockItem");
+            ms_add(r, m, name, lock != NULL && strcasecmp(lock, "true") == 0);
+        }
+    }
+}
+
+/* <location path="P"> elements of the configuration for exactly P. */
+static void ms_location(au_run *r, modset *m, const xt_node *conf, const char *path,
+                        const char *cfg)
+{
+    for (const xt_node *l = conf->first; l != NULL; l = l->next) {
+        const char *lp = xt_attr(l, "path");
+        if (strcmp(l->name, "location") == 0 && lp != NULL && strcasecmp(lp, path) == 0)
+            ms_apply(r, m, xt_path(l, "system.webServer/modules"), au_fmt(r, "location %s", path),
+                     cfg);
+    }
+}
+
+static void add_app(au_run *r, const char *site, const char *app, const char *pp, const modset *m)
+{
+    if (r->napps == r->capa) {
+        size_t cap = r->capa ? r->capa * 2 : 16;
+        ig_audit_app *v = ig_realloc(r->apps, sizeof(*v) * cap);
+        if (v == NULL) {
+            r->oom = true;
+            return;
+        }
+        r->apps = v;
+        r->capa = cap;
+    }
+    const char **mods = ig_arena_alloc(&r->arena, sizeof(*mods) * (m->n ? m->n : 1));
+    if (mods == NULL) {
+        r->oom = true;
+        return;
+    }
+    if (m->n)
+        memcpy(mods, m->name, sizeof(*mods) * m->n);
+    r->apps[r->napps++] = (ig_audit_app){site, app, pp, mods, m->n};
+}
+
+/* Each site's applications: their web.config (components and findings),
+ * and the modules each application gets: the server's, then the
+ * <location> for the site, the site's web.config, the <location> for the
+ * application and its web.config. */
+static void read_sites(au_run *r, const xt_node *conf, const char *apphost)
+{
+    modset server = {0};
+    ms_apply(r, &server, xt_path(conf, "system.webServer/modules"), "server", apphost);
     const xt_node *sites = xt_path(conf, "system.applicationHost/sites");
     for (const xt_node *s = sites ? sites->first : NULL; s != NULL; s = s->next) {
         if (strcmp(s->name, "site") != 0)
             continue;
         const char *site = xt_attr(s, "name") ? xt_attr(s, "name") : "?";
-        for (const xt_node *app = s->first; app != NULL; app = app->next) {
-            if (strcmp(app->name, "application") != 0)
-                continue;
-            const char *apath = xt_attr(app, "path") ? xt_attr(app, "path") : "/";
-            for (const xt_node *vd = app->first; vd != NULL; vd = vd->next) {
-                const char *vp = xt_attr(vd, "path"), *pp = xt_attr(vd, "physicalPath");
-                if (strcmp(vd->name, "virtualDirectory") != 0 || vp == NULL ||
-                    strcmp(vp, "/") != 0 || pp == NULL)
+        const xt_node *site_wc = NULL;
+        const char *site_cfg = NULL;
+        /* the root application first: the others inherit its web.config */
+        for (int pass = 0; pass < 2; pass++)
+            for (const xt_node *app = s->first; app != NULL; app = app->next) {
+                if (strcmp(app->name, "application") != 0)
                     continue;
-                const char *local = NULL;
-                const char *win = au_fmt(r, "%s\\web.config", pp);
-                xt_node *wc = load_config(r, win, &local, true);
-                if (wc != NULL)
-                    read_scopes(r, wc, local,
-                                au_fmt(r, "site %s%s%s", site, strcmp(apath, "/") ? " app " : "",
-                                       strcmp(apath, "/") ? apath : ""),
-                                false, pp);
+                const char *apath = xt_attr(app, "path") ? xt_attr(app, "path") : "/";
+                bool root_app = strcmp(apath, "/") == 0;
+                if (root_app != (pass == 0))
+                    continue;
+                for (const xt_node *vd = app->first; vd != NULL; vd = vd->next) {
+                    const char *vp = xt_attr(vd, "path"), *pp = xt_attr(vd, "physicalPath");
+                    if (strcmp(vd->name, "virtualDirectory") != 0 || vp == NULL ||
+                        strcmp(vp, "/") != 0 || pp == NULL)
+                        continue;
+                    const char *local = NULL;
+                    const char *win = au_fmt(r, "%s\\web.config", pp);
+                    xt_node *wc = load_config(r, win, &local, true);
+                    const char *scope = au_fmt(r, "site %s%s%s", site, root_app ? "" : " app ",
+                                               root_app ? "" : apath);
+                    if (wc != NULL)
+                        read_scopes(r, wc, local, scope, false, pp);
+                    if (root_app) {
+                        site_wc = wc;
+                        site_cfg = local;
+                    }
+                    /* what this application gets */
+                    modset m = {0};
+                    for (size_t i = 0; i < server.n; i++)
+                        ms_add(r, &m, server.name[i], server.locked[i]);
+                    ms_location(r, &m, conf, site, apphost);
+                    if (site_wc != NULL)
+                        ms_apply(r, &m, xt_path(site_wc, "system.webServer/modules"),
+                                 au_fmt(r, "site %s", site), site_cfg);
+                    if (!root_app) {
+                        ms_location(r, &m, conf, au_fmt(r, "%s%s", site, apath), apphost);
+                        if (wc != NULL)
+                            ms_apply(r, &m, xt_path(wc, "system.webServer/modules"), scope, local);
+                    }
+                    add_app(r, site, apath, pp, &m);
+                }
             }
-        }
     }
 }
 
@@ -560,7 +696,7 @@ ig_audit_report *ig_audit_run(const char *root, const ig_audit_opts *o)
         xt_node *conf = load_config(r, APPHOST, &local, false);
         if (conf != NULL) {
             read_scopes(r, conf, local, "server", true, NULL);
-            read_sites(r, conf);
+            read_sites(r, conf, local);
         }
         /* the .NET Framework's root web.config: modules every ASP.NET site gets */
         static const struct {
@@ -588,6 +724,8 @@ ig_audit_report *ig_audit_run(const char *root, const ig_audit_opts *o)
     r->pub.nfindings = r->nfinds;
     r->pub.errors = r->errors;
     r->pub.nerrors = r->nerrors;
+    r->pub.apps = r->apps;
+    r->pub.napps = r->napps;
     if (r->oom) {
         ig_audit_free(&r->pub);
         return NULL;
@@ -603,6 +741,7 @@ void ig_audit_free(ig_audit_report *rep)
     ig_free(r->comps);
     ig_free(r->finds);
     ig_free(r->find_comp);
+    ig_free(r->apps);
     ig_free(r->errors);
     ig_catalogs_free(r->cats);
     ig_trust_free(r->trust);

@@ -29,6 +29,8 @@ typedef struct au_run {
     size_t nfinds, capf;
     const char **errors;
     size_t nerrors, cape;
+    ig_audit_app *apps;
+    size_t napps, capa;
     bool oom;
     bool config_only; /* the image has the configuration, not the IIS binaries */
     long cur_comp;    /* the component findings are about now, or -1 */

@@ -113,6 +113,27 @@ static void json_report(ig_buf *b, const ig_audit_report *r)
         ig_buf_putc(b, '}');
     }
     ig_buf_putc(b, ']');
+    key(b, "applications", false);
+    ig_buf_putc(b, '[');
+    for (size_t i = 0; i < r->napps; i++) {
+        const ig_audit_app *a = &r->apps[i];
+        ig_buf_puts(b, i ? ",{" : "{");
+        key(b, "site", true);
+        js(b, a->site);
+        key(b, "path", false);
+        js(b, a->path);
+        key(b, "physical_path", false);
+        js(b, a->physical_path);
+        key(b, "modules", false);
+        ig_buf_putc(b, '[');
+        for (size_t k = 0; k < a->nmodules; k++) {
+            if (k)
+                ig_buf_putc(b, ',');
+            js(b, a->modules[k]);
+        }
+        ig_buf_lit(b, "]}");
+    }
+    ig_buf_putc(b, ']');
     key(b, "errors", false);
     ig_buf_putc(b, '[');
     for (size_t i = 0; i < r->nerrors; i++) {
@@ -163,6 +184,16 @@ static void text_report(FILE *f, const ig_audit_report *r)
                                   : (c->file.missing ? c->file.missing : "?"),
                     c->file.signature ? ", " : "", c->file.signature ? c->file.signature : "",
                     c->file.signer ? " by " : "", c->file.signer ? c->file.signer : "");
+    }
+    if (r->napps)
+        fprintf(f, "\n== applications (modules after inheritance) ==\n");
+    for (size_t i = 0; i < r->napps; i++) {
+        const ig_audit_app *a = &r->apps[i];
+        fprintf(f, "%s %s (%s): %zu modules:", a->site, a->path,
+                a->physical_path ? a->physical_path : "?", a->nmodules);
+        for (size_t k = 0; k < a->nmodules; k++)
+            fprintf(f, "%s%s", k ? ", " : " ", a->modules[k]);
+        fputc('\n', f);
     }
     if (r->nerrors) {
         fprintf(f, "\n== not read ==\n");

@@ -228,6 +228,31 @@ try:
     check(comp and 'GAC_MSIL/Evil' in (comp[0]['image']['local'] or '') and
           'nonsystem-managed-module' in ids(rep), f'GAC module: {comp}')
 
+    # inheritance down the URL path: the site's location removes a module, an
+    # application's web.config adds one; removing a locked module is reported
+    root = os.path.join(tmp, 'inherit')
+    host(root, extra_conf='<location path="Default Web Site"><system.webServer><modules>'
+         '<remove name="StaticFileModule" /></modules></system.webServer></location>',
+         web_config=WEB.format('<modules><add name="CustomErrorModule2" /></modules>'))
+    conf = os.path.join(root, 'Windows', 'System32', 'inetsrv', 'config', 'applicationHost.config')
+    text = open(conf).read().replace('<add name="StaticFileModule" lockItem="true" />',
+                                     '<add name="StaticFileModule" lockItem="true" />', 1)
+    text = text.replace('<application path="/">', '<application path="/shop">\n'
+                        '<virtualDirectory path="/" physicalPath="C:\\web\\shop" />\n</application>\n'
+                        '<application path="/">', 1)
+    open(conf, 'w').write(text)
+    os.makedirs(os.path.join(root, 'web', 'shop'))
+    open(os.path.join(root, 'web', 'shop', 'web.config'), 'w').write(
+        WEB.format('<modules><remove name="HttpLoggingModule" /></modules>'))
+    rep, rc = audit(root)
+    apps = {a['path']: set(a['modules']) for a in rep['applications']} if rep else {}
+    check('StaticFileModule' not in apps.get('/', {'StaticFileModule'}) and
+          'CustomErrorModule2' in apps.get('/', set()) and
+          'HttpLoggingModule' not in apps.get('/shop', {'HttpLoggingModule'}) and
+          'DefaultDocumentModule' in apps.get('/shop', set()) and
+          'CustomErrorModule2' in apps.get('/shop', set()), f'inheritance: {apps}')
+    check('locked-module-removed' in ids(rep), f'locked module removed: {ids(rep)}')
+
     # damaged and hostile configuration
     root = os.path.join(tmp, 'malformed')
     host(root, web_config='<configuration>\n<system.webServer>\n<modules>\n<add name="x" type="Y"\n'
