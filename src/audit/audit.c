@@ -596,6 +596,85 @@ static void add_app(au_run *r, const char *site, const char *app, const char *pp
     r->apps[r->napps++] = (ig_audit_app){site, app, pp, mods, m->n};
 }
 
+/* overrideModeDefault of section "system.webServer/NAME" (sectionGroups
+ * followed, "security/x" for nested ones); "Allow" when not declared. */
+static const char *override_default(const xt_node *conf, const char *section)
+{
+    const xt_node *g = xt_path(conf, "configSections");
+    const char *p = section;
+    while (g != NULL) {
+        const char *slash = strchr(p, '/');
+        size_t l = slash ? (size_t)(slash - p) : strlen(p);
+        const xt_node *next = NULL;
+        for (const xt_node *k = g->first; k != NULL && next == NULL; k = k->next) {
+            const char *n = xt_attr(k, "name");
+            if (n == NULL || strlen(n) != l || strncmp(n, p, l) != 0)
+                continue;
+            if (slash == NULL && strcmp(k->name, "section") == 0) {
+                const char *m = xt_attr(k, "overrideModeDefault");
+                return m ? m : "Allow";
+            }
+            if (slash != NULL && strcmp(k->name, "sectionGroup") == 0)
+                next = k;
+        }
+        if (next == NULL || slash == NULL)
+            break;
+        g = next;
+        p = slash + 1;
+    }
+    return "Allow";
+}
+
+/* Whether IIS lets a web.config at URL path `url` ("Site" or "Site/app")
+ * define `section`: the overrideMode of the most specific <location> that
+ * holds the section, else the section's default. */
+static bool section_locked(const xt_node *conf, const char *section, const char *url)
+{
+    const char *mode = override_default(conf, section);
+    size_t best = 0;
+    bool found = false;
+    for (const xt_node *l = conf->first; l != NULL; l = l->next) {
+        const char *lp = xt_attr(l, "path"), *om = xt_attr(l, "overrideMode");
+        if (strcmp(l->name, "location") != 0 || om == NULL)
+            continue;
+        lp = lp ? lp : "";
+        size_t ll = strlen(lp);
+        bool covers =
+            ll == 0 || (strncasecmp(url, lp, ll) == 0 && (url[ll] == '\0' || url[ll] == '/'));
+        if (!covers || (found && ll < best) || xt_path(l, section) == NULL)
+            continue;
+        best = ll;
+        found = true;
+        mode = om;
+    }
+    return strcasecmp(mode, "Deny") == 0;
+}
+
+/* A web.config defining sections the server keeps locked: IIS rejects the
+ * file (HTTP 500.19) and loads nothing it adds. */
+static void check_locked_sections(au_run *r, const xt_node *conf, const xt_node *wc,
+                                  const char *url, const char *cfg)
+{
+    static const char *const sections[] = {"modules", "handlers", "isapiFilters", "httpLogging",
+                                           "security/isapiCgiRestriction"};
+    const xt_node *ws = xt_child(wc, "system.webServer");
+    for (size_t i = 0; ws && i < sizeof(sections) / sizeof(sections[0]); i++) {
+        const xt_node *sec = xt_path(ws, sections[i]);
+        if (sec == NULL ||
+            !section_locked(conf, au_fmt(r, "system.webServer/%s", sections[i]), url))
+            continue;
+        au_finding(r, "locked-section-overridden", IG_LEVEL_MEDIUM,
+                   "A web.config sets a section the server keeps locked",
+                   au_fmt(r,
+                          "system.webServer/%s at %s (overrideMode Deny): IIS rejects this "
+                          "web.config and the application fails",
+                          sections[i], url),
+                   cfg, sec->line, "M1047",
+                   "Find out who edited the web.config; unlock the section with a <location> only "
+                   "if the change is intended.");
+    }
+}
+
 /* Each site's applications: their web.config (components and findings),
  * and the modules each application gets: the server's, then the
  * <location> for the site, the site's web.config, the <location> for the
@@ -630,8 +709,11 @@ static void read_sites(au_run *r, const xt_node *conf, const char *apphost)
                     xt_node *wc = load_config(r, win, &local, true);
                     const char *scope = au_fmt(r, "site %s%s%s", site, root_app ? "" : " app ",
                                                root_app ? "" : apath);
-                    if (wc != NULL)
+                    if (wc != NULL) {
                         read_scopes(r, wc, local, scope, false, pp);
+                        check_locked_sections(
+                            r, conf, wc, root_app ? site : au_fmt(r, "%s%s", site, apath), local);
+                    }
                     if (root_app) {
                         site_wc = wc;
                         site_cfg = local;

@@ -253,6 +253,25 @@ try:
           'CustomErrorModule2' in apps.get('/shop', set()), f'inheritance: {apps}')
     check('locked-module-removed' in ids(rep), f'locked module removed: {ids(rep)}')
 
+    # a web.config setting a section the server locks (overrideModeDefault Deny)
+    root = os.path.join(tmp, 'locked')
+    host(root, extra_conf='', web_config=WEB.format('<handlers><add name="h" path="*.x" verb="*" '
+                                                     'modules="IsapiModule" scriptProcessor="C:\\inetpub\\x.dll" />'
+                                                     '</handlers>'))
+    conf = os.path.join(root, 'Windows', 'System32', 'inetsrv', 'config', 'applicationHost.config')
+    text = open(conf).read().replace('<configuration>', '<configuration>\n<configSections><sectionGroup '
+                                     'name="system.webServer"><section name="handlers" overrideModeDefault="Deny" />'
+                                     '<section name="modules" overrideModeDefault="Deny" /></sectionGroup></configSections>', 1)
+    open(conf, 'w').write(text)
+    rep, rc = audit(root)
+    check('locked-section-overridden' in ids(rep), f'locked section: {ids(rep)}')
+    # ... unlocked for the site by a <location overrideMode="Allow">
+    open(conf, 'w').write(text.replace('</configuration>', '<location path="Default Web Site" '
+                                       'overrideMode="Allow"><system.webServer><handlers /></system.webServer>'
+                                       '</location></configuration>'))
+    rep, rc = audit(root)
+    check('locked-section-overridden' not in ids(rep), f'unlocked section: {ids(rep)}')
+
     # damaged and hostile configuration
     root = os.path.join(tmp, 'malformed')
     host(root, web_config='<configuration>\n<system.webServer>\n<modules>\n<add name="x" type="Y"\n'
