@@ -33,6 +33,36 @@ def inspect(*paths):
     return [json.loads(l) for l in r.stdout.decode().splitlines()], r
 
 
+def many_imports(n):
+    """A PE32+ DLL importing n functions by ordinal from one DLL (past the limit)."""
+    sec_rva, sec_off = 0x1000, 0x200
+    desc = sec_rva            # import descriptors (one + terminator)
+    name = sec_rva + 40       # "x.dll"
+    thunks = sec_rva + 48     # n ordinal thunks + 0
+    body = bytearray(48 + 8 * (n + 1))
+    struct.pack_into('<IIIII', body, 0, thunks, 0, 0, name, thunks)
+    body[40:46] = b'x.dll\0'
+    for i in range(n):
+        struct.pack_into('<Q', body, 48 + 8 * i, (1 << 63) | (i % 65535 + 1))
+    raw = (len(body) + 0x1FF) & ~0x1FF
+    body += b'\0' * (raw - len(body))
+    h = bytearray(sec_off)
+    h[0:2] = b'MZ'
+    struct.pack_into('<I', h, 0x3c, 0x40)
+    h[0x40:0x44] = b'PE\0\0'
+    struct.pack_into('<HHIIIHH', h, 0x44, 0x8664, 1, 0, 0, 0, 240, 0x2022)
+    opt = 0x58
+    struct.pack_into('<H', h, opt, 0x20b)
+    struct.pack_into('<II', h, opt + 32, 0x1000, 0x200)
+    struct.pack_into('<II', h, opt + 56, sec_rva + raw, sec_off)
+    struct.pack_into('<I', h, opt + 108, 16)
+    struct.pack_into('<II', h, opt + 112 + 8, desc, 40)
+    sec = opt + 240
+    h[sec:sec + 5] = b'.data'
+    struct.pack_into('<IIII', h, sec + 8, raw, sec_rva, raw, sec_off)
+    return bytes(h) + bytes(body)
+
+
 def run(*args, **kw):
     return subprocess.run(list(args), check=True, capture_output=True, **kw)
 
@@ -322,6 +352,7 @@ try:
         'mz.dll': (b'MZ', None),
         'noise.dll': (os.urandom(4096), None),
     }
+    cases['many_imports.dll'] = (many_imports(70000), 'more than 65536 imported functions')
     for name, (data, anomaly) in cases.items():
         open(os.path.join(tmp, name), 'wb').write(data)
     objs, r = inspect(*[os.path.join(tmp, n) for n in cases])
@@ -339,6 +370,7 @@ try:
           f'lfanew: {by["lfanew.dll"]["why"]}')
     check(by['empty.dll']['classification'] == 'not_pe', 'empty file')
     check(len(by['thunks.dll']['imports']) < 70000, 'looping thunks stay within the limit')
+    check(len(by['many_imports.dll']['imports']) == 65536, 'imports stop at the limit, listed')
 
     # Authenticode: a throwaway CA signs copies with osslsigncode
     if shutil.which('osslsigncode') and shutil.which('openssl'):

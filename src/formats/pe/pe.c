@@ -423,6 +423,7 @@ static bool add_import(pe_ctx *c, const char *dll, const char *name, uint32_t or
         c->cap_imports = cap;
     }
     c->imports[c->pub.nimports++] = (ig_pe_import){dll, name, ord};
+    c->pub.imports = c->imports; /* (it moves as it grows) */
     return true;
 }
 
