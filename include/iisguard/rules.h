@@ -124,6 +124,14 @@ IG_API ig_scanner *ig_scanner_create(const ig_rules *r, ig_alert_fn on_alert, vo
 IG_API int ig_scanner_scan(ig_scanner *s, ig_event *ev);
 IG_API void ig_scanner_destroy(ig_scanner *s);
 
+/* Hands the matches this scanner kept for correlations to its ig_corr now
+ * (ig_scanner_destroy does it too): for continuous detection, which
+ * evaluates correlations while scanning goes on.  False when out of memory. */
+IG_API bool ig_scanner_flush(ig_scanner *s);
+
+/* The longest timespan of the set's correlation rules (FILETIME ticks). */
+IG_API uint64_t ig_rules_max_timespan(const ig_rules *r);
+
 /* Regular-expression matches this scanner stopped at the match limit (each
  * counts as no match). */
 IG_API uint64_t ig_scanner_regex_limit_hits(const ig_scanner *s);
@@ -161,6 +169,10 @@ IG_API void ig_scanner_set_corr(ig_scanner *s, ig_corr *c);
 /* Evaluates every correlation rule; calls fn per alert in (rule, group,
  * time) order.  Returns the number of alerts. */
 IG_API size_t ig_corr_run(ig_corr *c, ig_corr_alert_fn fn, void *ud);
+/* Forgets the kept matches older than `before` (FILETIME): once time has
+ * moved a correlation's timespan past them they can start no new window.
+ * Returns how many were dropped. */
+IG_API size_t ig_corr_prune(ig_corr *c, uint64_t before);
 /* Matches not kept because of the cap on kept matches. */
 IG_API uint64_t ig_corr_dropped(const ig_corr *c);
 IG_API void ig_corr_destroy(ig_corr *c);

@@ -44,6 +44,18 @@ typedef struct ig_src_stats {
 IG_API ig_err ig_source_read_text(const char *path, ig_src_format fmt, ig_src_event_fn on_event,
                                   ig_src_error_fn on_error, void *ud, ig_src_stats *stats);
 
+/* JSON events one line at a time, for callers that read the lines
+ * themselves (a stream): each line (untrusted, without its line break) is
+ * an event delivered to on_event, a blank line nothing, anything else an
+ * error with the name and line number given. */
+typedef struct ig_json_lines ig_json_lines;
+IG_API ig_json_lines *ig_json_lines_create(ig_src_event_fn on_event, ig_src_error_fn on_error,
+                                           void *ud);
+IG_API void ig_json_lines_feed(ig_json_lines *j, const char *name, uint64_t lineno,
+                               const char *line, size_t len);
+IG_API void ig_json_lines_stats(const ig_json_lines *j, ig_src_stats *out);
+IG_API void ig_json_lines_destroy(ig_json_lines *j);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,6 +12,7 @@ int cmd_rules(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_stream(int argc, char **argv);
 
 /* Collects the inputs named on the command line: files as given, folders
  * walked recursively for files whose name ends in one of `ext` ("|"-separated

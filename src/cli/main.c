@@ -16,6 +16,7 @@ static void usage(FILE *f)
           "  inspect FILE...    what a DLL is to IIS: exports, class, version, anomalies\n"
           "  scan DIR...        every IIS component (ISAPI, native module) under a folder\n"
           "  audit --root DIR   every component an offline IIS host loads, and findings\n"
+          "  stream --stdin     continuous detection over JSON-lines events as they arrive\n"
           "  version            print the version\n"
           "Run 'iisguard COMMAND --help' for a command's options.\n",
           f);
@@ -40,6 +41,8 @@ int main(int argc, char **argv)
         return cmd_scan(argc - 1, argv + 1);
     if (strcmp(cmd, "audit") == 0)
         return cmd_audit(argc - 1, argv + 1);
+    if (strcmp(cmd, "stream") == 0)
+        return cmd_stream(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("iisguard %s\n", IG_VERSION);
         return 0;

@@ -143,6 +143,43 @@ bool cm_buf_merge(ig_corr *c, cm_buf *b)
     return ok;
 }
 
+size_t ig_corr_prune(ig_corr *c, uint64_t before)
+{
+    pthread_mutex_lock(&c->mu);
+    ig_arena fresh;
+    ig_arena_init(&fresh, 0);
+    size_t kept = 0, dropped = 0;
+    bool ok = true;
+    for (size_t i = 0; i < c->n; i++) {
+        cm_match m = c->m[i];
+        if (m.time < before) {
+            dropped++;
+            continue;
+        }
+        /* the strings move to a fresh arena, so memory stays bounded */
+        const char *p = ig_arena_dup(&fresh, m.path, strlen(m.path) + 1);
+        ok = ok && p != NULL;
+        m.path = p ? p : "";
+        for (uint32_t k = 0; ok && k < m.nvals; k++) {
+            m.val[k] = m.vlen[k] ? ig_arena_dup(&fresh, m.val[k], m.vlen[k]) : "";
+            ok = m.val[k] != NULL;
+        }
+        if (!ok)
+            break;
+        c->m[kept++] = m;
+    }
+    if (ok) {
+        c->n = kept;
+        ig_arena_destroy(&c->arena);
+        c->arena = fresh;
+    } else {
+        ig_arena_destroy(&fresh); /* out of memory: keep everything as it was */
+        dropped = 0;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return dropped;
+}
+
 /* ---- evaluation ------------------------------------------------------------ */
 
 static bool cmp_ok(sg_cmp op, uint64_t v, uint64_t t)

@@ -578,6 +578,27 @@ void ig_scanner_destroy(ig_scanner *s)
     ig_free(s);
 }
 
+bool ig_scanner_flush(ig_scanner *s)
+{
+    if (s->corr == NULL || s->kept.n == 0)
+        return true;
+    bool ok = cm_buf_merge(s->corr, &s->kept);
+    /* the shared state copied what it needs: start the buffer afresh */
+    s->kept.n = 0;
+    s->kept.last_path = NULL;
+    ig_arena_reset(&s->kept.arena);
+    return ok;
+}
+
+uint64_t ig_rules_max_timespan(const ig_rules *r)
+{
+    uint64_t m = 0;
+    for (uint32_t i = 0; i < r->n; i++)
+        if (r->rules[i].corr != NULL && r->rules[i].corr->span > m)
+            m = r->rules[i].corr->span;
+    return m;
+}
+
 uint64_t ig_scanner_regex_limit_hits(const ig_scanner *s)
 {
     return s->st.re_limit_hits;

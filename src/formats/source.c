@@ -263,6 +263,52 @@ static ig_err read_xml(text_ctx *c, int fd)
     return res;
 }
 
+struct ig_json_lines {
+    text_ctx c;
+    ig_src_stats st;
+};
+
+ig_json_lines *ig_json_lines_create(ig_src_event_fn on_event, ig_src_error_fn on_error, void *ud)
+{
+    ig_json_lines *j = ig_calloc(1, sizeof(*j));
+    if (j == NULL)
+        return NULL;
+    j->c.on_event = on_event;
+    j->c.on_error = on_error;
+    j->c.ud = ud;
+    j->c.st = &j->st;
+    ig_arena_init(&j->c.arena, 0);
+    ev_init(&j->c.ev, &j->c.arena);
+    return j;
+}
+
+void ig_json_lines_feed(ig_json_lines *j, const char *name, uint64_t lineno, const char *line,
+                        size_t len)
+{
+    j->c.path = name;
+    if (len > MAX_LINE) {
+        j->st.bad_records++;
+        if (j->c.on_error != NULL)
+            j->c.on_error(j->c.ud, name, lineno, "line longer than the limit (8 MiB); skipped");
+        return;
+    }
+    jsonl_line(&j->c, line, len, lineno);
+}
+
+void ig_json_lines_stats(const ig_json_lines *j, ig_src_stats *out)
+{
+    *out = j->st;
+}
+
+void ig_json_lines_destroy(ig_json_lines *j)
+{
+    if (j == NULL)
+        return;
+    ev_free(&j->c.ev);
+    ig_arena_destroy(&j->c.arena);
+    ig_free(j);
+}
+
 ig_err ig_source_read_text(const char *path, ig_src_format fmt, ig_src_event_fn on_event,
                            ig_src_error_fn on_error, void *ud, ig_src_stats *stats)
 {
