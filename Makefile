@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 # build and test dependencies (Debian 12 package names)
 DEPS := cmake ninja-build gcc clang libclang-rt-14-dev zlib1g-dev python3 libevtx-utils \
-        pkg-config libyaml-dev libpcre2-dev libexpat1-dev libssl-dev libyara-dev jq \
+        pkg-config libyaml-dev libpcre2-dev libexpat1-dev libssl-dev libyara-dev libnats-dev nats-server jq \
         clang-format gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 python3-pefile \
         osslsigncode mono-mcs libmono-system-web4.0-cil chromium
 JOBS ?= $(shell nproc)

@@ -129,6 +129,10 @@ IG_API void ig_scanner_destroy(ig_scanner *s);
  * evaluates correlations while scanning goes on.  False when out of memory. */
 IG_API bool ig_scanner_flush(ig_scanner *s);
 
+/* Matches kept for correlations since the last flush: a scan that raises it
+ * saw an event some correlation may still need. */
+IG_API size_t ig_scanner_pending(const ig_scanner *s);
+
 /* The longest timespan of the set's correlation rules (FILETIME ticks). */
 IG_API uint64_t ig_rules_max_timespan(const ig_rules *r);
 

@@ -46,8 +46,8 @@ IG_API ig_err ig_source_read_text(const char *path, ig_src_format fmt, ig_src_ev
 
 /* JSON events one line at a time, for callers that read the lines
  * themselves (a stream): each line (untrusted, without its line break) is
- * an event delivered to on_event, a blank line nothing, anything else an
- * error with the name and line number given. */
+ * an event delivered to on_event when it is a JSON object, a blank line
+ * nothing, anything else an error with the name and line number given. */
 typedef struct ig_json_lines ig_json_lines;
 IG_API ig_json_lines *ig_json_lines_create(ig_src_event_fn on_event, ig_src_error_fn on_error,
                                            void *ud);

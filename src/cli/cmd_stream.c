@@ -26,40 +26,28 @@
 #include "iisguard/rules.h"
 #include "iisguard/source.h"
 #include "output/alerts.h"
+#include "cli/stream.h"
 
 #define EVAL_EVERY  1000u
 #define MAX_LINE    (8u << 20)
 #define MAX_PENDING (1u << 16) /* correlation alert keys remembered */
 
-static volatile sig_atomic_t stopping;
+volatile sig_atomic_t stream_stopping;
 
 static void on_signal(int sig)
 {
     (void)sig;
-    stopping = 1;
+    stream_stopping = 1;
 }
 
-typedef struct seen_key {
-    uint64_t key, last; /* last: FILETIME of the alert's last event */
-} seen_key;
-
-typedef struct stream {
-    ig_rules *rules;
-    ig_scanner *sc;
-    ig_corr *corr;
-    out_format fmt;
-    out_tz tz;
-    FILE *out;
-    ig_buf line;
-    uint64_t events, alerts, errors, watermark, horizon, late;
-    unsigned since_eval;
-    seen_key *seen;
-    size_t nseen;
-    bool quiet;
-} stream;
-
-static void write_out(stream *s)
+/* An alert's text (s->line) to its destination, with message id `id`. */
+static void write_out(stream *s, const char *id)
 {
+    if (s->publish != NULL) {
+        if (!s->publish(s, id, (const char *)s->line.data, s->line.len))
+            s->publish_failed = true;
+        return;
+    }
     if (s->line.len && fwrite(s->line.data, 1, s->line.len, s->out) != s->line.len)
         s->errors++;
     fflush(s->out);
@@ -69,8 +57,10 @@ static void on_alert(void *ud, const ig_alert *a)
 {
     stream *s = ud;
     ig_buf_reset(&s->line);
+    char id[96];
+    snprintf(id, sizeof(id), "%s-%llu", a->rule->id, (unsigned long long)s->event_id);
     if (out_alert(&s->line, s->fmt, a, false, &s->tz))
-        write_out(s);
+        write_out(s, id);
     s->alerts++;
 }
 
@@ -109,13 +99,15 @@ static void on_corr(void *ud, const ig_corr_alert *a)
     }
     s->seen[s->nseen++] = (seen_key){k, a->last};
     ig_buf_reset(&s->line);
+    char id[96];
+    snprintf(id, sizeof(id), "%s-c%016llx", a->rule->id, (unsigned long long)k);
     if (out_corr_alert(&s->line, s->fmt, a, false, &s->tz))
-        write_out(s);
+        write_out(s, id);
     s->alerts++;
 }
 
 /* Correlations over what is kept, then what can no longer matter goes. */
-static void evaluate(stream *s)
+void stream_evaluate(stream *s)
 {
     s->since_eval = 0;
     if (s->corr == NULL)
@@ -135,7 +127,7 @@ static void evaluate(stream *s)
     }
 }
 
-static void on_event(void *ud, ig_event *ev)
+void stream_on_event(void *ud, ig_event *ev)
 {
     stream *s = ud;
     s->events++;
@@ -144,10 +136,10 @@ static void on_event(void *ud, ig_event *ev)
         s->watermark = t;
     ig_scanner_scan(s->sc, ev);
     if (++s->since_eval >= EVAL_EVERY)
-        evaluate(s);
+        stream_evaluate(s);
 }
 
-static void on_error(void *ud, const char *path, uint64_t line, const char *what)
+void stream_on_error(void *ud, const char *path, uint64_t line, const char *what)
 {
     stream *s = ud;
     s->errors++;
@@ -165,6 +157,12 @@ static void usage(FILE *f)
 {
     fputs("usage: iisguard stream --stdin [--rules FILE|DIR]... [--no-builtin] [--min-level L]\n"
           "                       [--format jsonl|text|csv] [--late SECONDS] [-q]\n"
+          "       iisguard stream --nats URL --stream NAME --subject SUBJ --durable NAME\n"
+          "                       [--alerts-subject SUBJ] [--dead-letter SUBJ] [rule options]\n"
+          "  --nats    a JetStream pull consumer: alerts published to --alerts-subject (with\n"
+          "            message ids; stdout without it), malformed messages to --dead-letter\n"
+          "            (default iisguard.deadletter), each message acknowledged after its\n"
+          "            alerts are published (see docs/deploy.md)\n"
           "  Reads JSON-lines events from standard input as they arrive and writes alerts\n"
           "  at once (JSON lines by default); correlations are evaluated as time moves on.\n"
           "  --late    how far behind the latest event an event may still arrive and count\n"
@@ -181,6 +179,7 @@ int cmd_stream(int argc, char **argv)
     s.out = stdout;
     s.late = 300ull * 10000000ull;
     bool builtin = true, have_stdin = false;
+    stream_nats_opts no = {NULL, NULL, NULL, NULL, NULL, NULL, 256};
     ig_level min = IG_LEVEL_INFORMATIONAL;
     const char *rule_paths[64];
     int nrules = 0;
@@ -189,6 +188,18 @@ int cmd_stream(int argc, char **argv)
         bool has = i + 1 < argc;
         if (strcmp(a, "--stdin") == 0) {
             have_stdin = true;
+        } else if (strcmp(a, "--nats") == 0 && has) {
+            no.url = argv[++i];
+        } else if (strcmp(a, "--stream") == 0 && has) {
+            no.stream = argv[++i];
+        } else if (strcmp(a, "--subject") == 0 && has) {
+            no.subject = argv[++i];
+        } else if (strcmp(a, "--durable") == 0 && has) {
+            no.durable = argv[++i];
+        } else if (strcmp(a, "--alerts-subject") == 0 && has) {
+            no.alerts_subject = argv[++i];
+        } else if (strcmp(a, "--dead-letter") == 0 && has) {
+            no.dead_letter = argv[++i];
         } else if (strcmp(a, "--rules") == 0 && has && nrules < 64) {
             rule_paths[nrules++] = argv[++i];
         } else if (strcmp(a, "--no-builtin") == 0) {
@@ -228,7 +239,8 @@ int cmd_stream(int argc, char **argv)
             return 2;
         }
     }
-    if (!have_stdin) {
+    if (have_stdin == (no.url != NULL) ||
+        (no.url && (no.stream == NULL || no.subject == NULL || no.durable == NULL))) {
         usage(stderr);
         return 2;
     }
@@ -247,7 +259,7 @@ int cmd_stream(int argc, char **argv)
     s.corr = ig_corr_create(s.rules);
     s.sc = ig_scanner_create(s.rules, on_alert, &s);
     s.seen = calloc(MAX_PENDING, sizeof(*s.seen));
-    ig_json_lines *jl = ig_json_lines_create(on_event, on_error, &s);
+    ig_json_lines *jl = ig_json_lines_create(stream_on_event, stream_on_error, &s);
     ig_buf in;
     ig_buf_init(&in, MAX_LINE + 65536);
     ig_buf_init(&s.line, 1u << 24);
@@ -257,20 +269,35 @@ int cmd_stream(int argc, char **argv)
     }
     ig_scanner_set_corr(s.sc, s.corr);
     struct sigaction sa;
+    if (no.url != NULL) {
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_signal;
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+        int rc = stream_nats_run(&s, &no, jl);
+        ig_json_lines_destroy(jl);
+        ig_scanner_destroy(s.sc);
+        ig_corr_destroy(s.corr);
+        ig_rules_destroy(s.rules);
+        ig_buf_free(&in);
+        ig_buf_free(&s.line);
+        free(s.seen);
+        return rc;
+    }
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     uint64_t lineno = 1;
     bool eof = false, skipping = false;
-    while (!eof && !stopping) {
+    while (!eof && !stream_stopping) {
         struct pollfd p = {0, POLLIN, 0};
         int pr = poll(&p, 1, 1000);
         if (pr < 0 && errno == EINTR)
             continue;
         if (pr == 0) {
             if (s.since_eval)
-                evaluate(&s); /* quiet input: time to look at correlations */
+                stream_evaluate(&s); /* quiet input: time to look at correlations */
             continue;
         }
         if (ig_buf_reserve(&in, 65536) != IG_OK)
@@ -307,18 +334,18 @@ int cmd_stream(int argc, char **argv)
         memmove(in.data, in.data + start, in.len - start);
         in.len -= start;
         if (in.len > MAX_LINE) {
-            on_error(&s, "<stdin>", lineno, "line longer than the limit (8 MiB); skipped");
+            stream_on_error(&s, "<stdin>", lineno, "line longer than the limit (8 MiB); skipped");
             in.len = 0;
             skipping = true;
         }
     }
     /* drain: the lines read are done; correlations over everything kept */
-    evaluate(&s);
+    stream_evaluate(&s);
     fflush(s.out);
     if (!s.quiet)
         fprintf(stderr, "iisguard: stream: %llu events, %llu alerts, %llu errors%s\n",
                 (unsigned long long)s.events, (unsigned long long)s.alerts,
-                (unsigned long long)s.errors, stopping ? " (stopped by a signal)" : "");
+                (unsigned long long)s.errors, stream_stopping ? " (stopped by a signal)" : "");
     ig_json_lines_destroy(jl);
     ig_scanner_destroy(s.sc);
     ig_corr_destroy(s.corr);

@@ -590,6 +590,11 @@ bool ig_scanner_flush(ig_scanner *s)
     return ok;
 }
 
+size_t ig_scanner_pending(const ig_scanner *s)
+{
+    return s->kept.n;
+}
+
 uint64_t ig_rules_max_timespan(const ig_rules *r)
 {
     uint64_t m = 0;

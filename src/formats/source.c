@@ -292,6 +292,16 @@ void ig_json_lines_feed(ig_json_lines *j, const char *name, uint64_t lineno, con
             j->c.on_error(j->c.ud, name, lineno, "line longer than the limit (8 MiB); skipped");
         return;
     }
+    /* an event is a JSON object: an array or a scalar on its own line is not */
+    size_t i = 0;
+    while (i < len && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    if (i < len && line[i] != '{') {
+        j->st.bad_records++;
+        if (j->c.on_error != NULL)
+            j->c.on_error(j->c.ud, name, lineno, "not a JSON object; line skipped");
+        return;
+    }
     jsonl_line(&j->c, line, len, lineno);
 }
 

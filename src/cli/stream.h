@@ -1,0 +1,55 @@
+/* The continuous-detection loop shared by `stream`'s sources: stdin
+ * (cmd_stream.c) and NATS JetStream (stream_nats.c). */
+#ifndef IG_CLI_STREAM_H
+#define IG_CLI_STREAM_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/buf.h"
+#include "iisguard/rules.h"
+#include "iisguard/source.h"
+#include "output/alerts.h"
+
+extern volatile sig_atomic_t stream_stopping;
+
+typedef struct seen_key {
+    uint64_t key, last; /* last: FILETIME of the alert's last event */
+} seen_key;
+
+typedef struct stream {
+    ig_rules *rules;
+    ig_scanner *sc;
+    ig_corr *corr;
+    out_format fmt;
+    out_tz tz;
+    FILE *out;
+    ig_buf line;
+    uint64_t events, alerts, errors, watermark, horizon, late;
+    unsigned since_eval;
+    seen_key *seen;
+    size_t nseen;
+    bool quiet;
+    /* alerts go to publish() when set (with a message id), else to `out` */
+    bool (*publish)(struct stream *s, const char *id, const char *data, size_t len);
+    void *publish_ud;
+    bool publish_failed; /* a publish failed since it was last cleared */
+    uint64_t event_id;   /* identity of the event being scanned (a stream sequence) */
+} stream;
+
+/* Scans one event; evaluates correlations every 1,000 events. */
+void stream_on_event(void *ud, ig_event *ev);
+void stream_on_error(void *ud, const char *path, uint64_t line, const char *what);
+/* Correlations over what is kept, then pruning. */
+void stream_evaluate(stream *s);
+
+/* The JetStream source (stream_nats.c): returns the exit status. */
+typedef struct stream_nats_opts {
+    const char *url, *stream, *subject, *durable, *alerts_subject, *dead_letter;
+    int batch;
+} stream_nats_opts;
+int stream_nats_run(stream *s, const stream_nats_opts *o, ig_json_lines *jl);
+
+#endif

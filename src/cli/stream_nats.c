@@ -1,0 +1,311 @@
+/* `stream --nats`: a JetStream pull consumer (libnats) feeding the
+ * continuous-detection loop.
+ *
+ * At least once, and exactly once on the alert stream:
+ *  - a message is acknowledged only after the alerts it raised were
+ *    published (JetStream publish, acknowledged by the server); a failed
+ *    publish leaves it unacknowledged (it is redelivered);
+ *  - each alert carries a message id made of its rule id and the event's
+ *    stream sequence (or, for a correlation, its rule, group and first
+ *    event), so JetStream's duplicate window drops a re-published alert;
+ *  - correlation state is rebuilt from redelivered events: a message whose
+ *    event some correlation may still need is held unacknowledged until it
+ *    is pruned (older than the longest timespan plus --late behind the
+ *    latest event); while held it is kept alive with "in progress" acks
+ *    every 10 s (AckWait is 30 s), so after a crash it is redelivered
+ *    within 30 s and rebuilds the state.  The alert stream's duplicate
+ *    window must cover the redelivery (docs/deploy.md);
+ *  - a message that is not an event is published with its reason to the
+ *    dead-letter subject, then acknowledged.
+ * SIGTERM: stop fetching, finish the batch, evaluate correlations over all
+ * that is kept, acknowledge everything, exit 0/1 (a graceful stop gives up
+ * the state of windows still open; a crash does not). */
+#define _DEFAULT_SOURCE /* nanosleep */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <nats/nats.h>
+
+#include "cli/stream.h"
+
+typedef struct held {
+    natsMsg *msg;
+    uint64_t time; /* the event's FILETIME */
+} held;
+
+typedef struct nats_ctx {
+    natsConnection *nc;
+    jsCtx *js;
+    const stream_nats_opts *o;
+    held *held;
+    size_t nheld, capheld;
+    uint64_t dead, acked;
+    char why[256]; /* the current message's parse error */
+    bool bad;      /* the current message is not an event */
+    uint64_t last_time;
+} nats_ctx;
+
+static bool publish(stream *s, const char *id, const char *data, size_t len)
+{
+    nats_ctx *n = s->publish_ud;
+    const char *subj = n->o->alerts_subject;
+    if (subj == NULL) { /* alerts to stdout only */
+        if (fwrite(data, 1, len, s->out) != len)
+            return false;
+        fflush(s->out);
+        return true;
+    }
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MsgId = id;
+    jsPubAck *pa = NULL;
+    jsErrCode jerr = 0;
+    /* one alert per message: without the line break */
+    size_t l = len && data[len - 1] == '\n' ? len - 1 : len;
+    natsStatus st = js_Publish(&pa, n->js, subj, data, (int)l, &po, &jerr);
+    jsPubAck_Destroy(pa);
+    if (st != NATS_OK) {
+        fprintf(stderr, "iisguard: stream: publishing an alert to %s failed: %s\n", subj,
+                natsStatus_GetText(st));
+        return false;
+    }
+    return true;
+}
+
+static void on_parse_error(void *ud, const char *path, uint64_t line, const char *what)
+{
+    nats_ctx *n = ud;
+    (void)path, (void)line;
+    n->bad = true;
+    snprintf(n->why, sizeof(n->why), "%s", what);
+}
+
+/* ig_json_lines delivers here first: remember the event's time */
+typedef struct feed_ctx {
+    stream *s;
+    nats_ctx *n;
+} feed_ctx;
+
+static void on_event(void *ud, ig_event *ev)
+{
+    feed_ctx *f = ud;
+    f->n->last_time = ig_event_time(ev);
+    stream_on_event(f->s, ev);
+}
+
+static void on_error(void *ud, const char *path, uint64_t line, const char *what)
+{
+    feed_ctx *f = ud;
+    on_parse_error(f->n, path, line, what);
+}
+
+static void on_disconnected(natsConnection *nc, void *ud)
+{
+    (void)nc, (void)ud;
+    fputs("iisguard: stream: disconnected from NATS; reconnecting\n", stderr);
+}
+
+static void on_reconnected(natsConnection *nc, void *ud)
+{
+    (void)nc, (void)ud;
+    fputs("iisguard: stream: reconnected to NATS\n", stderr);
+}
+
+/* Acknowledges the held messages whose events are now older than the
+ * correlation horizon. */
+static void release_held(stream *s, nats_ctx *n, bool all_pruned)
+{
+    uint64_t keep = s->horizon + s->late;
+    uint64_t before = s->watermark > keep ? s->watermark - keep : 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n->nheld; i++) {
+        if (all_pruned || n->held[i].time < before) {
+            natsMsg_Ack(n->held[i].msg, NULL);
+            natsMsg_Destroy(n->held[i].msg);
+            n->acked++;
+        } else {
+            n->held[k++] = n->held[i];
+        }
+    }
+    n->nheld = k;
+}
+
+static bool hold(nats_ctx *n, natsMsg *m, uint64_t t)
+{
+    if (n->nheld == n->capheld) {
+        size_t cap = n->capheld ? n->capheld * 2 : 256;
+        held *v = realloc(n->held, sizeof(*v) * cap);
+        if (v == NULL)
+            return false;
+        n->held = v;
+        n->capheld = cap;
+    }
+    n->held[n->nheld++] = (held){m, t};
+    return true;
+}
+
+/* One message: an event (its alerts published, then acknowledged or held)
+ * or not (to the dead-letter subject, then acknowledged). */
+static void one_message(stream *s, nats_ctx *n, ig_json_lines *jl, natsMsg *m)
+{
+    jsMsgMetaData *meta = NULL;
+    uint64_t seq = 0;
+    if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
+        seq = meta->Sequence.Stream;
+        jsMsgMetaData_Destroy(meta);
+    }
+    s->event_id = seq;
+    n->bad = false;
+    n->why[0] = '\0';
+    s->publish_failed = false;
+    size_t before = ig_scanner_pending(s->sc);
+    const char *data = natsMsg_GetData(m);
+    int len = natsMsg_GetDataLength(m);
+    while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+        len--;
+    if (len <= 0) {
+        n->bad = true;
+        snprintf(n->why, sizeof(n->why), "empty message");
+    } else {
+        ig_json_lines_feed(jl, natsMsg_GetSubject(m), seq, data, (size_t)len);
+    }
+    if (n->bad) {
+        /* not an event: the dead-letter subject gets it with the reason */
+        natsMsg *dl = NULL;
+        const char *dsub = n->o->dead_letter ? n->o->dead_letter : "iisguard.deadletter";
+        bool ok = natsMsg_Create(&dl, dsub, NULL, data, len > 0 ? len : 0) == NATS_OK;
+        char id[64];
+        snprintf(id, sizeof(id), "dl-%llu", (unsigned long long)seq);
+        if (ok) {
+            natsMsgHeader_Set(dl, "Iisguard-Error", n->why);
+            natsMsgHeader_Set(dl, "Iisguard-Subject", natsMsg_GetSubject(m));
+            jsPubOptions po;
+            jsPubOptions_Init(&po);
+            po.MsgId = id;
+            jsPubAck *pa = NULL;
+            jsErrCode jerr = 0;
+            ok = js_PublishMsg(&pa, n->js, dl, &po, &jerr) == NATS_OK;
+            jsPubAck_Destroy(pa);
+        }
+        natsMsg_Destroy(dl);
+        s->errors++;
+        if (ok) {
+            n->dead++;
+            natsMsg_Ack(m, NULL);
+            n->acked++;
+        }
+        natsMsg_Destroy(m);
+        return;
+    }
+    if (s->publish_failed) {
+        natsMsg_Destroy(m); /* not acknowledged: it comes back */
+        return;
+    }
+    if (ig_scanner_pending(s->sc) > before && hold(n, m, n->last_time))
+        return; /* a correlation may need it: acknowledged once pruned */
+    natsMsg_Ack(m, NULL);
+    n->acked++;
+    natsMsg_Destroy(m);
+}
+
+int stream_nats_run(stream *s, const stream_nats_opts *o, ig_json_lines *unused)
+{
+    (void)unused;
+    nats_ctx n;
+    memset(&n, 0, sizeof(n));
+    n.o = o;
+    feed_ctx f = {s, &n};
+    ig_json_lines *jl = ig_json_lines_create(on_event, on_error, &f);
+    natsOptions *opts = NULL;
+    natsSubscription *sub = NULL;
+    natsStatus st = jl ? natsOptions_Create(&opts) : NATS_NO_MEMORY;
+    if (st == NATS_OK)
+        st = natsOptions_SetURL(opts, o->url);
+    if (st == NATS_OK)
+        st = natsOptions_SetMaxReconnect(opts, -1);
+    if (st == NATS_OK)
+        st = natsOptions_SetReconnectWait(opts, 1000);
+    if (st == NATS_OK)
+        st = natsOptions_SetDisconnectedCB(opts, on_disconnected, NULL);
+    if (st == NATS_OK)
+        st = natsOptions_SetReconnectedCB(opts, on_reconnected, NULL);
+    if (st == NATS_OK)
+        st = natsOptions_SetRetryOnFailedConnect(opts, true, NULL, NULL);
+    if (st == NATS_OK)
+        st = natsConnection_Connect(&n.nc, opts);
+    if (st == NATS_OK)
+        st = natsConnection_JetStream(&n.js, n.nc, NULL);
+    if (st == NATS_OK) {
+        jsSubOptions so;
+        jsSubOptions_Init(&so);
+        so.Stream = o->stream;
+        so.Config.AckPolicy = js_AckExplicit;
+        /* held messages are kept alive with "in progress" acks */
+        so.Config.AckWait = 30ll * 1000000000ll;
+        so.Config.MaxAckPending = 1000000;
+        jsErrCode jerr = 0;
+        st = js_PullSubscribe(&sub, n.js, o->subject, o->durable, NULL, &so, &jerr);
+    }
+    if (st != NATS_OK) {
+        fprintf(stderr, "iisguard: stream: NATS %s: %s\n", o->url, natsStatus_GetText(st));
+        natsOptions_Destroy(opts);
+        natsConnection_Destroy(n.nc);
+        ig_json_lines_destroy(jl);
+        return 2;
+    }
+    s->publish = publish;
+    s->publish_ud = &n;
+    int idle = 0;
+    time_t last_touch = time(NULL);
+    while (!stream_stopping) {
+        if (time(NULL) - last_touch >= 10) {
+            for (size_t i = 0; i < n.nheld; i++)
+                natsMsg_InProgress(n.held[i].msg, NULL);
+            last_touch = time(NULL);
+        }
+        natsMsgList list = {0};
+        jsErrCode jerr = 0;
+        st = natsSubscription_Fetch(&list, sub, o->batch > 0 ? o->batch : 256, 1000, &jerr);
+        if (st == NATS_TIMEOUT) {
+            if (++idle == 1 && s->since_eval) {
+                stream_evaluate(s);
+                release_held(s, &n, false);
+            }
+            continue;
+        }
+        if (st != NATS_OK) {
+            struct timespec ts = {0, 200000000};
+            nanosleep(&ts, NULL); /* disconnected: the library reconnects */
+            continue;
+        }
+        idle = 0;
+        for (int i = 0; i < list.Count; i++) {
+            one_message(s, &n, jl, list.Msgs[i]);
+            list.Msgs[i] = NULL; /* destroyed, acknowledged or held */
+        }
+        natsMsgList_Destroy(&list);
+        if (s->since_eval == 0)
+            release_held(s, &n, false); /* an evaluation just pruned */
+    }
+    /* drain: what was fetched is done; correlations over everything kept,
+     * then every message is acknowledged */
+    stream_evaluate(s);
+    release_held(s, &n, true);
+    natsConnection_Flush(n.nc);
+    fprintf(stderr,
+            "iisguard: stream: %llu events, %llu alerts, %llu dead-lettered, %llu acknowledged, "
+            "%zu still held\n",
+            (unsigned long long)s->events, (unsigned long long)s->alerts,
+            (unsigned long long)n.dead, (unsigned long long)n.acked, n.nheld);
+    for (size_t i = 0; i < n.nheld; i++)
+        natsMsg_Destroy(n.held[i].msg);
+    free(n.held);
+    natsSubscription_Destroy(sub);
+    jsCtx_Destroy(n.js);
+    natsConnection_Destroy(n.nc);
+    natsOptions_Destroy(opts);
+    ig_json_lines_destroy(jl);
+    return s->alerts ? 1 : 0;
+}

@@ -1,0 +1,141 @@
+/* Test helper for `stream --nats` (libnats):
+ *   natsctl URL setup                      streams EVENTS (winlog.>), ALERTS (alerts.>,
+ *                                          1 h duplicate window), DEAD (iisguard.deadletter)
+ *   natsctl URL publish FILE N             each line to winlog.<k>.<host>, k = the host's
+ *                                          partition of N (FNV-1a of the Computer value);
+ *                                          lines without one to winlog.0.unknown
+ *   natsctl URL dump STREAM                every message's data, one per line
+ *   natsctl URL pending DURABLE            "<pending> <ack pending>" of EVENTS' consumer */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nats/nats.h>
+
+static int fail(const char *what, natsStatus st)
+{
+    fprintf(stderr, "natsctl: %s: %s\n", what, natsStatus_GetText(st));
+    return 1;
+}
+
+static natsStatus add_stream(jsCtx *js, const char *name, const char *subj, int64_t dup)
+{
+    jsStreamConfig c;
+    jsStreamConfig_Init(&c);
+    c.Name = name;
+    const char *subjects[] = {subj};
+    c.Subjects = subjects;
+    c.SubjectsLen = 1;
+    c.Storage = js_FileStorage;
+    if (dup)
+        c.Duplicates = dup;
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    natsStatus st = js_AddStream(&si, js, &c, NULL, &jerr);
+    jsStreamInfo_Destroy(si);
+    return st;
+}
+
+/* The Computer field's value in a JSON line ("Computer":"X"), or NULL. */
+static const char *host_of(const char *line, char *out, size_t n)
+{
+    const char *p = strstr(line, "\"Computer\":\"");
+    if (p == NULL)
+        return NULL;
+    p += 12;
+    size_t k = 0;
+    while (p[k] && p[k] != '"' && k + 1 < n) {
+        char c = p[k];
+        out[k] = (c == '.' || c == ' ' || c == '*' || c == '>') ? '_' : c;
+        k++;
+    }
+    out[k] = '\0';
+    return k ? out : NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3)
+        return 2;
+    natsConnection *nc = NULL;
+    jsCtx *js = NULL;
+    natsStatus st = natsConnection_ConnectTo(&nc, argv[1]);
+    if (st == NATS_OK)
+        st = natsConnection_JetStream(&js, nc, NULL);
+    if (st != NATS_OK)
+        return fail("connect", st);
+    int rc = 0;
+    if (strcmp(argv[2], "setup") == 0) {
+        if ((st = add_stream(js, "EVENTS", "winlog.>", 0)) != NATS_OK ||
+            (st = add_stream(js, "ALERTS", "alerts.>", 3600ll * 1000000000ll)) != NATS_OK ||
+            (st = add_stream(js, "DEAD", "iisguard.deadletter", 0)) != NATS_OK)
+            rc = fail("add stream", st);
+    } else if (strcmp(argv[2], "publish") == 0 && argc == 5) {
+        FILE *f = fopen(argv[3], "r");
+        unsigned parts = (unsigned)atoi(argv[4]);
+        static char line[1 << 20];
+        unsigned long n = 0;
+        while (f && fgets(line, sizeof(line), f)) {
+            char host[256], subj[320];
+            size_t l = strlen(line);
+            while (l && (line[l - 1] == '\n' || line[l - 1] == '\r'))
+                line[--l] = '\0';
+            if (host_of(line, host, sizeof(host)) != NULL) {
+                uint32_t h = 2166136261u;
+                for (const char *p = host; *p; p++)
+                    h = (h ^ (uint8_t)*p) * 16777619u;
+                snprintf(subj, sizeof(subj), "winlog.%u.%s", parts ? h % parts : 0, host);
+            } else {
+                snprintf(subj, sizeof(subj), "winlog.0.unknown");
+            }
+            jsPubAck *pa = NULL;
+            jsErrCode jerr = 0;
+            st = js_Publish(&pa, js, subj, line, (int)l, NULL, &jerr);
+            jsPubAck_Destroy(pa);
+            if (st != NATS_OK) {
+                rc = fail("publish", st);
+                break;
+            }
+            n++;
+        }
+        if (f)
+            fclose(f);
+        fprintf(stderr, "natsctl: %lu messages published\n", n);
+    } else if (strcmp(argv[2], "dump") == 0 && argc == 4) {
+        natsSubscription *sub = NULL;
+        jsSubOptions so;
+        jsSubOptions_Init(&so);
+        so.Stream = argv[3];
+        so.Config.AckPolicy = js_AckNone;
+        so.Config.DeliverPolicy = js_DeliverAll;
+        jsErrCode jerr = 0;
+        st = js_PullSubscribe(&sub, js, ">", NULL, NULL, &so, &jerr);
+        if (st != NATS_OK)
+            return fail("subscribe", st);
+        for (;;) {
+            natsMsgList list = {0};
+            st = natsSubscription_Fetch(&list, sub, 256, 1500, &jerr);
+            if (st != NATS_OK)
+                break;
+            for (int i = 0; i < list.Count; i++)
+                printf("%.*s\n", natsMsg_GetDataLength(list.Msgs[i]),
+                       natsMsg_GetData(list.Msgs[i]));
+            natsMsgList_Destroy(&list);
+        }
+        natsSubscription_Destroy(sub);
+    } else if (strcmp(argv[2], "pending") == 0 && argc == 4) {
+        jsConsumerInfo *ci = NULL;
+        jsErrCode jerr = 0;
+        st = js_GetConsumerInfo(&ci, js, "EVENTS", argv[3], NULL, &jerr);
+        if (st != NATS_OK)
+            return fail("consumer info", st);
+        printf("%llu %lld\n", (unsigned long long)ci->NumPending, (long long)ci->NumAckPending);
+        jsConsumerInfo_Destroy(ci);
+    } else {
+        rc = 2;
+    }
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    return rc;
+}
