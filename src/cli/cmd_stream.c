@@ -56,6 +56,8 @@ static void write_out(stream *s, const char *id)
 static void on_alert(void *ud, const ig_alert *a)
 {
     stream *s = ud;
+    if (s->quiet_alerts)
+        return;
     ig_buf_reset(&s->line);
     char id[96];
     snprintf(id, sizeof(id), "%s-%llu", a->rule->id, (unsigned long long)s->event_id);
@@ -98,6 +100,8 @@ static void on_corr(void *ud, const ig_corr_alert *a)
         s->nseen--;
     }
     s->seen[s->nseen++] = (seen_key){k, a->last};
+    if (s->quiet_alerts)
+        return;
     ig_buf_reset(&s->line);
     char id[96];
     snprintf(id, sizeof(id), "%s-c%016llx", a->rule->id, (unsigned long long)k);
@@ -157,8 +161,12 @@ static void usage(FILE *f)
 {
     fputs("usage: iisguard stream --stdin [--rules FILE|DIR]... [--no-builtin] [--min-level L]\n"
           "                       [--format jsonl|text|csv] [--late SECONDS] [-q]\n"
+          "       iisguard stream --follow PATH... [--state FILE] [--output FILE] [--poll MS]\n"
           "       iisguard stream --nats URL --stream NAME --subject SUBJ --durable NAME\n"
           "                       [--alerts-subject SUBJ] [--dead-letter SUBJ] [rule options]\n"
+          "  --follow  JSON-lines and .evtx files still being written, polled; --state keeps\n"
+          "            a checkpoint so a restart resumes where the last run stopped (with\n"
+          "            --output FILE every alert is written once, even after a SIGKILL)\n"
           "  --nats    a JetStream pull consumer: alerts published to --alerts-subject (with\n"
           "            message ids; stdout without it), malformed messages to --dead-letter\n"
           "            (default iisguard.deadletter), each message acknowledged after its\n"
@@ -178,7 +186,11 @@ int cmd_stream(int argc, char **argv)
     s.fmt = OUT_JSONL;
     s.out = stdout;
     s.late = 300ull * 10000000ull;
-    bool builtin = true, have_stdin = false;
+    bool builtin = true, have_stdin = false, follow = false;
+    const char *state = NULL, *outp = NULL;
+    int poll_ms = 500;
+    char *files[256];
+    int nfiles = 0;
     stream_nats_opts no = {NULL, NULL, NULL, NULL, NULL, NULL, 256};
     ig_level min = IG_LEVEL_INFORMATIONAL;
     const char *rule_paths[64];
@@ -188,6 +200,19 @@ int cmd_stream(int argc, char **argv)
         bool has = i + 1 < argc;
         if (strcmp(a, "--stdin") == 0) {
             have_stdin = true;
+        } else if (strcmp(a, "--follow") == 0) {
+            follow = true;
+        } else if (strcmp(a, "--state") == 0 && has) {
+            state = argv[++i];
+        } else if (strcmp(a, "--output") == 0 && has) {
+            outp = argv[++i];
+        } else if (strcmp(a, "--poll") == 0 && has) {
+            uint64_t ms = 0;
+            if (!ig_parse_u64(argv[++i], 60000u, &ms) || ms == 0) {
+                fputs("iisguard stream: --poll wants milliseconds (1 to 60000)\n", stderr);
+                return 2;
+            }
+            poll_ms = (int)ms;
         } else if (strcmp(a, "--nats") == 0 && has) {
             no.url = argv[++i];
         } else if (strcmp(a, "--stream") == 0 && has) {
@@ -233,13 +258,15 @@ int cmd_stream(int argc, char **argv)
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             return 0;
+        } else if (follow && a[0] != '-' && nfiles < 256) {
+            files[nfiles++] = argv[i];
         } else {
             fprintf(stderr, "iisguard stream: unknown argument '%s'\n", a);
             usage(stderr);
             return 2;
         }
     }
-    if (have_stdin == (no.url != NULL) ||
+    if ((int)have_stdin + (no.url != NULL) + (int)follow != 1 || (follow && nfiles == 0) ||
         (no.url && (no.stream == NULL || no.subject == NULL || no.durable == NULL))) {
         usage(stderr);
         return 2;
@@ -269,12 +296,13 @@ int cmd_stream(int argc, char **argv)
     }
     ig_scanner_set_corr(s.sc, s.corr);
     struct sigaction sa;
-    if (no.url != NULL) {
+    if (no.url != NULL || follow) {
         memset(&sa, 0, sizeof(sa));
         sa.sa_handler = on_signal;
         sigaction(SIGTERM, &sa, NULL);
         sigaction(SIGINT, &sa, NULL);
-        int rc = stream_nats_run(&s, &no, jl);
+        int rc = follow ? stream_follow_run(&s, files, nfiles, state, outp, poll_ms)
+                        : stream_nats_run(&s, &no, jl);
         ig_json_lines_destroy(jl);
         ig_scanner_destroy(s.sc);
         ig_corr_destroy(s.corr);

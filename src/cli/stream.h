@@ -37,6 +37,7 @@ typedef struct stream {
     void *publish_ud;
     bool publish_failed; /* a publish failed since it was last cleared */
     uint64_t event_id;   /* identity of the event being scanned (a stream sequence) */
+    bool quiet_alerts;   /* rebuilding state: alerts are not written (their keys are kept) */
 } stream;
 
 /* Scans one event; evaluates correlations every 1,000 events. */
@@ -51,5 +52,9 @@ typedef struct stream_nats_opts {
     int batch;
 } stream_nats_opts;
 int stream_nats_run(stream *s, const stream_nats_opts *o, ig_json_lines *jl);
+
+/* Files still being written (stream_follow.c): returns the exit status. */
+int stream_follow_run(stream *s, char **paths, int n, const char *state_path, const char *out_path,
+                      int poll_ms);
 
 #endif

@@ -96,5 +96,60 @@ data = '\n'.join(events[:10] + ['{"not": "closed"', 'garbage'] + events[10:]) + 
 r = subprocess.run([exe, 'stream', '--stdin'], input=data.encode(), capture_output=True)
 check(r.returncode == 2 and b'<stdin>:11:' in r.stderr and b'<stdin>:12:' in r.stderr and
       norm(r.stdout.decode().splitlines()) == want, f'bad lines: rc {r.returncode} {r.stderr[-300:]}')
+# --follow: a JSON-lines file still being written, the reader SIGKILLed and
+# restarted twice; the output holds hunt's alerts over the finished file, once
+live, state, outp = (os.path.join(tmp, n) for n in ('live.jsonl', 'state', 'out.jsonl'))
+open(live, 'w').write('\n'.join(events[:12]) + '\n')
+
+
+def follow(*files):
+    return subprocess.Popen([exe, 'stream', '-q', '--follow', *files, '--state', state,
+                             '--output', outp, '--poll', '50'], stderr=subprocess.PIPE)
+
+
+p = follow(live)
+for part in (events[12:25], events[25:33] + ['{"Event": {"Sys'], None, events[33:]):
+    time.sleep(0.6)
+    if part is None:  # kill mid-stream, restart
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        p = follow(live)
+        continue
+    with open(live, 'a') as f:
+        f.write('\n'.join(part) + '\n' if not part[-1].endswith('Sys') else
+                '\n'.join(part[:-1]) + '\n' + part[-1])  # the last line unfinished
+    if part[-1].endswith('Sys'):
+        time.sleep(0.3)
+        with open(live, 'r+') as f:  # the writer finishes that line: drop it again
+            data = f.read()
+            f.seek(0)
+            f.truncate()
+            f.write(data[:data.rindex('{"Event": {"Sys')])
+time.sleep(0.8)
+p.send_signal(signal.SIGKILL)
+p.wait()
+p = follow(live)
+time.sleep(0.8)
+p.send_signal(signal.SIGTERM)
+rc = p.wait(timeout=10)
+hunt_live = subprocess.run([exe, 'hunt', '-q', '--format', 'jsonl', live], capture_output=True)
+got = open(outp).read().splitlines()
+check(rc in (0, 1) and norm(got) == norm(hunt_live.stdout.decode().splitlines()),
+      f'--follow across SIGKILL: {len(got)} alerts, hunt {len(hunt_live.stdout.splitlines())}')
+# an .evtx followed too; a restart with nothing new adds nothing
+os.remove(state)
+os.remove(outp)
+p = follow(evtx)
+time.sleep(1.0)
+p.send_signal(signal.SIGTERM)
+p.wait(timeout=10)
+first = open(outp).read()
+p = follow(evtx)
+time.sleep(0.8)
+p.send_signal(signal.SIGTERM)
+p.wait(timeout=10)
+hunt_evtx = subprocess.run([exe, 'hunt', '-q', '--format', 'jsonl', evtx], capture_output=True)
+check(norm(first.splitlines()) == norm(hunt_evtx.stdout.decode().splitlines()) and
+      open(outp).read() == first, f'--follow .evtx: {len(first.splitlines())} alerts')
 print(f'{passed} passed, {failed} failed')
 sys.exit(1 if failed else 0)
