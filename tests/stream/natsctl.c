@@ -5,7 +5,9 @@
  *                                          partition of N (FNV-1a of the Computer value);
  *                                          lines without one to winlog.0.unknown
  *   natsctl URL dump STREAM                every message's data, one per line
- *   natsctl URL pending DURABLE            "<pending> <ack pending>" of EVENTS' consumer */
+ *   natsctl URL pending DURABLE            "<pending> <ack pending>" of EVENTS' consumer
+ *   natsctl URL ackall SUBJ DURABLE N      a consumer that only acknowledges: fetches and
+ *                                          acks N messages of SUBJ, prints the seconds taken */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +134,30 @@ int main(int argc, char **argv)
             return fail("consumer info", st);
         printf("%llu %lld\n", (unsigned long long)ci->NumPending, (long long)ci->NumAckPending);
         jsConsumerInfo_Destroy(ci);
+    } else if (strcmp(argv[2], "ackall") == 0 && argc == 6) {
+        natsSubscription *sub = NULL;
+        jsSubOptions so;
+        jsSubOptions_Init(&so);
+        so.Stream = "EVENTS";
+        so.Config.AckPolicy = js_AckExplicit;
+        jsErrCode jerr = 0;
+        st = js_PullSubscribe(&sub, js, argv[3], argv[4], NULL, &so, &jerr);
+        if (st != NATS_OK)
+            return fail("subscribe", st);
+        long want = atol(argv[5]), got = 0;
+        int64_t t0 = nats_Now();
+        while (got < want) {
+            natsMsgList list = {0};
+            st = natsSubscription_Fetch(&list, sub, 256, 5000, &jerr);
+            if (st != NATS_OK)
+                break;
+            for (int i = 0; i < list.Count; i++)
+                natsMsg_Ack(list.Msgs[i], NULL);
+            got += list.Count;
+            natsMsgList_Destroy(&list);
+        }
+        printf("%.3f\n", (double)(nats_Now() - t0) / 1000.0);
+        natsSubscription_Destroy(sub);
     } else {
         rc = 2;
     }
