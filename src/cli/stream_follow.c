@@ -74,24 +74,34 @@ static bool load_state(follow *fo)
     char line[8192];
     bool ok = fgets(line, sizeof(line), f) && strncmp(line, "iisguard-follow 1", 17) == 0;
     while (ok && fgets(line, sizeof(line), f)) {
-        unsigned long long a = 0, b = 0, c = 0, d = 0;
-        int pos = 0;
-        if (sscanf(line, "out %llu", &a) == 1) {
-            fo->out_size = a;
-        } else if (sscanf(line, "watermark %llu", &a) == 1) {
-            fo->s->watermark = a;
-        } else if (sscanf(line, "corr %llx %llu", &a, &b) == 2) {
+        line[strcspn(line, "\n")] = '\0';
+        char *p = strchr(line, ' ');
+        if (p == NULL)
+            continue;
+        *p++ = '\0';
+        char *end = NULL;
+        if (strcmp(line, "out") == 0) {
+            fo->out_size = strtoull(p, NULL, 10);
+        } else if (strcmp(line, "watermark") == 0) {
+            fo->s->watermark = strtoull(p, NULL, 10);
+        } else if (strcmp(line, "corr") == 0) {
+            uint64_t key = strtoull(p, &end, 16), last = strtoull(end, NULL, 10);
             if (fo->s->nseen < 65536)
-                fo->s->seen[fo->s->nseen++] = (seen_key){a, b};
-        } else if (sscanf(line, "file %llu %llu %llu %llu %n", &a, &b, &c, &d, &pos) == 4 &&
-                   pos > 0) {
-            line[strcspn(line, "\n")] = '\0';
+                fo->s->seen[fo->s->nseen++] = (seen_key){key, last};
+        } else if (strcmp(line, "file") == 0) {
+            uint64_t v[4];
+            for (int k = 0; k < 4; k++) {
+                v[k] = strtoull(p, &end, 10);
+                p = end;
+            }
+            if (*p == ' ')
+                p++;
             for (int i = 0; i < fo->n; i++)
-                if (strcmp(fo->f[i].path, line + pos) == 0) {
-                    fo->f[i].inode = a;
-                    fo->f[i].offset = b;
-                    fo->f[i].last_record = c;
-                    fo->f[i].lineno = d;
+                if (strcmp(fo->f[i].path, p) == 0) {
+                    fo->f[i].inode = v[0];
+                    fo->f[i].offset = v[1];
+                    fo->f[i].last_record = v[2];
+                    fo->f[i].lineno = v[3];
                 }
         }
     }

@@ -75,7 +75,7 @@ int main(int argc, char **argv)
             rc = fail("add stream", st);
     } else if (strcmp(argv[2], "publish") == 0 && argc == 5) {
         FILE *f = fopen(argv[3], "r");
-        unsigned parts = (unsigned)atoi(argv[4]);
+        unsigned parts = (unsigned)strtoul(argv[4], NULL, 10);
         static char line[1 << 20];
         unsigned long n = 0;
         while (f && fgets(line, sizeof(line), f)) {
@@ -144,7 +144,7 @@ int main(int argc, char **argv)
         st = js_PullSubscribe(&sub, js, argv[3], argv[4], NULL, &so, &jerr);
         if (st != NATS_OK)
             return fail("subscribe", st);
-        long want = atol(argv[5]), got = 0;
+        long want = strtol(argv[5], NULL, 10), got = 0;
         int64_t t0 = nats_Now();
         while (got < want) {
             natsMsgList list = {0};
