@@ -161,6 +161,7 @@ typedef struct ig_corr_alert {
     ig_strv group;            /* "Field=value, ..." of its group-by fields */
     uint64_t count;           /* events or distinct values or rules seen */
     uint64_t first, last;     /* FILETIMEs of the first and last event */
+    uint64_t span;            /* the rule's timespan (FILETIME ticks) */
     const ig_corr_event *events;
     size_t nevents; /* listed (at most 256) */
     size_t total;   /* in the window */

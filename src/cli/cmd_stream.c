@@ -91,6 +91,10 @@ static uint64_t corr_key(const ig_corr_alert *a)
 static void on_corr(void *ud, const ig_corr_alert *a)
 {
     stream *s = ud;
+    /* an absence is known only once no event can still arrive to fill it:
+     * the newest event is a timespan (and --late) past it, or the input ended */
+    if (!s->final && strcmp(a->type, "absent") == 0 && s->watermark < a->last + a->span + s->late)
+        return;
     uint64_t k = corr_key(a);
     for (size_t i = 0; i < s->nseen; i++)
         if (s->seen[i].key == k)
@@ -368,6 +372,7 @@ int cmd_stream(int argc, char **argv)
         }
     }
     /* drain: the lines read are done; correlations over everything kept */
+    s.final = true; /* ended or stopped: open absences are decided now */
     stream_evaluate(&s);
     fflush(s.out);
     if (!s.quiet)

@@ -37,6 +37,7 @@ typedef struct stream {
     void *publish_ud;
     bool publish_failed; /* a publish failed since it was last cleared */
     uint64_t event_id;   /* identity of the event being scanned (a stream sequence) */
+    bool final;          /* no more events will come (absences can be decided) */
     bool quiet_alerts;   /* rebuilding state: alerts are not written (their keys are kept) */
 } stream;
 

@@ -350,6 +350,7 @@ int stream_follow_run(stream *s, char **paths, int n, const char *state_path, co
             nanosleep(&ts, NULL);
         }
     }
+    s->final = true; /* stopped: open absences are decided now */
     stream_evaluate(s);
     fflush(s->out);
     if (out_path != NULL) {

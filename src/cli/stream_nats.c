@@ -289,8 +289,9 @@ int stream_nats_run(stream *s, const stream_nats_opts *o, ig_json_lines *unused)
         if (s->since_eval == 0)
             release_held(s, &n, false); /* an evaluation just pruned */
     }
-    /* drain: what was fetched is done; correlations over everything kept,
-     * then every message is acknowledged */
+    /* drain: what was fetched is done; correlations over everything kept
+     * (open absences decided), then every message is acknowledged */
+    s->final = true;
     stream_evaluate(s);
     release_held(s, &n, true);
     natsConnection_Flush(n.nc);

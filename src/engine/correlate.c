@@ -249,9 +249,16 @@ static void emit(const ig_rules *rs, const em_rule *r, const cand *v, size_t n, 
     }
     static const char *const types[] = {"",         "event_count",      "value_count",
                                         "temporal", "temporal_ordered", "absent"};
-    ig_corr_alert a = {
-        &r->info, types[r->corr->type], {group, glen}, count, v[0].m->time, v[n - 1].m->time, ev, k,
-        n};
+    ig_corr_alert a = {&r->info,
+                       types[r->corr->type],
+                       {group, glen},
+                       count,
+                       v[0].m->time,
+                       v[n - 1].m->time,
+                       r->corr->span,
+                       ev,
+                       k,
+                       n};
     fn(ud, &a);
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`iisguard stream --nats` against a real nats-server (JetStream) started
-here on 127.0.0.1 with a temporary store: events from many hosts (a benign
-stream with the demo attack replayed on three hosts, correlations
+here on 127.0.0.1 with a temporary store: 200,000 events from many hosts (a
+benign stream with the demo attack replayed on three hosts, correlations
 included) and malformed messages, partitioned by host over two instances;
 one instance is killed with SIGKILL mid-stream and restarted.  Afterwards
 every alert `hunt` finds in the same events is on the alert stream exactly
@@ -54,7 +54,7 @@ try:
     # the events: benign traffic, the demo attack on three hosts, malformed lines
     ev = os.path.join(tmp, 'events.jsonl')
     subprocess.run([igfix, 'evtx', os.path.join(tmp, 'b.evtx'), '--scenario', 'basic', '--count',
-                    '20000'], check=True, capture_output=True)
+                    '200000'], check=True, capture_output=True)
     subprocess.run([igfix, 'evtx', os.path.join(tmp, 'd.evtx'), '--scenario', 'demo'], check=True,
                    capture_output=True)
     benign = subprocess.run([exe, 'dump', '-q', os.path.join(tmp, 'b.evtx')],
@@ -65,9 +65,9 @@ try:
     lines = list(benign)
     for k, host in enumerate(['WEB-A', 'WEB-B', 'WEB-C']):
         for j, d in enumerate(demo):
-            lines.insert(3000 * (k + 1) + 50 * j, d.replace('"Computer":"WEB01"', f'"Computer":"{host}"'))
+            lines.insert(50000 * (k + 1) + 300 * j, d.replace('"Computer":"WEB01"', f'"Computer":"{host}"'))
     for k, b in enumerate(bad):
-        lines.insert(1000 + 2000 * k, b)
+        lines.insert(1000 + 40000 * k, b)
     open(ev, 'w').write('\n'.join(lines) + '\n')
     hunt = subprocess.run([exe, 'hunt', '-q', '--format', 'jsonl', ev], capture_output=True)
     want = sorted(identity(json.loads(l)) for l in hunt.stdout.decode().splitlines())
@@ -76,14 +76,20 @@ try:
     r = subprocess.run([ctl, url, 'publish', ev, '2'], capture_output=True)
     check(r.returncode == 0, f'publish: {r.stderr}')
 
+    # The events span 36 hours of event time but are consumed in seconds, so
+    # messages redelivered 30 s after the crash arrive when the newest event
+    # is more than a day later: --late 2.5 days keeps them within the
+    # correlation horizon, as the default 300 s does for a live stream whose
+    # event time follows the clock.
     def start(k):
-        return subprocess.Popen([exe, 'stream', '-q', '--nats', url, '--stream', 'EVENTS',
+        return subprocess.Popen([exe, 'stream', '-q', '--late', '216000', '--nats', url,
+                                 '--stream', 'EVENTS',
                                  '--subject', f'winlog.{k}.>', '--durable', f'ig{k}',
                                  '--alerts-subject', 'alerts.ig', '--dead-letter',
                                  'iisguard.deadletter'], stdout=subprocess.DEVNULL,
                                 stderr=open(os.path.join(tmp, f'ig{k}.log'), 'a'))
     procs = [start(0), start(1)]
-    time.sleep(0.4)
+    time.sleep(1.0)
     procs[0].send_signal(signal.SIGKILL)  # mid-stream
     procs[0].wait()
     procs[0] = start(0)
