@@ -293,6 +293,10 @@ void ig_json_lines_feed(ig_json_lines *j, const char *name, uint64_t lineno, con
         return;
     }
     /* an event is a JSON object: an array or a scalar on its own line is not */
+    if (len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) { /* a byte order mark */
+        line += 3;
+        len -= 3;
+    }
     size_t i = 0;
     while (i < len && (line[i] == ' ' || line[i] == '\t'))
         i++;
