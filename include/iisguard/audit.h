@@ -68,13 +68,16 @@ typedef struct ig_audit_finding {
                              * (its severity is then informational) */
 } ig_audit_finding;
 
-/* An application and the modules it gets once the server's <modules> has
- * been inherited down its URL path (locations and web.config files). */
+/* An application and the modules and handlers it gets once the server's
+ * sections have been inherited down its URL path (locations and web.config
+ * files). */
 typedef struct ig_audit_app {
     const char *site, *path; /* "Default Web Site", "/" */
     const char *physical_path;
     const char *const *modules;
     size_t nmodules;
+    const char *const *handlers; /* in the order IIS tries them (a scope's own first) */
+    size_t nhandlers;
 } ig_audit_app;
 
 typedef struct ig_audit_report {

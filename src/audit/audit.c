@@ -562,6 +562,44 @@ static void ms_apply(au_run *r, modset *m, const xt_node *mods, const char *scop
     }
 }
 
+/* <handlers> down the URL path: a scope's own entries come first, before
+ * the ones it inherits (IIS prepends them), so its handlers win. */
+static void hl_apply(au_run *r, modset *h, const xt_node *handlers)
+{
+    modset local = {0};
+    for (const xt_node *a = handlers ? handlers->first : NULL; a != NULL; a = a->next) {
+        const char *name = xt_attr(a, "name");
+        if (strcmp(a->name, "clear") == 0) {
+            h->n = 0;
+            local.n = 0;
+        } else if (strcmp(a->name, "remove") == 0 && name != NULL) {
+            modset *sets[2] = {h, &local};
+            for (int k = 0; k < 2; k++)
+                for (size_t i = 0; i < sets[k]->n; i++)
+                    if (strcasecmp(sets[k]->name[i], name) == 0) {
+                        memmove(&sets[k]->name[i], &sets[k]->name[i + 1],
+                                sizeof(*sets[k]->name) * (sets[k]->n - i - 1));
+                        sets[k]->n--;
+                        break;
+                    }
+        } else if (strcmp(a->name, "add") == 0 && name != NULL) {
+            ms_add(r, &local, name, false);
+        }
+    }
+    for (size_t i = 0; i < h->n; i++)
+        ms_add(r, &local, h->name[i], false);
+    *h = local;
+}
+
+static void hl_location(au_run *r, modset *h, const xt_node *conf, const char *path)
+{
+    for (const xt_node *l = conf->first; l != NULL; l = l->next) {
+        const char *lp = xt_attr(l, "path");
+        if (strcmp(l->name, "location") == 0 && lp != NULL && strcasecmp(lp, path) == 0)
+            hl_apply(r, h, xt_path(l, "system.webServer/handlers"));
+    }
+}
+
 /* <location path="P"> elements of the configuration for exactly P. */
 static void ms_location(au_run *r, modset *m, const xt_node *conf, const char *path,
                         const char *cfg)
@@ -574,7 +612,8 @@ static void ms_location(au_run *r, modset *m, const xt_node *conf, const char *p
     }
 }
 
-static void add_app(au_run *r, const char *site, const char *app, const char *pp, const modset *m)
+static void add_app(au_run *r, const char *site, const char *app, const char *pp, const modset *m,
+                    const modset *h)
 {
     if (r->napps == r->capa) {
         size_t cap = r->capa ? r->capa * 2 : 16;
@@ -587,13 +626,16 @@ static void add_app(au_run *r, const char *site, const char *app, const char *pp
         r->capa = cap;
     }
     const char **mods = ig_arena_alloc(&r->arena, sizeof(*mods) * (m->n ? m->n : 1));
-    if (mods == NULL) {
+    const char **hand = ig_arena_alloc(&r->arena, sizeof(*hand) * (h->n ? h->n : 1));
+    if (mods == NULL || hand == NULL) {
         r->oom = true;
         return;
     }
     if (m->n)
         memcpy(mods, m->name, sizeof(*mods) * m->n);
-    r->apps[r->napps++] = (ig_audit_app){site, app, pp, mods, m->n};
+    if (h->n)
+        memcpy(hand, h->name, sizeof(*hand) * h->n);
+    r->apps[r->napps++] = (ig_audit_app){site, app, pp, mods, m->n, hand, h->n};
 }
 
 /* overrideModeDefault of section "system.webServer/NAME" (sectionGroups
@@ -731,7 +773,18 @@ static void read_sites(au_run *r, const xt_node *conf, const char *apphost)
                         if (wc != NULL)
                             ms_apply(r, &m, xt_path(wc, "system.webServer/modules"), scope, local);
                     }
-                    add_app(r, site, apath, pp, &m);
+                    /* and the handlers, in the order IIS tries them */
+                    modset h = {0};
+                    hl_apply(r, &h, xt_path(conf, "system.webServer/handlers"));
+                    hl_location(r, &h, conf, site);
+                    if (site_wc != NULL)
+                        hl_apply(r, &h, xt_path(site_wc, "system.webServer/handlers"));
+                    if (!root_app) {
+                        hl_location(r, &h, conf, au_fmt(r, "%s%s", site, apath));
+                        if (wc != NULL)
+                            hl_apply(r, &h, xt_path(wc, "system.webServer/handlers"));
+                    }
+                    add_app(r, site, apath, pp, &m, &h);
                 }
             }
     }

@@ -131,6 +131,14 @@ static void json_report(ig_buf *b, const ig_audit_report *r)
                 ig_buf_putc(b, ',');
             js(b, a->modules[k]);
         }
+        ig_buf_putc(b, ']');
+        key(b, "handlers", false);
+        ig_buf_putc(b, '[');
+        for (size_t k = 0; k < a->nhandlers; k++) {
+            if (k)
+                ig_buf_putc(b, ',');
+            js(b, a->handlers[k]);
+        }
         ig_buf_lit(b, "]}");
     }
     ig_buf_putc(b, ']');
@@ -193,6 +201,9 @@ static void text_report(FILE *f, const ig_audit_report *r)
                 a->physical_path ? a->physical_path : "?", a->nmodules);
         for (size_t k = 0; k < a->nmodules; k++)
             fprintf(f, "%s%s", k ? ", " : " ", a->modules[k]);
+        fprintf(f, "\n    %zu handlers, in order:", a->nhandlers);
+        for (size_t k = 0; k < a->nhandlers; k++)
+            fprintf(f, "%s%s", k ? ", " : " ", a->handlers[k]);
         fputc('\n', f);
     }
     if (r->nerrors) {

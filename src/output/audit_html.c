@@ -84,13 +84,16 @@ bool out_audit_html(ig_buf *b, const ig_audit_report *r)
     }
     ok = ok && ig_buf_lit(b, "</table>\n<h2>Applications</h2>\n<table id=\"applications\"><tr>"
                              "<th>Site</th><th>Path</th><th>Folder</th><th>Modules it gets</th>"
-                             "</tr>\n");
+                             "<th>Handlers, in order</th></tr>\n");
     for (size_t i = 0; ok && i < r->napps; i++) {
         const ig_audit_app *a = &r->apps[i];
         ok = ig_buf_lit(b, "<tr>") && cell(b, a->site) && cell(b, a->path) &&
              cell(b, a->physical_path) && ig_buf_lit(b, "<td>");
         for (size_t k = 0; ok && k < a->nmodules; k++)
             ok = (k == 0 || ig_buf_lit(b, ", ")) && esc(b, a->modules[k]);
+        ok = ok && ig_buf_lit(b, "</td><td>");
+        for (size_t k = 0; ok && k < a->nhandlers; k++)
+            ok = (k == 0 || ig_buf_lit(b, ", ")) && esc(b, a->handlers[k]);
         ok = ok && ig_buf_lit(b, "</td></tr>\n");
     }
     ok = ok && ig_buf_lit(b, "</table>\n");

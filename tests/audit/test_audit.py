@@ -252,6 +252,15 @@ try:
           'DefaultDocumentModule' in apps.get('/shop', set()) and
           'CustomErrorModule2' in apps.get('/shop', set()), f'inheritance: {apps}')
     check('locked-module-removed' in ids(rep), f'locked module removed: {ids(rep)}')
+    # handlers: a scope's own come first (IIS prepends them)
+    root = os.path.join(tmp, 'handlers')
+    host(root, extra_ws='<handlers><add name="StaticFile" path="*" verb="*" modules="StaticFileModule" />'
+         '</handlers>', web_config=WEB.format('<handlers><add name="Shell" path="*.axd" verb="*" '
+                                              'modules="IsapiModule" scriptProcessor="C:\\inetpub\\s.dll" />'
+                                              '</handlers>'))
+    rep, rc = audit(root)
+    h = [a['handlers'] for a in rep['applications'] if a['path'] == '/'] if rep else []
+    check(h == [['Shell', 'StaticFile']], f'handler order: {h}')
 
     # a web.config setting a section the server locks (overrideModeDefault Deny)
     root = os.path.join(tmp, 'locked')
