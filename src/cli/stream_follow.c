@@ -37,6 +37,8 @@ typedef struct fstate {
     uint64_t offset;      /* JSON lines: next byte to read */
     uint64_t last_record; /* EVTX: last EventRecordID read */
     uint64_t lineno;      /* JSON lines: next line number */
+    uint64_t seen_size;   /* EVTX: the size at the last read (unchanged: nothing new) */
+    int64_t seen_mtime;
     bool evtx;
 } fstate;
 
@@ -256,6 +258,10 @@ static bool poll_file(follow *fo, fstate *st)
         st->evtx = is_evtx(st->path);
     }
     if (st->evtx) {
+        if ((uint64_t)sb.st_size == st->seen_size && (int64_t)sb.st_mtime == st->seen_mtime)
+            return false; /* not written since: nothing to decode again */
+        st->seen_size = (uint64_t)sb.st_size;
+        st->seen_mtime = (int64_t)sb.st_mtime;
         uint64_t before = st->last_record;
         read_evtx(fo, st);
         st->last_record = fo->cur_max_record;
@@ -308,7 +314,7 @@ int stream_follow_run(stream *s, char **paths, int n, const char *state_path, co
     fo->out_path = out_path;
     fo->n = n;
     for (int i = 0; i < n; i++)
-        fo->f[i] = (fstate){paths[i], 0, 0, 0, 1, false};
+        fo->f[i] = (fstate){paths[i], 0, 0, 0, 1, 0, 0, false};
     fo->jl = ig_json_lines_create(on_event, stream_on_error, fo);
     if (fo->jl == NULL || (state_path && !load_state(fo))) {
         ig_json_lines_destroy(fo->jl);
