@@ -255,6 +255,8 @@ static bool poll_file(follow *fo, fstate *st)
         st->offset = 0;
         st->last_record = 0;
         st->lineno = 1;
+        st->seen_size = 0;
+        st->seen_mtime = 0;
         st->evtx = is_evtx(st->path);
     }
     if (st->evtx) {
