@@ -2,6 +2,7 @@
 /* iisguard hunt PATH... [--rules FILE|DIR]... [--no-builtin] [--format text|jsonl|csv]
  *                [--min-level L] [--threads N] [--output FILE [--force]] [-q] */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "core/buf.h"
+#include "core/limits.h"
 #include "core/num.h"
 #include "core/timefmt.h"
 #include "iisguard/iisguard.h"
@@ -263,6 +265,217 @@ static void on_text_event(void *ud, ig_event *ev)
         cli_out_write(r->os, (const char *)r->out->data, r->out->len);
         ig_buf_reset(r->out);
     }
+}
+
+/* ---- JSON lines over several threads --------------------------------------- */
+
+#define JL_BLOCK (4u << 20) /* bytes of whole lines per job */
+
+typedef struct jl_job {
+    hunt_thread *t;
+    cli_out *os;
+    ig_json_lines *jl;
+    const char *path;
+    const char *data;
+    size_t len;
+    uint64_t first_line;
+    ig_buf out; /* its alerts, written in order by the caller */
+    ig_buf err; /* its error lines, likewise */
+} jl_job;
+
+static void jl_say(cli_out *o, const char *path, uint64_t line, const char *what)
+{
+    if (!o->quiet)
+        fprintf(stderr, "%siisguard: %s:%llu: %s\n", o->clear ? "\r\033[K" : "", path,
+                (unsigned long long)line, what);
+}
+
+static void jl_error(void *ud, const char *path, uint64_t line, const char *what)
+{
+    jl_job *j = ud;
+    char msg[512];
+    int n = snprintf(msg, sizeof(msg), "%s:%llu: %s\n", path, (unsigned long long)line, what);
+    if (n > 0)
+        ig_buf_put(&j->err, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+}
+
+/* Writes a job's error lines, then its alerts, and empties both. */
+static void jl_flush(jl_job *j)
+{
+    const char *e = (const char *)j->err.data;
+    for (size_t pos = 0; pos < j->err.len;) {
+        const char *nl = memchr(e + pos, '\n', j->err.len - pos);
+        size_t end = nl ? (size_t)(nl - e) : j->err.len;
+        if (!j->os->quiet)
+            fprintf(stderr, "%siisguard: %.*s\n", j->os->clear ? "\r\033[K" : "", (int)(end - pos),
+                    e + pos);
+        pos = end + 1;
+    }
+    if (j->out.len)
+        cli_out_write(j->os, (const char *)j->out.data, j->out.len);
+    ig_buf_reset(&j->err);
+    ig_buf_reset(&j->out);
+}
+
+static void jl_event(void *ud, ig_event *ev)
+{
+    jl_job *j = ud;
+    on_event(j->t, ev, (ig_evtx_emit *)&j->out);
+}
+
+static void *jl_work(void *ud)
+{
+    jl_job *j = ud;
+    uint64_t line = j->first_line;
+    for (size_t pos = 0; pos < j->len;) {
+        const char *nl = memchr(j->data + pos, '\n', j->len - pos);
+        size_t end = nl ? (size_t)(nl - j->data) : j->len;
+        size_t n = end - pos;
+        if (n && j->data[pos + n - 1] == '\r')
+            n--;
+        bool blank = true;
+        for (size_t k = pos; k < pos + n && blank; k++)
+            blank = j->data[k] == ' ' || j->data[k] == '\t';
+        if (!blank)
+            ig_json_lines_feed(j->jl, j->path, line, j->data + pos, n);
+        line++;
+        pos = end + 1;
+    }
+    return NULL;
+}
+
+/* True for a JSON-lines file (its first line a whole object): those are cut
+ * into blocks of lines hunted in parallel; other layouts go one by one. */
+static bool line_per_event(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char buf[65536];
+    size_t n = f ? fread(buf, 1, sizeof(buf), f) : 0;
+    if (f)
+        fclose(f);
+    size_t i = 0;
+    while (i < n && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
+        i++;
+    const char *nl = i < n ? memchr(buf + i, '\n', n - i) : NULL;
+    if (nl == NULL || buf[i] != '{')
+        return false;
+    size_t e = (size_t)(nl - buf);
+    while (e > i && (buf[e - 1] == '\r' || buf[e - 1] == ' ' || buf[e - 1] == '\t'))
+        e--;
+    return e > i && buf[e - 1] == '}';
+}
+
+/* Hunts JSON-lines file `path` with `nt` threads: rounds of nt blocks of
+ * whole lines, each block scanned by its thread's scanner, alerts written
+ * in input order.  Returns false when the file cannot be read. */
+static bool hunt_jsonl_parallel(hunt_thread **ts, unsigned nt, const char *path, cli_out *os,
+                                ig_src_stats *st)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        jl_say(os, path, 0, strerror(errno));
+        return false;
+    }
+    jl_job job[IG_MAX_THREADS];
+    char *buf = malloc((size_t)nt * JL_BLOCK + JL_BLOCK);
+    bool ok = buf != NULL;
+    for (unsigned i = 0; i < nt; i++) {
+        job[i] = (jl_job){ts[i], os, NULL, path, NULL, 0, 0, {0}, {0}};
+        job[i].jl = ig_json_lines_create(jl_event, jl_error, &job[i]);
+        ig_buf_init(&job[i].out, 0);
+        ig_buf_init(&job[i].err, 0);
+        ok = ok && job[i].jl != NULL;
+    }
+    size_t carry = 0; /* bytes of an unfinished line kept from the last round */
+    uint64_t line = 1;
+    bool eof = false;
+    while (ok && !eof && !os->failed) {
+        /* read a round: nt blocks, each cut after its last line break */
+        size_t have = carry, want = (size_t)nt * JL_BLOCK;
+        while (have < want) {
+            ssize_t r = read(fd, buf + have, want - have);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0) {
+                eof = true;
+                break;
+            }
+            have += (size_t)r;
+        }
+        size_t pos = 0;
+        unsigned used = 0;
+        for (unsigned i = 0; i < nt && pos < have; i++) {
+            size_t end = pos + JL_BLOCK < have ? pos + JL_BLOCK : have;
+            if (end < have || !eof) {
+                /* back to the last line break in the block */
+                const char *b = buf + pos;
+                size_t k = end - pos;
+                while (k > 0 && b[k - 1] != '\n')
+                    k--;
+                if (k == 0) {
+                    if (end - pos >= JL_BLOCK) { /* a line longer than a block */
+                        jl_say(os, path, line, "line longer than 4 MiB; skipped");
+                        const char *nl = memchr(buf + end, '\n', have - end);
+                        pos = nl ? (size_t)(nl - buf) + 1 : have;
+                        line++;
+                        continue;
+                    }
+                    break; /* an unfinished line: with the next round */
+                }
+                end = pos + k;
+            }
+            job[i].data = buf + pos;
+            job[i].len = end - pos;
+            job[i].first_line = line;
+            for (size_t k = pos; k < end; k++)
+                line += buf[k] == '\n';
+            pos = end;
+            used = i + 1;
+        }
+        pthread_t tid[IG_MAX_THREADS];
+        bool started[IG_MAX_THREADS] = {false};
+        for (unsigned i = 1; i < used; i++)
+            started[i] = pthread_create(&tid[i], NULL, jl_work, &job[i]) == 0;
+        if (used > 0)
+            jl_work(&job[0]);
+        for (unsigned i = 1; i < used; i++) {
+            if (started[i])
+                pthread_join(tid[i], NULL);
+            else
+                jl_work(&job[i]);
+        }
+        for (unsigned i = 0; i < used; i++)
+            jl_flush(&job[i]);
+        carry = have - pos;
+        memmove(buf, buf + pos, carry);
+        if (eof && carry > 0 && used == 0) {
+            /* the last line, without its line break */
+            job[0].data = buf;
+            job[0].len = carry;
+            job[0].first_line = line;
+            jl_work(&job[0]);
+            jl_flush(&job[0]);
+            carry = 0;
+        }
+        if (eof && carry > 0)
+            eof = false; /* what is left still goes through another round */
+        if (eof || (have == 0))
+            break;
+    }
+    for (unsigned i = 0; i < nt; i++) {
+        if (job[i].jl != NULL) {
+            ig_src_stats js;
+            ig_json_lines_stats(job[i].jl, &js);
+            st->events += js.events;
+            st->bad_records += js.bad_records;
+        }
+        ig_json_lines_destroy(job[i].jl);
+        ig_buf_free(&job[i].out);
+        ig_buf_free(&job[i].err);
+    }
+    free(buf);
+    close(fd);
+    return ok;
 }
 
 static ig_src_format detect(const char *path)
@@ -663,9 +876,24 @@ int cmd_hunt(int argc, char **argv)
         /* a text input: what the EVTX threads have in flight goes first */
         ig_evtx_stats flush;
         ig_evtx_dumper_stats(d, &flush);
+        text_files++;
+        unsigned nt = threads ? threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+        if (nt > IG_MAX_THREADS)
+            nt = IG_MAX_THREADS;
+        if (f == IG_SRC_JSONL && nt > 1 && strcmp(paths[i], "-") != 0 && line_per_event(paths[i])) {
+            /* JSON lines: blocks of lines over several threads */
+            hunt_thread *ts[IG_MAX_THREADS];
+            unsigned made = 0;
+            while (made < nt && (ts[made] = thread_init(&h)) != NULL)
+                made++;
+            if (made == 0 || !hunt_jsonl_parallel(ts, made, paths[i], &os, &tst))
+                text_failed++;
+            for (unsigned k = 0; k < made; k++)
+                thread_fini(ts[k]);
+            continue;
+        }
         if (main_t == NULL && (main_t = thread_init(&h)) == NULL)
             break;
-        text_files++;
         ig_buf out;
         ig_buf_init(&out, 0);
         text_run run = {main_t, &out, &os};
