@@ -48,6 +48,7 @@ typedef struct em_pat {
     uint8_t net[16], bits, family; /* EM_CIDR: 4 or 6 */
     uint32_t ref;                  /* EM_FIELDREF: field id */
     uint32_t pid;                  /* index in the literal prefilter, or UINT32_MAX */
+    uint32_t req; /* EM_GLOB: prefilter index of a literal piece it needs, or UINT32_MAX */
 } em_pat;
 
 typedef struct em_item {
@@ -146,6 +147,7 @@ typedef struct ig_corr ig_corr;
 typedef struct pf_pat {
     const char *s;
     uint32_t len;
+    uint32_t w1; /* bytes 4..7 (little-endian) when len >= 8: a quick reject */
     uint8_t op;
 } pf_pat;
 

@@ -5,6 +5,7 @@
  * event (src/event). */
 #include "engine/match.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -19,7 +20,9 @@ bool em_state_init(em_state *st, const ig_rules *rs)
     st->fscan = ig_calloc(rs->pf.nfields ? rs->pf.nfields : 1, sizeof(*st->fscan));
     st->hits = ig_calloc(rs->pf.npats ? rs->pf.npats : 1, sizeof(*st->hits));
     st->rule_epoch = ig_calloc(rs->n ? rs->n : 1, sizeof(*st->rule_epoch));
-    if (st->seen == NULL || st->fscan == NULL || st->hits == NULL || st->rule_epoch == NULL) {
+    st->trules = ig_calloc(rs->n ? rs->n : 1, sizeof(*st->trules));
+    if (st->seen == NULL || st->fscan == NULL || st->hits == NULL || st->rule_epoch == NULL ||
+        st->trules == NULL) {
         em_state_free(st);
         return false;
     }
@@ -43,6 +46,7 @@ void em_state_free(em_state *st)
     ig_free(st->fscan);
     ig_free(st->hits);
     ig_free(st->rule_epoch);
+    ig_free(st->trules);
     memset(st, 0, sizeof(*st));
 }
 
@@ -55,6 +59,28 @@ void em_state_next_event(em_state *st)
         st->epoch = 1;
     }
     st->nhits = 0;
+    st->ntrules = 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void qsort_u32(uint32_t *v, uint32_t n)
+{
+    qsort(v, n, sizeof(*v), cmp_u32);
+}
+
+static void sort_u32(uint32_t *v, uint32_t n)
+{
+    for (uint32_t i = 1; i < n; i++) { /* few: insertion sort */
+        uint32_t x = v[i], j = i;
+        for (; j > 0 && v[j - 1] > x; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
 }
 
 void em_prefilter_event(em_state *st, ig_event *ev, const bool *fields)
@@ -83,9 +109,18 @@ void em_prefilter_event(em_state *st, ig_event *ev, const bool *fields)
     }
     for (uint32_t h = 0; h < st->nhits; h++) {
         uint32_t pid = st->hits[h];
-        for (uint32_t k = t->tfirst[pid]; k < t->tfirst[pid + 1]; k++)
-            st->rule_epoch[t->trig[k]] = st->epoch;
+        for (uint32_t k = t->tfirst[pid]; k < t->tfirst[pid + 1]; k++) {
+            uint32_t r = t->trig[k];
+            if (st->rule_epoch[r] != st->epoch) {
+                st->rule_epoch[r] = st->epoch;
+                st->trules[st->ntrules++] = r;
+            }
+        }
     }
+    if (st->ntrules > 64)
+        qsort_u32(st->trules, st->ntrules);
+    else
+        sort_u32(st->trules, st->ntrules);
 }
 
 /* Wildcard match: `*` any run, `?` one UTF-8 character, `\` escapes. */
@@ -154,20 +189,25 @@ static bool cidr_match(const em_pat *p, ig_strv v)
 
 /* One pattern against the field at index `fi` (UINT32_MAX: absent) whose
  * interned id is `fid`. */
+/* Has literal `pid` of field `fid` (present, first at index `fi`) been
+ * seen in the event?  Scans the field's text for literals if not done yet. */
+static bool seen_lit(em_state *st, ig_event *ev, uint32_t pid, uint32_t fi, uint32_t fid)
+{
+    if (st->fscan[fid] != st->epoch) {
+        ig_strv v;
+        for (uint32_t k = fi; k != UINT32_MAX; k = ev->f[k].next_same)
+            if (ev_lower(ev, k, &v))
+                pf_scan(&st->rs->pf, fid, v.p, v.len, st->seen, st->epoch, NULL, NULL);
+        st->fscan[fid] = st->epoch;
+    }
+    return st->seen[pid] == st->epoch;
+}
+
 static bool pat_match(em_state *st, ig_event *ev, const em_pat *p, uint32_t fi, uint32_t fid)
 {
     ig_strv v;
-    if (p->pid != UINT32_MAX) {
-        if (fi == UINT32_MAX)
-            return false;
-        if (st->fscan[fid] != st->epoch) {
-            for (uint32_t k = fi; k != UINT32_MAX; k = ev->f[k].next_same)
-                if (ev_lower(ev, k, &v))
-                    pf_scan(&st->rs->pf, fid, v.p, v.len, st->seen, st->epoch, NULL, NULL);
-            st->fscan[fid] = st->epoch;
-        }
-        return st->seen[p->pid] == st->epoch;
-    }
+    if (p->pid != UINT32_MAX)
+        return fi != UINT32_MAX && seen_lit(st, ev, p->pid, fi, fid); /* fi: the first */
     switch (p->op) {
     case EM_EXISTS: return (fi != UINT32_MAX) != p->neg;
     case EM_NULL: return fi == UINT32_MAX || (ev_text(ev, fi, &v) && v.len == 0);
@@ -207,6 +247,8 @@ static bool pat_match(em_state *st, ig_event *ev, const em_pat *p, uint32_t fi, 
         return rc >= 0;
     }
     default:
+        if (p->req != UINT32_MAX && !seen_lit(st, ev, p->req, ev_index(ev, fid), fid))
+            return false; /* a wildcard pattern without its longest literal piece */
         if (p->cased ? !ev_text(ev, fi, &v) : !ev_lower(ev, fi, &v))
             return false;
         return match_text(p, v);

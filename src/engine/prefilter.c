@@ -43,12 +43,35 @@ static bool prefilterable(const em_item *it, const em_pat *p)
     return p->op == EM_EQ || p->op == EM_CONTAINS || p->op == EM_STARTS || p->op == EM_ENDS;
 }
 
-static uint64_t lit_hash(uint32_t field, const em_pat *p)
+static uint64_t lit_hash(uint32_t field, const char *s, uint32_t len, uint8_t op)
 {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)field << 8) ^ p->op;
-    for (uint32_t i = 0; i < p->len; i++)
-        h = (h ^ (uint8_t)p->s[i]) * 0x100000001b3ull;
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)field << 8) ^ op;
+    for (uint32_t i = 0; i < len; i++)
+        h = (h ^ (uint8_t)s[i]) * 0x100000001b3ull;
     return h ^ (h >> 29);
+}
+
+/* The longest run of plain characters (no `*`, `?` or `\`) of a
+ * case-insensitive field wildcard pattern: every value it matches contains
+ * it.  Returns its length (0: none of 4 bytes or more). */
+static uint32_t glob_piece(const em_item *it, const em_pat *p, const char **piece)
+{
+    if (p->op != EM_GLOB || p->cased || it->field == EV_NO_ID)
+        return 0;
+    uint32_t best = 0, run = 0;
+    for (uint32_t i = 0; i <= p->len; i++) {
+        char c = i < p->len ? p->s[i] : '*';
+        if (c == '*' || c == '?' || c == '\\') {
+            if (run > best) {
+                best = run;
+                *piece = p->s + i - run;
+            }
+            run = 0;
+        } else {
+            run++;
+        }
+    }
+    return best >= 4 ? best : 0;
 }
 
 typedef struct ent {
@@ -210,6 +233,28 @@ static bool pf_triggers(ig_rules *rs)
     return ok;
 }
 
+/* The prefilter index of literal `s` (op `op`) on field `f`, added if new:
+ * the same literal in many rules is looked for once. */
+static uint32_t lit_add(pf_table *t, ent *ents, uint32_t *dedup, uint32_t dcap, uint32_t f,
+                        const char *s, uint32_t len, uint8_t op)
+{
+    uint64_t h = lit_hash(f, s, len, op);
+    uint32_t slot = (uint32_t)h & (dcap - 1);
+    for (;; slot = (slot + 1) & (dcap - 1)) {
+        uint32_t d = dedup[slot];
+        if (d == 0)
+            break;
+        const pf_pat *q = &t->pats[d - 1];
+        if (ents[d - 1].field == f && q->op == op && q->len == len && memcmp(q->s, s, len) == 0)
+            return d - 1;
+    }
+    uint32_t pid = t->npats++;
+    dedup[slot] = pid + 1;
+    t->pats[pid] = (pf_pat){s, len, len >= 8 ? ig_le32((const uint8_t *)s + 4) : 0, op};
+    ents[pid] = (ent){len >= 4 ? key_of(f, s) : 0, f, pid};
+    return pid;
+}
+
 bool pf_build(ig_rules *rs)
 {
     pf_table *t = &rs->pf;
@@ -221,8 +266,11 @@ bool pf_build(ig_rules *rs)
             for (uint32_t m = 0; m < rs->rules[r].searches[s].nmaps; m++) {
                 const em_map *map = &rs->rules[r].searches[s].maps[m];
                 for (uint32_t i = 0; i < map->nitems; i++)
-                    for (uint32_t k = 0; k < map->items[i].npats; k++)
+                    for (uint32_t k = 0; k < map->items[i].npats; k++) {
+                        const char *piece;
                         n += prefilterable(&map->items[i], &map->items[i].pats[k]);
+                        n += glob_piece(&map->items[i], &map->items[i].pats[k], &piece) > 0;
+                    }
             }
     /* one more "field" for keywords (items without a field): every field */
     t->nfields = ev_names_count(&rs->names) + 1;
@@ -251,31 +299,14 @@ bool pf_build(ig_rules *rs)
                     const em_item *it = &map->items[i];
                     for (uint32_t k = 0; k < it->npats; k++) {
                         em_pat *p = (em_pat *)&it->pats[k]; /* ours until finished */
-                        p->pid = UINT32_MAX;
-                        if (!prefilterable(it, p))
-                            continue;
                         uint32_t f = it->field == EV_NO_ID ? t->nfields - 1 : it->field;
-                        /* the same literal in many rules is looked for once */
-                        uint64_t h = lit_hash(f, p);
-                        uint32_t slot = (uint32_t)h & (dcap - 1), pid = UINT32_MAX;
-                        for (;; slot = (slot + 1) & (dcap - 1)) {
-                            uint32_t d = dedup[slot];
-                            if (d == 0)
-                                break;
-                            const pf_pat *q = &t->pats[d - 1];
-                            if (ents[d - 1].field == f && q->op == p->op && q->len == p->len &&
-                                memcmp(q->s, p->s, p->len) == 0) {
-                                pid = d - 1;
-                                break;
-                            }
-                        }
-                        if (pid == UINT32_MAX) {
-                            pid = t->npats++;
-                            dedup[slot] = pid + 1;
-                            t->pats[pid] = (pf_pat){p->s, p->len, p->op};
-                            ents[pid] = (ent){p->len >= 4 ? key_of(f, p->s) : 0, f, pid};
-                        }
-                        p->pid = pid;
+                        const char *piece;
+                        uint32_t plen = glob_piece(it, p, &piece);
+                        p->pid = UINT32_MAX;
+                        p->req = plen ? lit_add(t, ents, dedup, dcap, f, piece, plen, EM_CONTAINS)
+                                      : UINT32_MAX;
+                        if (prefilterable(it, p))
+                            p->pid = lit_add(t, ents, dedup, dcap, f, p->s, p->len, p->op);
                     }
                 }
             }
@@ -406,17 +437,30 @@ void pf_free(pf_table *t)
     memset(t, 0, sizeof(*t));
 }
 
-/* Does pattern `p` hold at position `i` of `v`? */
-static bool holds(const pf_pat *p, const char *v, size_t len, size_t i)
+/* Does pattern `p` hold at position `i` of `v`, its first `known` bytes
+ * (0 or 4) being known to agree? */
+static inline bool holds(const pf_pat *p, const char *v, size_t len, size_t i, uint32_t known)
 {
-    if (i + p->len > len || memcmp(v + i, p->s, p->len) != 0)
+    if (i + p->len > len)
         return false;
     switch (p->op) {
-    case EM_EQ: return i == 0 && p->len == len;
-    case EM_STARTS: return i == 0;
-    case EM_ENDS: return i + p->len == len;
-    default: return true;
+    case EM_EQ:
+        if (i != 0 || p->len != len)
+            return false;
+        break;
+    case EM_STARTS:
+        if (i != 0)
+            return false;
+        break;
+    case EM_ENDS:
+        if (i + p->len != len)
+            return false;
+        break;
+    default: break;
     }
+    if (p->len >= 8 && ig_le32((const uint8_t *)v + i + 4) != p->w1)
+        return false;
+    return memcmp(v + i + known, p->s + known, p->len - known) == 0;
 }
 
 #define MARK(pid)                                                                                  \
@@ -433,12 +477,12 @@ void pf_scan(const pf_table *t, uint32_t field, const char *v, size_t len, uint3
         const uint32_t *first = t->sfirst[field], *list = t->shorts[field];
         for (uint32_t k = first[0]; k < first[1]; k++) /* empty literals */
             if (seen[list[k]] != epoch &&
-                holds(&t->pats[list[k]], v, len, t->pats[list[k]].op == EM_ENDS ? len : 0))
+                holds(&t->pats[list[k]], v, len, t->pats[list[k]].op == EM_ENDS ? len : 0, 0))
                 MARK(list[k]);
         for (size_t i = 0; i < len; i++) {
             uint8_t c = (uint8_t)v[i];
             for (uint32_t k = first[c + 1u]; k < first[c + 2u]; k++)
-                if (seen[list[k]] != epoch && holds(&t->pats[list[k]], v, len, i))
+                if (seen[list[k]] != epoch && holds(&t->pats[list[k]], v, len, i, 0))
                     MARK(list[k]);
         }
     }
@@ -459,7 +503,7 @@ void pf_scan(const pf_table *t, uint32_t field, const char *v, size_t len, uint3
                 continue;
             for (uint32_t k = 0; k < s->n; k++) {
                 uint32_t pid = t->list[s->first + k];
-                if (seen[pid] != epoch && holds(&t->pats[pid], v, len, i))
+                if (seen[pid] != epoch && holds(&t->pats[pid], v, len, i, 4))
                     MARK(pid);
             }
             break;

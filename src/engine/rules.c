@@ -26,8 +26,10 @@ typedef struct em_entry {
 typedef struct em_bucket {
     const char *channel; /* NULL: empty slot */
     uint32_t chlen;
-    em_entry *rules;
+    em_entry *rules; /* ascending by rule, one entry per rule */
     uint32_t n, cap;
+    uint32_t *open; /* entries of the rules without triggers (always evaluated) */
+    uint32_t nopen;
     bool *fields; /* fields whose literals these rules (or any-channel rules) need */
 } em_bucket;
 
@@ -454,7 +456,8 @@ static void mark_fields(const ig_rules *rs, const em_rule *r, bool *f)
 }
 
 /* Per channel, the fields worth scanning for literals: an event is only
- * scanned for what the rules of its channel (and any-channel rules) need. */
+ * scanned for what the rules of its channel (and any-channel rules) need;
+ * and the rules evaluated whatever literals the event holds. */
 static bool bucket_fields(ig_rules *rs)
 {
     uint32_t nf = rs->pf.nfields ? rs->pf.nfields : 1;
@@ -470,10 +473,14 @@ static bool bucket_fields(ig_rules *rs)
         if (b->channel == NULL)
             continue;
         b->fields = ig_arena_dup(&rs->arena, any, nf);
-        if (b->fields == NULL)
+        b->open = ig_arena_alloc(&rs->arena, sizeof(*b->open) * (b->n ? b->n : 1));
+        if (b->fields == NULL || b->open == NULL)
             return false;
-        for (uint32_t i = 0; i < b->n; i++)
+        for (uint32_t i = 0; i < b->n; i++) {
             mark_fields(rs, &rs->rules[b->rules[i].rule], b->fields);
+            if (!rs->rules[b->rules[i].rule].triggered)
+                b->open[b->nopen++] = i;
+        }
     }
     return true;
 }
@@ -619,6 +626,20 @@ static bool eid_fits(const em_entry *e, bool have_eid, uint64_t eid)
     return false;
 }
 
+/* The entry of rule `rule` in `b`, or NULL. */
+static const em_entry *entry_find(const em_bucket *b, uint32_t rule)
+{
+    uint32_t lo = 0, hi = b->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (b->rules[mid].rule < rule)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < b->n && b->rules[lo].rule == rule ? &b->rules[lo] : NULL;
+}
+
 static int alert(ig_scanner *s, const em_rule *r, ig_event *ev)
 {
     /* the values of the fields the rule reads, as they are in the event */
@@ -676,11 +697,17 @@ int ig_scanner_scan(ig_scanner *s, ig_event *ev)
     em_bucket *b = ch.len ? bucket_find(rs, ch.p, ch.len, &found) : NULL;
     em_prefilter_event(&s->st, ev, found ? b->fields : rs->any_fields);
     if (found) {
-        for (uint32_t i = 0; i < b->n; i++) {
-            const em_entry *e = &b->rules[i];
+        /* candidates in rule order: the channel's rules without triggers,
+         * merged with the triggered rules that are on this channel */
+        const uint32_t *tr = s->st.trules;
+        uint32_t no = b->nopen, nt = s->st.ntrules, io = 0, it = 0;
+        while (io < no || it < nt) {
+            const em_entry *e;
+            if (it == nt || (io < no && b->rules[b->open[io]].rule < tr[it]))
+                e = &b->rules[b->open[io++]];
+            else if ((e = entry_find(b, tr[it++])) == NULL)
+                continue;
             const em_rule *r = &rs->rules[e->rule];
-            if (r->triggered && s->st.rule_epoch[e->rule] != s->st.epoch)
-                continue; /* none of the literals it needs is in the event */
             if (!eid_fits(e, have_eid, eid) || !em_match_rule(&s->st, r, ev))
                 continue;
             int k = alert(s, r, ev);

@@ -119,6 +119,24 @@ static void strings(void)
     MATCH("  sel:\n    Name: 'a\\*b'\n  condition: sel\n", EV("Name=a*b"));
     NOMATCH("  sel:\n    Name: 'a\\*b'\n  condition: sel\n", EV("Name=axxb"));
     MATCH("  sel:\n    Name: 'a\\\\'\n  condition: sel\n", EV("Name=a\\"));
+    /* a wildcard pattern is looked at only when its longest plain piece is in
+     * the field: in any occurrence of it, and not in another field */
+    MATCH("  sel:\n    Image: '*\\appdata\\\\*\\updater.exe'\n  condition: sel\n",
+          EV("Image=C:\\Users\\a\\AppData\\Local\\UPDATER.EXE"));
+    NOMATCH("  sel:\n    Image: '*\\appdata\\\\*\\updater.exe'\n  condition: sel\n",
+            EV("Image=C:\\Users\\a\\AppData\\updater.exe"));
+    NOMATCH("  sel:\n    Image: '*\\appdata\\\\*\\updater.exe'\n  condition: sel\n",
+            EV("Image=C:\\Users\\a\\AppData\\x\\update.exe",
+               "ParentImage=C:\\appdata\\x\\updater.exe"));
+    MATCH("  sel:\n    Image: '*\\appdata\\\\*\\updater.exe'\n  condition: sel\n",
+          EV("Image=C:\\x.exe", "Image=C:\\appdata\\x\\updater.exe"));
+    MATCH("  sel:\n    Image: '*\\appdata\\\\*\\updater.exe'\n"
+          "  filter:\n    Image|endswith: 'x.exe'\n  condition: sel and not filter\n",
+          EV("Image=C:\\appdata\\x\\updater.exe"));
+    NOMATCH("  sel:\n    Image: '*\\appdata\\\\*\\updater.exe'\n  condition: not sel\n",
+            EV("Image=C:\\appdata\\x\\updater.exe"));
+    MATCH("  sel:\n    Image: '*\\appdata\\\\*\\updater.exe'\n  condition: not sel\n",
+          EV("Image=C:\\appdata\\x\\updater.com"));
     /* lists are OR, `all` makes them AND */
     MATCH("  sel:\n    Image|endswith:\n      - '\\a.exe'\n      - '\\b.exe'\n  condition: sel\n",
           EV("Image=x\\b.exe"));
