@@ -16,6 +16,7 @@
 #include "core/limits.h"
 #include "core/num.h"
 #include "core/timefmt.h"
+#include "formats/jsonl/jsonl_limits.h"
 #include "iisguard/iisguard.h"
 #include "iisguard/rules.h"
 #include "iisguard/source.h"
@@ -269,7 +270,9 @@ static void on_text_event(void *ud, ig_event *ev)
 
 /* ---- JSON lines over several threads --------------------------------------- */
 
-#define JL_BLOCK (4u << 20) /* bytes of whole lines per job */
+/* bytes of whole lines per job: a line of the longest length the JSON
+ * reader takes (and its line break) fits in one */
+#define JL_BLOCK (IG_MAX_JSON_LINE + 2u)
 
 typedef struct jl_job {
     hunt_thread *t;
@@ -387,8 +390,8 @@ static bool hunt_jsonl_parallel(hunt_thread **ts, unsigned nt, const char *path,
         ok = ok && job[i].jl != NULL;
     }
     size_t carry = 0; /* bytes of an unfinished line kept from the last round */
-    uint64_t line = 1;
-    bool eof = false;
+    uint64_t line = 1, too_long = 0;
+    bool eof = false, skipping = false;
     while (ok && !eof && !os->failed) {
         /* read a round: nt blocks, each cut after its last line break */
         size_t have = carry, want = (size_t)nt * JL_BLOCK;
@@ -404,7 +407,14 @@ static bool hunt_jsonl_parallel(hunt_thread **ts, unsigned nt, const char *path,
         }
         size_t pos = 0;
         unsigned used = 0;
-        for (unsigned i = 0; i < nt && pos < have; i++) {
+        while (used < nt && pos < have) {
+            if (skipping) { /* the rest of a line over the limit */
+                const char *nl = memchr(buf + pos, '\n', have - pos);
+                pos = nl ? (size_t)(nl - buf) + 1 : have;
+                skipping = nl == NULL;
+                line += nl != NULL;
+                continue;
+            }
             size_t end = pos + JL_BLOCK < have ? pos + JL_BLOCK : have;
             if (end < have || !eof) {
                 /* back to the last line break in the block */
@@ -413,24 +423,23 @@ static bool hunt_jsonl_parallel(hunt_thread **ts, unsigned nt, const char *path,
                 while (k > 0 && b[k - 1] != '\n')
                     k--;
                 if (k == 0) {
-                    if (end - pos >= JL_BLOCK) { /* a line longer than a block */
-                        jl_say(os, path, line, "line longer than 4 MiB; skipped");
-                        const char *nl = memchr(buf + end, '\n', have - end);
-                        pos = nl ? (size_t)(nl - buf) + 1 : have;
-                        line++;
-                        continue;
-                    }
-                    break; /* an unfinished line: with the next round */
+                    if (end - pos < JL_BLOCK)
+                        break; /* an unfinished line: with the next round */
+                    jl_say(os, path, line, "line longer than the limit (8 MiB); skipped");
+                    too_long++;
+                    skipping = true;
+                    pos = end;
+                    continue;
                 }
                 end = pos + k;
             }
-            job[i].data = buf + pos;
-            job[i].len = end - pos;
-            job[i].first_line = line;
+            job[used].data = buf + pos;
+            job[used].len = end - pos;
+            job[used].first_line = line;
             for (size_t k = pos; k < end; k++)
                 line += buf[k] == '\n';
             pos = end;
-            used = i + 1;
+            used++;
         }
         pthread_t tid[IG_MAX_THREADS];
         bool started[IG_MAX_THREADS] = {false};
@@ -473,6 +482,7 @@ static bool hunt_jsonl_parallel(hunt_thread **ts, unsigned nt, const char *path,
         ig_buf_free(&job[i].out);
         ig_buf_free(&job[i].err);
     }
+    st->bad_records += too_long;
     free(buf);
     close(fd);
     return ok;
