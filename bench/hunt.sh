@@ -3,8 +3,10 @@
 #   - every SigmaHQ Windows rule over the shared EVTX corpus and over a large
 #     file built from it, against libevtx's evtxexport merely parsing them
 #     (target: ≥ 10× faster);
-#   - JSON-lines input (the corpus dumped by iisguard) against
-#     jq -c 'select(...)' on the same events (target: ≥ 10×);
+#   - JSON-lines input (the corpus dumped by iisguard, REPEAT times) against
+#     jq -c 'select(...)' on the same events (target: ≥ 10×), hunted with every
+#     SigmaHQ Windows rule, with the built-in pack, and with one rule that
+#     selects what the jq filter selects;
 #   - 1 → 2 threads (target: ≥ 1.8×); peak RSS printed.
 #   usage: bench/hunt.sh [REPEAT]   (REPEAT of the corpus in the large file, default 4)
 set -euo pipefail
@@ -27,6 +29,21 @@ full_samples full "$corpus"
 python3 "$shared/bench/mkbig-evtx.py" "$work/big.evtx" "$repeat" "${full[@]}" >/dev/null
 # (exit status 2: the corpus has damaged files; 1: alerts)
 "$ig" dump -q "$corpus" -o "$work/corpus.jsonl" 2>/dev/null || true
+for _ in $(seq "$repeat"); do cat "$work/corpus.jsonl"; done > "$work/big.jsonl"
+cat > "$work/select.yml" <<'YML'
+title: Process creation (what the jq filter selects)
+id: 0b6a4c8e-1d2f-4e3a-9b5c-7d8e9f0a1b2c
+status: test
+level: informational
+logsource:
+  product: windows
+detection:
+  sel:
+    EventID:
+      - 4688
+      - 1
+  condition: sel
+YML
 records=$("$ig" dump -q "$corpus" -o /dev/null 2>&1 | sed -nE 's/.* ([0-9]+) records.*/\1/p' || true)
 alerts=$({ "$ig" hunt -q --no-builtin --format jsonl --rules "$rules" "$corpus" 2>/dev/null || true; } | wc -l)
 
@@ -39,11 +56,14 @@ r3=$(measure corpus-hunt-2t 3 "$ig" hunt -q --no-builtin --threads 2 --format js
 r4=$(measure big-evtxexport 1 evtxexport -f xml "$work/big.evtx")
 r5=$(measure big-hunt-1t 3 "$ig" hunt -q --no-builtin --threads 1 --format jsonl --rules "$rules" "$work/big.evtx" -o /dev/null)
 r6=$(measure big-hunt-2t 3 "$ig" hunt -q --no-builtin --threads 2 --format jsonl --rules "$rules" "$work/big.evtx" -o /dev/null)
-r7=$(measure jsonl-jq 1 jq -c 'select(.Event.System.EventID == 4688 or .Event.System.EventID == 1)' "$work/corpus.jsonl")
-r8=$(measure jsonl-hunt 3 "$ig" hunt -q --no-builtin --threads 1 --format jsonl --rules "$rules" "$work/corpus.jsonl" -o /dev/null)
+r7=$(measure jsonl-jq 1 jq -c 'select(.Event.System.EventID == 4688 or .Event.System.EventID == 1)' "$work/big.jsonl")
+r8=$(measure jsonl-hunt-sigma-1t 3 "$ig" hunt -q --no-builtin --threads 1 --format jsonl --rules "$rules" "$work/big.jsonl" -o /dev/null)
+r9=$(measure jsonl-hunt-sigma-2t 3 "$ig" hunt -q --no-builtin --threads 2 --format jsonl --rules "$rules" "$work/big.jsonl" -o /dev/null)
+r10=$(measure jsonl-hunt-pack-1t 3 "$ig" hunt -q --threads 1 --format jsonl "$work/big.jsonl" -o /dev/null)
+r11=$(measure jsonl-hunt-select-1t 3 "$ig" hunt -q --no-builtin --threads 1 --format jsonl --rules "$work/select.yml" "$work/big.jsonl" -o /dev/null)
 
-python3 - "$records" "$alerts" "$(stat -c %s "$work/big.evtx")" "$(stat -c %s "$work/corpus.jsonl")" \
-  "$r1" "$r2" "$r3" "$r4" "$r5" "$r6" "$r7" "$r8" <<'PY'
+python3 - "$records" "$alerts" "$(stat -c %s "$work/big.evtx")" "$(stat -c %s "$work/big.jsonl")" \
+  "$r1" "$r2" "$r3" "$r4" "$r5" "$r6" "$r7" "$r8" "$r9" "$r10" "$r11" <<'PY'
 import sys
 records, alerts, big, jl = map(int, sys.argv[1:5])
 rows = {}
@@ -61,5 +81,9 @@ ratio('corpus-evtxexport', 'corpus-hunt-1t', 10, 'corpus: hunt (1 thread) vs evt
 ratio('corpus-evtxexport', 'corpus-hunt-2t', 10, 'corpus: hunt (2 threads) vs evtxexport parsing')
 ratio('big-evtxexport', 'big-hunt-1t', 10, 'large file: hunt (1 thread) vs evtxexport parsing')
 ratio('big-hunt-1t', 'big-hunt-2t', 1.8, 'large file: 1 -> 2 threads')
-ratio('jsonl-jq', 'jsonl-hunt', 10, 'JSONL: hunt vs jq select')
+ratio('jsonl-jq', 'jsonl-hunt-sigma-1t', 10, 'JSONL: hunt, every SigmaHQ rule (1 thread) vs jq')
+ratio('jsonl-jq', 'jsonl-hunt-sigma-2t', 10, 'JSONL: hunt, every SigmaHQ rule (2 threads) vs jq')
+ratio('jsonl-jq', 'jsonl-hunt-pack-1t', 10, 'JSONL: hunt, built-in pack (1 thread) vs jq')
+ratio('jsonl-jq', 'jsonl-hunt-select-1t', 10, 'JSONL: hunt, the jq filter as a rule (1 thread) vs jq')
+ratio('jsonl-hunt-sigma-1t', 'jsonl-hunt-sigma-2t', 1.8, 'JSONL, every SigmaHQ rule: 1 -> 2 threads')
 PY

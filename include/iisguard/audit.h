@@ -20,11 +20,12 @@ typedef enum ig_comp_kind {
     IG_COMP_ISAPI_FILTER,
     IG_COMP_HANDLER,         /* a handler with a script processor (ISAPI, CGI, FastCGI) */
     IG_COMP_CGI_RESTRICTION, /* an isapiCgiRestriction entry */
-    IG_COMP_LOAD_POINT       /* compression scheme, FastCGI application, ... */
+    IG_COMP_LOAD_POINT,      /* compression scheme, FastCGI application, ... */
+    IG_COMP_MANAGED_HANDLER  /* a handler (or handler factory) class: <handlers>, <httpHandlers> */
 } ig_comp_kind;
 
 /* "native_module", "managed_module", "isapi_filter", "handler",
- * "isapi_cgi_restriction", "load_point". */
+ * "isapi_cgi_restriction", "load_point", "managed_handler". */
 IG_API const char *ig_comp_kind_name(ig_comp_kind k);
 
 /* A file a component names, as found in the image. */

@@ -20,7 +20,7 @@ const char *ig_comp_kind_name(ig_comp_kind k)
 {
     static const char *const n[] = {
         "",        "native_module",         "managed_module", "isapi_filter",
-        "handler", "isapi_cgi_restriction", "load_point"};
+        "handler", "isapi_cgi_restriction", "load_point",     "managed_handler"};
     return (unsigned)k < sizeof(n) / sizeof(n[0]) ? n[k] : "unknown";
 }
 
@@ -279,8 +279,24 @@ static const char *assembly_file(au_run *r, const char *type, const char *app_di
     return NULL;
 }
 
-/* ASP.NET's classic list, <system.web><httpModules> (and httpHandlers with
- * a type): managed modules and handlers of that scope. */
+/* A managed handler: `type` names the class (and its assembly). */
+static void managed_handler(au_run *r, const xt_node *a, const char *scope, const char *cfg,
+                            const char *app_dir)
+{
+    const char *type = xt_attr(a, "type"), *path = xt_attr(a, "path");
+    const char *verb = xt_attr(a, "verb"), *name = xt_attr(a, "name");
+    ig_audit_component *c =
+        au_component(r, IG_COMP_MANAGED_HANDLER, name ? name : (path ? path : "?"),
+                     au_fmt(r, "%s (path %s, verb %s)", type, path ? path : "?", verb ? verb : "?"),
+                     scope, cfg, a);
+    const char *file =
+        c && strncmp(type, "System.", 7) != 0 ? assembly_file(r, type, app_dir) : NULL;
+    if (file != NULL)
+        file_facts(r, c, file, false);
+}
+
+/* ASP.NET's classic lists, <system.web><httpModules> and <httpHandlers>:
+ * managed modules and handlers of that scope. */
 static void read_http_modules(au_run *r, const xt_node *conf, const char *scope, const char *cfg,
                               const char *app_dir)
 {
@@ -296,6 +312,10 @@ static void read_http_modules(au_run *r, const xt_node *conf, const char *scope,
         if (file != NULL)
             file_facts(r, c, file, false);
     }
+    const xt_node *hh = xt_path(conf, "system.web/httpHandlers");
+    for (const xt_node *a = hh ? hh->first : NULL; a != NULL; a = a->next)
+        if (strcmp(a->name, "add") == 0 && xt_attr(a, "type") != NULL && *xt_attr(a, "type"))
+            managed_handler(r, a, au_fmt(r, "%s (system.web)", scope), cfg, app_dir);
 }
 
 /* <modules> at one scope: managed modules are components; native names are
@@ -356,12 +376,19 @@ static void read_isapi_filters(au_run *r, const xt_node *ws, const char *scope, 
     }
 }
 
-static void read_handlers(au_run *r, const xt_node *ws, const char *scope, const char *cfg)
+static void read_handlers(au_run *r, const xt_node *ws, const char *scope, const char *cfg,
+                          const char *app_dir)
 {
     const xt_node *h = xt_child(ws, "handlers");
     for (const xt_node *a = h ? h->first : NULL; a != NULL; a = a->next) {
-        const char *sp = xt_attr(a, "scriptProcessor");
-        if (strcmp(a->name, "add") != 0 || sp == NULL || *sp == '\0')
+        const char *sp = xt_attr(a, "scriptProcessor"), *type = xt_attr(a, "type");
+        if (strcmp(a->name, "add") != 0)
+            continue;
+        if ((sp == NULL || *sp == '\0') && type != NULL && *type != '\0') {
+            managed_handler(r, a, scope, cfg, app_dir);
+            continue;
+        }
+        if (sp == NULL || *sp == '\0')
             continue;
         const char *mods = xt_attr(a, "modules");
         ig_audit_component *c =
@@ -469,7 +496,7 @@ static void read_scopes(au_run *r, const xt_node *conf, const char *cfg, const c
         read_modules(r, ws, base_scope, cfg, false, app_dir);
     }
     read_isapi_filters(r, ws, base_scope, cfg);
-    read_handlers(r, ws, base_scope, cfg);
+    read_handlers(r, ws, base_scope, cfg, app_dir);
     read_restrictions(r, ws, base_scope, cfg);
     read_http_modules(r, conf, base_scope, cfg, app_dir);
     au_section_findings(r, ws, base_scope, cfg);
@@ -478,12 +505,13 @@ static void read_scopes(au_run *r, const xt_node *conf, const char *cfg, const c
             continue;
         const char *path = xt_attr(l, "path");
         const char *scope = path && *path ? au_fmt(r, "location %s", path) : base_scope;
+        read_http_modules(r, l, scope, cfg, app_dir);
         const xt_node *lws = xt_child(l, "system.webServer");
         if (lws == NULL)
             continue;
         read_modules(r, lws, scope, cfg, false, app_dir);
         read_isapi_filters(r, lws, scope, cfg);
-        read_handlers(r, lws, scope, cfg);
+        read_handlers(r, lws, scope, cfg, app_dir);
         read_restrictions(r, lws, scope, cfg);
         au_section_findings(r, lws, scope, cfg);
     }
@@ -833,19 +861,25 @@ ig_audit_report *ig_audit_run(const char *root, const ig_audit_opts *o)
             read_scopes(r, conf, local, "server", true, NULL);
             read_sites(r, conf, local);
         }
-        /* the .NET Framework's root web.config: modules every ASP.NET site gets */
-        static const struct {
-            const char *path, *scope;
-        } fw[] = {{"%windir%\\Microsoft.NET\\Framework64\\v4.0.30319\\Config\\web.config",
-                   "framework64 v4.0"},
-                  {"%windir%\\Microsoft.NET\\Framework\\v4.0.30319\\Config\\web.config",
-                   "framework v4.0"}};
-        for (size_t i = 0; i < sizeof(fw) / sizeof(fw[0]); i++) {
-            const char *fl = NULL;
-            xt_node *wc = load_config(r, fw[i].path, &fl, true);
-            if (wc != NULL)
-                read_http_modules(r, wc, fw[i].scope, fl, NULL);
-        }
+        /* the .NET Framework's machine.config and root web.config: modules and
+         * handlers every ASP.NET application of that runtime gets */
+        static const char *const fw[] = {"Framework64\\v4.0.30319", "Framework\\v4.0.30319",
+                                         "Framework64\\v2.0.50727", "Framework\\v2.0.50727"};
+        static const char *const fwfile[] = {"machine.config", "web.config"};
+        for (size_t i = 0; i < sizeof(fw) / sizeof(fw[0]); i++)
+            for (size_t k = 0; k < 2; k++) {
+                const char *fl = NULL;
+                xt_node *wc = load_config(
+                    r, au_fmt(r, "%%windir%%\\Microsoft.NET\\%s\\Config\\%s", fw[i], fwfile[k]),
+                    &fl, true);
+                if (wc == NULL)
+                    continue;
+                const char *scope = au_fmt(r, "%s %s", fw[i], fwfile[k]);
+                read_http_modules(r, wc, scope, fl, NULL);
+                for (const xt_node *l = wc->first; l != NULL; l = l->next)
+                    if (strcmp(l->name, "location") == 0)
+                        read_http_modules(r, l, scope, fl, NULL);
+            }
         au_history(r);
         if (o && o->baseline)
             au_baseline_compare(r, o->baseline);

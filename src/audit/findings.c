@@ -195,6 +195,15 @@ static bool listed(const char *const *v, size_t n, const char *name)
     return false;
 }
 
+/* "scope name type=T assembly=FILE (classification)" for a managed component. */
+static const char *managed_evidence(au_run *r, const ig_audit_component *c, const char *type)
+{
+    if (!c->has_file)
+        return au_fmt(r, "%s %s type=%s", c->scope, c->name, type);
+    return au_fmt(r, "%s %s type=%s assembly=%s (%s)", c->scope, c->name, type, c->file.configured,
+                  c->file.classification ? c->file.classification : c->file.missing);
+}
+
 void au_findings(au_run *r)
 {
     if (r->config_only)
@@ -221,15 +230,18 @@ void au_findings(au_run *r)
             if (b == NULL && !system)
                 au_finding(r, "nonsystem-managed-module", IG_LEVEL_MEDIUM,
                            "A managed module from outside the .NET Framework",
-                           au_fmt(r, "%s %s type=%s%s%s%s%s%s", c->scope, c->name, type,
-                                  c->has_file ? " assembly=" : "",
-                                  c->has_file ? c->file.configured : "", c->has_file ? " (" : "",
-                                  c->has_file ? (c->file.classification ? c->file.classification
-                                                                        : c->file.missing)
-                                              : "",
-                                  c->has_file ? ")" : ""),
-                           c->config, c->line, "M1047",
+                           managed_evidence(r, c, type), c->config, c->line, "M1047",
                            "Identify the assembly (bin/ or the GAC) and its author.");
+            break;
+        }
+        case IG_COMP_MANAGED_HANDLER: {
+            const char *type = c->detail ? c->detail : "";
+            if (strncmp(type, "System.", 7) != 0 && strncmp(type, "Microsoft.", 10) != 0)
+                au_finding(r, "nonsystem-managed-handler", IG_LEVEL_MEDIUM,
+                           "A managed handler from outside the .NET Framework",
+                           managed_evidence(r, c, type), c->config, c->line, "M1047",
+                           "A handler answers the requests its path matches, as a web shell "
+                           "does: identify the assembly (bin/ or the GAC) and its author.");
             break;
         }
         case IG_COMP_ISAPI_FILTER: {

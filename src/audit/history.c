@@ -35,9 +35,10 @@ static int by_time(const void *a, const void *b)
 /* True when the configuration tree names component `c` (by kind and name). */
 static bool names(const xt_node *conf, const ig_audit_component *c)
 {
-    const char *section = c->kind == IG_COMP_NATIVE_MODULE    ? "system.webServer/globalModules"
-                          : c->kind == IG_COMP_ISAPI_FILTER   ? "system.webServer/isapiFilters"
-                          : c->kind == IG_COMP_HANDLER        ? "system.webServer/handlers"
+    const char *section = c->kind == IG_COMP_NATIVE_MODULE  ? "system.webServer/globalModules"
+                          : c->kind == IG_COMP_ISAPI_FILTER ? "system.webServer/isapiFilters"
+                          : c->kind == IG_COMP_HANDLER || c->kind == IG_COMP_MANAGED_HANDLER
+                              ? "system.webServer/handlers"
                           : c->kind == IG_COMP_MANAGED_MODULE ? "system.webServer/modules"
                                                               : NULL;
     if (section == NULL)
@@ -278,7 +279,8 @@ void au_baseline_compare(au_run *r, const char *path)
             j++;
         r->cur_comp = (long)i;
         bool major = c->kind == IG_COMP_NATIVE_MODULE || c->kind == IG_COMP_ISAPI_FILTER ||
-                     c->kind == IG_COMP_HANDLER || c->kind == IG_COMP_MANAGED_MODULE;
+                     c->kind == IG_COMP_HANDLER || c->kind == IG_COMP_MANAGED_MODULE ||
+                     c->kind == IG_COMP_MANAGED_HANDLER;
         if (j == nb) {
             c->baseline = "added";
             au_finding(r, "baseline-added", major ? IG_LEVEL_HIGH : IG_LEVEL_MEDIUM,

@@ -228,6 +228,39 @@ try:
     check(comp and 'GAC_MSIL/Evil' in (comp[0]['image']['local'] or '') and
           'nonsystem-managed-module' in ids(rep), f'GAC module: {comp}')
 
+    # managed handlers: a site's <handlers> entry with a class from bin/ (a web
+    # shell's way in), machine.config's <httpHandlers> and <httpModules> of both
+    # runtimes; the Framework's own handler classes are inventoried, not reported
+    root = os.path.join(tmp, 'handlers')
+    host(root, extra_ws='<handlers><add name="PageHandlerFactory-Integrated" path="*.aspx" verb="GET,POST" '
+         'type="System.Web.UI.PageHandlerFactory" preCondition="integratedMode" /></handlers>',
+         web_config=WEB.format('<handlers><add name="Upd" path="update.ashx" verb="*" '
+                               'type="Contoso.Shell.Handler, Contoso.Shell" /></handlers>'),
+         files=[('inetpub/wwwroot/bin/Contoso.Shell.dll', b'MZ not really'),
+                ('Windows/Microsoft.NET/Framework64/v4.0.30319/Config/machine.config',
+                 b'<configuration><system.web><httpHandlers><add path="trace.axd2" verb="*" '
+                 b'type="Evil.Trace, Evil" /></httpHandlers><httpModules><add name="Mm" '
+                 b'type="Evil.M, Evil" /></httpModules></system.web></configuration>'),
+                ('Windows/Microsoft.NET/Framework/v2.0.50727/Config/web.config',
+                 b'<configuration><location path="" allowOverride="true"><system.web><httpModules>'
+                 b'<add name="Old" type="Evil.Old, Evil" /></httpModules></system.web></location>'
+                 b'</configuration>')])
+    rep, rc = audit(root)
+    comps = {c['name']: c for c in rep['components']} if rep else {}
+    hf = [f for f in rep['findings'] if f['id'] == 'nonsystem-managed-handler'] if rep else []
+    check(comps.get('Upd', {}).get('kind') == 'managed_handler' and
+          (comps['Upd'].get('image') or {}).get('local', '').endswith('bin/Contoso.Shell.dll'),
+          f'site handler from bin/: {comps.get("Upd")}')
+    check(comps.get('trace.axd2', {}).get('kind') == 'managed_handler' and
+          'machine.config' in comps['trace.axd2']['scope'], f'machine.config handler: {comps.get("trace.axd2")}')
+    check(comps.get('PageHandlerFactory-Integrated', {}).get('kind') == 'managed_handler',
+          'the Framework handler is inventoried')
+    check(sorted(f['component'] for f in hf) == ['Upd', 'trace.axd2'] and
+          all(f['severity'] == 'medium' for f in hf), f'handler findings: {hf}')
+    mm = sorted(f['component'] for f in rep['findings'] if f['id'] == 'nonsystem-managed-module') if rep else []
+    check(mm == ['Mm', 'Old'], f'machine.config and v2 web.config modules: {mm}')
+    check(rc == 1, f'handlers: rc {rc}')
+
     # inheritance down the URL path: the site's location removes a module, an
     # application's web.config adds one; removing a locked module is reported
     root = os.path.join(tmp, 'inherit')
