@@ -2,7 +2,6 @@
  * redirection.config) and each site's root web.config → the components IIS
  * loads, per scope → the files they name, hashed and analysed like
  * `inspect` does → findings (findings.c). */
-#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,6 +215,25 @@ static void read_global_modules(au_run *r, const xt_node *ws, const char *cfg)
 
 /* The file of a managed type "Ns.Type, Assembly, Version=..., PublicKeyToken=...":
  * the application's bin\ folder, then the GAC (.NET 4 and 2 layouts). */
+typedef struct gac_scan {
+    const char *token;
+    char version[256]; /* the folder found, "" if none */
+} gac_scan;
+
+/* A GAC assembly's version folder ending "__<public key token>". */
+static bool gac_version(void *ud, const char *name, const char *local, au_fs_kind kind,
+                        int64_t mtime)
+{
+    (void)local, (void)mtime;
+    gac_scan *g = ud;
+    size_t el = strlen(name), tl = strlen(g->token);
+    if (kind != AU_FS_DIR || el <= tl + 2 || el >= sizeof(g->version) ||
+        strcasecmp(name + el - tl, g->token) != 0)
+        return true;
+    memcpy(g->version, name, el + 1);
+    return false;
+}
+
 static const char *assembly_file(au_run *r, const char *type, const char *app_dir)
 {
     char name[256] = "", token[64] = "";
@@ -261,19 +279,11 @@ static const char *assembly_file(au_run *r, const char *type, const char *app_di
             if (l == NULL)
                 continue;
             /* one folder per version: "v4.0_1.0.0.0__token" or "1.0.0.0__token" */
-            DIR *d = opendir(l);
-            struct dirent *e;
-            const char *found = NULL;
-            while (d != NULL && (e = readdir(d)) != NULL && found == NULL) {
-                size_t el = strlen(e->d_name), tl = strlen(token);
-                if (el > tl + 2 && strcasecmp(e->d_name + el - tl, token) == 0)
-                    found = au_fmt(r, "%s\\%s\\%s.dll", dir, e->d_name, name);
-            }
-            if (d != NULL)
-                closedir(d);
+            gac_scan g = {token, ""};
+            au_fs_list(r->fs, l, gac_version, &g);
             free(l);
-            if (found != NULL)
-                return found;
+            if (g.version[0] != '\0')
+                return au_fmt(r, "%s\\%s\\%s.dll", dir, g.version, name);
         }
     }
     return NULL;

@@ -167,3 +167,30 @@ bool au_fs_read(const char *local, size_t max, uint8_t **data, size_t *len, cons
     *len = got;
     return true;
 }
+
+bool au_fs_list(const au_fs *fs, const char *local, au_fs_entry_fn fn, void *ud)
+{
+    (void)fs;
+    DIR *d = opendir(local);
+    if (d == NULL)
+        return false;
+    struct dirent *e;
+    bool go = true;
+    while (go && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char path[4096];
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s", local, e->d_name) >= sizeof(path))
+            continue;
+        struct stat sb;
+        au_fs_kind k = AU_FS_OTHER;
+        int64_t mtime = 0;
+        if (lstat(path, &sb) == 0) {
+            k = S_ISREG(sb.st_mode) ? AU_FS_FILE : S_ISDIR(sb.st_mode) ? AU_FS_DIR : AU_FS_OTHER;
+            mtime = (int64_t)sb.st_mtime;
+        }
+        go = fn(ud, e->d_name, path, k, mtime);
+    }
+    closedir(d);
+    return true;
+}

@@ -23,4 +23,15 @@ char *au_fs_resolve(const au_fs *fs, const char *win, bool wow64, const char **w
 /* Reads a resolved file of at most `max` bytes (malloc'd into *data). */
 bool au_fs_read(const char *local, size_t max, uint8_t **data, size_t *len, const char **why);
 
+/* What a folder entry is (symbolic links are neither files nor folders). */
+typedef enum au_fs_kind { AU_FS_OTHER, AU_FS_FILE, AU_FS_DIR } au_fs_kind;
+
+/* Called for each entry of a folder with its name (not "." or "..") and
+ * local path; returns false to stop. */
+typedef bool (*au_fs_entry_fn)(void *ud, const char *name, const char *local, au_fs_kind kind,
+                               int64_t mtime);
+
+/* Lists resolved folder `local`.  Returns false when it cannot be read. */
+bool au_fs_list(const au_fs *fs, const char *local, au_fs_entry_fn fn, void *ud);
+
 #endif

@@ -2,7 +2,6 @@
  * applicationHost.config (inetpub/history/CFGHISTORY_n) date when a
  * component first appeared; --baseline compares with a saved snapshot;
  * --allow approves components by name or file hash. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +62,38 @@ static bool names(const xt_node *conf, const ig_audit_component *c)
     return false;
 }
 
+typedef struct hist_scan {
+    const au_fs *fs;
+    hist *h;
+    size_t n;
+} hist_scan;
+
+/* An entry of a CFGHISTORY_* folder: its applicationHost.config. */
+static bool history_file(void *ud, const char *name, const char *local, au_fs_kind kind,
+                         int64_t mtime)
+{
+    hist_scan *sc = ud;
+    if (strcasecmp(name, "applicationHost.config") != 0)
+        return true;
+    if (kind == AU_FS_FILE && snprintf(sc->h[sc->n].path, sizeof(sc->h[sc->n].path), "%s", local) <
+                                  (int)sizeof(sc->h[sc->n].path)) {
+        sc->h[sc->n].mtime = mtime;
+        sc->n++;
+    }
+    return false;
+}
+
+/* An entry of inetpub/history: the CFGHISTORY_* folders. */
+static bool history_dir(void *ud, const char *name, const char *local, au_fs_kind kind,
+                        int64_t mtime)
+{
+    (void)mtime;
+    hist_scan *sc = ud;
+    if (kind == AU_FS_DIR && strncasecmp(name, "CFGHISTORY_", 11) == 0)
+        au_fs_list(sc->fs, local, history_file, sc);
+    return sc->n < MAX_HISTORY;
+}
+
 void au_history(au_run *r)
 {
     const char *why = NULL;
@@ -70,32 +101,10 @@ void au_history(au_run *r)
     if (dir == NULL)
         return;
     hist *h = ig_calloc(MAX_HISTORY, sizeof(*h));
-    size_t n = 0;
-    DIR *d = h ? opendir(dir) : NULL;
-    struct dirent *e;
-    while (d != NULL && (e = readdir(d)) != NULL && n < MAX_HISTORY) {
-        if (strncasecmp(e->d_name, "CFGHISTORY_", 11) != 0)
-            continue;
-        char sub[2048];
-        if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name) >= sizeof(sub))
-            continue;
-        DIR *sd = opendir(sub);
-        struct dirent *f;
-        while (sd != NULL && (f = readdir(sd)) != NULL)
-            if (strcasecmp(f->d_name, "applicationHost.config") == 0) {
-                struct stat sb;
-                int w = snprintf(h[n].path, sizeof(h[n].path), "%.2048s/%.255s", sub, f->d_name);
-                if (w > 0 && lstat(h[n].path, &sb) == 0 && S_ISREG(sb.st_mode)) {
-                    h[n].mtime = sb.st_mtime;
-                    n++;
-                }
-                break;
-            }
-        if (sd != NULL)
-            closedir(sd);
-    }
-    if (d != NULL)
-        closedir(d);
+    hist_scan sc = {r->fs, h, 0};
+    if (h != NULL)
+        au_fs_list(r->fs, dir, history_dir, &sc);
+    size_t n = sc.n;
     free(dir);
     if (n == 0) {
         ig_free(h);
