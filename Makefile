@@ -73,6 +73,8 @@ demo: deps build
 bench: deps build
 	bash bench/evtx.sh
 	bash bench/hunt.sh
+	bash bench/pe.sh
+	bash bench/stream.sh
 
 clean:
 	rm -rf build

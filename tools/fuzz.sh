@@ -25,6 +25,14 @@ for bin in build/fuzz/fuzz_*; do
   if [ "$t" = fuzz_sigma ] && [ -d ../shared/data/sigma/rules/windows ]; then
     find ../shared/data/sigma/rules/windows -name '*.yml' | head -n 300 | xargs -r -I{} cp {} "$work/seeds/" || true
   fi
+  if [ "$t" = fuzz_match ] && [ -d ../shared/data/sigma/rules/windows ]; then
+    # SigmaHQ rules, each followed by a process-creation event
+    i=0
+    for f in $(find ../shared/data/sigma/rules/windows/process_creation -name '*.yml' | head -n 200); do
+      i=$((i + 1))
+      { cat "$f"; printf '%%%%\nImage=C:\\Windows\\System32\\cmd.exe\nCommandLine=cmd.exe /c whoami /all\n'; } > "$work/seeds/rule$i.txt"
+    done
+  fi
   if [ "$t" = fuzz_pe ]; then
     # the MinGW fixtures, built here; small files of the PE corpus when present
     if command -v x86_64-w64-mingw32-gcc >/dev/null; then

@@ -187,8 +187,6 @@ static bool cidr_match(const em_pat *p, ig_strv v)
     return (a[full] & mask) == (p->net[full] & mask);
 }
 
-/* One pattern against the field at index `fi` (UINT32_MAX: absent) whose
- * interned id is `fid`. */
 /* Has literal `pid` of field `fid` (present, first at index `fi`) been
  * seen in the event?  Scans the field's text for literals if not done yet. */
 static bool seen_lit(em_state *st, ig_event *ev, uint32_t pid, uint32_t fi, uint32_t fid)
@@ -203,6 +201,8 @@ static bool seen_lit(em_state *st, ig_event *ev, uint32_t pid, uint32_t fi, uint
     return st->seen[pid] == st->epoch;
 }
 
+/* One pattern against the field at index `fi` (UINT32_MAX: absent) whose
+ * interned id is `fid`. */
 static bool pat_match(em_state *st, ig_event *ev, const em_pat *p, uint32_t fi, uint32_t fid)
 {
     ig_strv v;
