@@ -45,6 +45,7 @@ typedef struct nats_ctx {
     char why[256]; /* the current message's parse error */
     bool bad;      /* the current message is not an event */
     uint64_t last_time;
+    volatile bool closing; /* the disconnection is ours: not worth a line */
 } nats_ctx;
 
 static bool publish(stream *s, const char *id, const char *data, size_t len)
@@ -103,8 +104,55 @@ static void on_error(void *ud, const char *path, uint64_t line, const char *what
 
 static void on_disconnected(natsConnection *nc, void *ud)
 {
-    (void)nc, (void)ud;
+    (void)nc;
+    if (((nats_ctx *)ud)->closing)
+        return;
     fputs("iisguard: stream: disconnected from NATS; reconnecting\n", stderr);
+}
+
+static void on_connected(natsConnection *nc, void *ud)
+{
+    (void)nc, (void)ud;
+    fputs("iisguard: stream: connected to NATS\n", stderr);
+}
+
+static void nap(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Waits until connected (the library retries in the background) and binds
+ * the pull consumer, retrying while the server or its JetStream is not
+ * there yet.  NATS_OK, or the error that retrying cannot mend; a stop
+ * request while waiting gives NATS_CONNECTION_CLOSED. */
+static natsStatus subscribe(nats_ctx *n, const stream_nats_opts *o, natsSubscription **sub)
+{
+    bool said = false;
+    for (long wait = 250;; wait = wait < 4000 ? wait * 2 : 4000) {
+        while (!stream_stopping && natsConnection_Status(n->nc) != NATS_CONN_STATUS_CONNECTED)
+            nap(100);
+        if (stream_stopping)
+            return NATS_CONNECTION_CLOSED;
+        jsSubOptions so;
+        jsSubOptions_Init(&so);
+        so.Stream = o->stream;
+        so.Config.AckPolicy = js_AckExplicit;
+        /* held messages are kept alive with "in progress" acks */
+        so.Config.AckWait = 30ll * 1000000000ll;
+        so.Config.MaxAckPending = 1000000;
+        jsErrCode jerr = 0;
+        natsStatus st = js_PullSubscribe(sub, n->js, o->subject, o->durable, NULL, &so, &jerr);
+        if (st == NATS_OK || jerr != 0 ||
+            (st != NATS_TIMEOUT && st != NATS_NO_RESPONDERS && st != NATS_CONNECTION_DISCONNECTED &&
+             st != NATS_NOT_YET_CONNECTED && st != NATS_CONNECTION_CLOSED))
+            return st;
+        if (!said)
+            fprintf(stderr, "iisguard: stream: JetStream at %s not ready (%s); retrying\n", o->url,
+                    natsStatus_GetText(st));
+        said = true;
+        nap(wait);
+    }
 }
 
 static void on_reconnected(natsConnection *nc, void *ud)
@@ -210,6 +258,15 @@ static void one_message(stream *s, nats_ctx *n, ig_json_lines *jl, natsMsg *m)
     natsMsg_Destroy(m);
 }
 
+static void nats_close(nats_ctx *n, natsSubscription *sub, natsOptions *opts)
+{
+    n->closing = true;
+    natsSubscription_Destroy(sub);
+    jsCtx_Destroy(n->js);
+    natsConnection_Destroy(n->nc);
+    natsOptions_Destroy(opts);
+}
+
 int stream_nats_run(stream *s, const stream_nats_opts *o, ig_json_lines *unused)
 {
     (void)unused;
@@ -228,30 +285,34 @@ int stream_nats_run(stream *s, const stream_nats_opts *o, ig_json_lines *unused)
     if (st == NATS_OK)
         st = natsOptions_SetReconnectWait(opts, 1000);
     if (st == NATS_OK)
-        st = natsOptions_SetDisconnectedCB(opts, on_disconnected, NULL);
+        st = natsOptions_SetDisconnectedCB(opts, on_disconnected, &n);
     if (st == NATS_OK)
         st = natsOptions_SetReconnectedCB(opts, on_reconnected, NULL);
-    if (st == NATS_OK)
-        st = natsOptions_SetRetryOnFailedConnect(opts, true, NULL, NULL);
-    if (st == NATS_OK)
+    if (st == NATS_OK) /* a first connection that fails is retried in the background */
+        st = natsOptions_SetRetryOnFailedConnect(opts, true, on_connected, NULL);
+    if (st == NATS_OK) {
         st = natsConnection_Connect(&n.nc, opts);
+        if (st == NATS_NOT_YET_CONNECTED) {
+            fprintf(stderr,
+                    "iisguard: stream: NATS at %s is not reachable; retrying every second\n",
+                    o->url);
+            st = NATS_OK;
+        }
+    }
     if (st == NATS_OK)
         st = natsConnection_JetStream(&n.js, n.nc, NULL);
-    if (st == NATS_OK) {
-        jsSubOptions so;
-        jsSubOptions_Init(&so);
-        so.Stream = o->stream;
-        so.Config.AckPolicy = js_AckExplicit;
-        /* held messages are kept alive with "in progress" acks */
-        so.Config.AckWait = 30ll * 1000000000ll;
-        so.Config.MaxAckPending = 1000000;
-        jsErrCode jerr = 0;
-        st = js_PullSubscribe(&sub, n.js, o->subject, o->durable, NULL, &so, &jerr);
+    if (st == NATS_OK)
+        st = subscribe(&n, o, &sub);
+    if (st == NATS_CONNECTION_CLOSED && stream_stopping) { /* stopped before it could start */
+        nats_close(&n, sub, opts);
+        ig_json_lines_destroy(jl);
+        return 0;
     }
     if (st != NATS_OK) {
-        fprintf(stderr, "iisguard: stream: NATS %s: %s\n", o->url, natsStatus_GetText(st));
-        natsOptions_Destroy(opts);
-        natsConnection_Destroy(n.nc);
+        const char *why = nats_GetLastError(NULL);
+        fprintf(stderr, "iisguard: stream: NATS %s: %s\n", o->url,
+                why && *why ? why : natsStatus_GetText(st));
+        nats_close(&n, sub, opts);
         ig_json_lines_destroy(jl);
         return 2;
     }
@@ -276,8 +337,7 @@ int stream_nats_run(stream *s, const stream_nats_opts *o, ig_json_lines *unused)
             continue;
         }
         if (st != NATS_OK) {
-            struct timespec ts = {0, 200000000};
-            nanosleep(&ts, NULL); /* disconnected: the library reconnects */
+            nap(200); /* disconnected: the library reconnects */
             continue;
         }
         idle = 0;
@@ -303,10 +363,7 @@ int stream_nats_run(stream *s, const stream_nats_opts *o, ig_json_lines *unused)
     for (size_t i = 0; i < n.nheld; i++)
         natsMsg_Destroy(n.held[i].msg);
     free(n.held);
-    natsSubscription_Destroy(sub);
-    jsCtx_Destroy(n.js);
-    natsConnection_Destroy(n.nc);
-    natsOptions_Destroy(opts);
+    nats_close(&n, sub, opts);
     ig_json_lines_destroy(jl);
     return s->alerts ? 1 : 0;
 }

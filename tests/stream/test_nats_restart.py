@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""`iisguard stream --nats` when NATS is not there: an instance started before
+the server says so and waits (a stop request ends it, exit 0); once the server
+is up it binds its consumer; the server is then stopped mid-stream and started
+again on the same store while events keep coming.  Afterwards the alert stream
+holds every alert `hunt` finds in the events exactly once, nothing is left
+unacknowledged, and the instance logged the disconnection and the reconnection.
+A stream that does not exist is an error (exit 2) naming it.
+usage: test_nats_restart.py IISGUARD IGFIX NATSCTL   (exit 77 without nats-server)"""
+import json, os, shutil, signal, socket, subprocess, sys, tempfile, time
+
+exe, igfix, ctl = (os.path.abspath(a) for a in sys.argv[1:4])
+server = shutil.which('nats-server')
+if server is None:
+    print('SKIP: nats-server is not installed (Debian nats-server)')
+    sys.exit(77)
+passed = failed = 0
+
+
+def check(ok, what):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print('FAIL:', what)
+
+
+def identity(a):
+    if 'correlation' in a:
+        ev = a['correlation']['events']
+        return ('corr', a['rule']['id'], a['correlation']['group'], ev[0]['record_id'] if ev else 0)
+    return ('event', a['rule']['id'], a['host']['name'], a['winlog']['record_id'])
+
+
+tmp = tempfile.mkdtemp()
+s = socket.socket()
+s.bind(('127.0.0.1', 0))
+port = s.getsockname()[1]
+s.close()
+url = f'nats://127.0.0.1:{port}'
+store = os.path.join(tmp, 'store')
+procs = []
+
+
+def start_server():
+    p = subprocess.Popen([server, '-js', '-a', '127.0.0.1', '-p', str(port), '-sd', store],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs.append(p)
+    return p
+
+
+def instance(log, stream='EVENTS'):
+    p = subprocess.Popen([exe, 'stream', '-q', '--late', '216000', '--nats', url, '--stream', stream,
+                          '--subject', 'winlog.>', '--durable', 'one', '--alerts-subject',
+                          'alerts.ig', '--dead-letter', 'iisguard.deadletter'],
+                         stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, log), 'w'))
+    procs.append(p)
+    return p
+
+
+def log(name):
+    return open(os.path.join(tmp, name)).read()
+
+
+def pending():
+    out = subprocess.run([ctl, url, 'pending', 'one'], capture_output=True).stdout.split()
+    return (int(out[0]), int(out[1])) if len(out) == 2 else (-1, -1)
+
+
+def drained(limit):
+    # every message delivered (the ones a correlation may still need stay
+    # held, unacknowledged, until the instance stops)
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        if pending()[0] == 0:
+            return True
+        time.sleep(0.3)
+    return False
+
+
+try:
+    # nobody there: the instance says so, waits, and stops on request
+    early = instance('early.log')
+    time.sleep(2.5)
+    check(early.poll() is None, 'an instance without a server keeps waiting')
+    early.send_signal(signal.SIGTERM)
+    rc = early.wait(timeout=20)
+    check(rc == 0 and 'not reachable' in log('early.log'), f'stopped while waiting: rc {rc}, '
+                                                          f'{log("early.log")!r}')
+
+    # events: benign traffic and the demo attack on two hosts, in two halves
+    subprocess.run([igfix, 'evtx', os.path.join(tmp, 'b.evtx'), '--scenario', 'basic', '--count',
+                    '20000'], check=True, capture_output=True)
+    subprocess.run([igfix, 'evtx', os.path.join(tmp, 'd.evtx'), '--scenario', 'demo'], check=True,
+                   capture_output=True)
+    benign = subprocess.run([exe, 'dump', '-q', os.path.join(tmp, 'b.evtx')],
+                            capture_output=True).stdout.decode().splitlines()
+    demo = subprocess.run([exe, 'dump', '-q', os.path.join(tmp, 'd.evtx')],
+                          capture_output=True).stdout.decode().splitlines()
+    halves = [benign[:10000], benign[10000:]]
+    for k, host in enumerate(['WEB-A', 'WEB-B']):
+        for j, d in enumerate(demo):
+            halves[k].insert(2000 + 100 * j, d.replace('"Computer":"WEB01"', f'"Computer":"{host}"'))
+    files = []
+    for k, h in enumerate(halves):
+        files.append(os.path.join(tmp, f'half{k}.jsonl'))
+        open(files[-1], 'w').write('\n'.join(h) + '\n')
+    everything = os.path.join(tmp, 'all.jsonl')
+    open(everything, 'w').write('\n'.join(halves[0] + halves[1]) + '\n')
+    hunt = subprocess.run([exe, 'hunt', '-q', '--format', 'jsonl', everything], capture_output=True)
+    want = sorted(identity(json.loads(l)) for l in hunt.stdout.decode().splitlines())
+    check(len(want) > 20, f'hunt finds the attacks: {len(want)} alerts')
+
+    # the instance first, then the server
+    inst = instance('inst.log')
+    time.sleep(1.5)
+    srv = start_server()
+    for _ in range(100):
+        if subprocess.run([ctl, url, 'setup'], capture_output=True).returncode == 0:
+            break
+        time.sleep(0.1)
+    r = subprocess.run([ctl, url, 'publish', files[0], '1'], capture_output=True)
+    check(r.returncode == 0, f'publish the first half: {r.stderr}')
+    check(drained(120), f'first half consumed: pending {pending()}')
+
+    # the server goes away and comes back on the same store
+    srv.send_signal(signal.SIGTERM)
+    srv.wait(timeout=30)
+    time.sleep(3)
+    check(inst.poll() is None, 'the instance survives the server stopping')
+    srv = start_server()
+    ok = False
+    for _ in range(100):
+        if subprocess.run([ctl, url, 'publish', files[1], '1'], capture_output=True).returncode == 0:
+            ok = True
+            break
+        time.sleep(0.2)
+    check(ok, 'publish the second half after the restart')
+    check(drained(120), f'second half consumed: pending {pending()}')
+    time.sleep(1.5)  # an idle second: correlations evaluated and published
+    inst.send_signal(signal.SIGTERM)
+    rc = inst.wait(timeout=60)
+    text = log('inst.log')
+    check(rc in (0, 1), f'instance exit {rc}')
+    check('not reachable' in text and 'disconnected' in text and 'reconnected' in text,
+          f'log lines: {text!r}')
+    check(pending() == (0, 0), f'nothing left unacknowledged: {pending()}')
+    got = subprocess.run([ctl, url, 'dump', 'ALERTS'], capture_output=True).stdout.decode().splitlines()
+    ids = [identity(json.loads(l)) for l in got]
+    check(sorted(ids) == want, f'alerts: {len(ids)} on the stream ({len(set(ids))} distinct), '
+                                f'hunt {len(want)}; missing {sorted(set(want) - set(ids))[:5]}, '
+                                f'unexpected {sorted(set(ids) - set(want))[:5]}')
+
+    # a stream that does not exist
+    bad = instance('bad.log', stream='NO_SUCH_STREAM')
+    try:
+        rc = bad.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        bad.kill()
+        rc = None
+    check(rc == 2 and ('NO_SUCH_STREAM' in log('bad.log') or 'not found' in log('bad.log').lower()),
+          f'missing stream: rc {rc}, {log("bad.log")!r}')
+finally:
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    shutil.rmtree(tmp)
+print(f'{passed} passed, {failed} failed')
+sys.exit(1 if failed else 0)
