@@ -9,16 +9,8 @@ import json, os, shutil, subprocess, sys, tempfile
 exe = os.path.abspath(sys.argv[1])
 shared = sys.argv[2] if len(sys.argv) > 2 else None
 igfix = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else None
-passed = failed = 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print('FAIL:', what)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from checks import check, finish  # noqa: E402
 
 
 DEFAULT = [('HttpLoggingModule', 'loghttp.dll'), ('UriCacheModule', 'cachuri.dll'),
@@ -422,5 +414,4 @@ try:
         print('SKIP: the real configurations (no ../shared/data/iis)')
 finally:
     shutil.rmtree(tmp)
-print(f'{passed} passed, {failed} failed')
-sys.exit(1 if failed else 0)
+finish()

@@ -15,16 +15,8 @@ import sys
 import tempfile
 
 exe = sys.argv[1]
-passed = failed = 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from checks import check, finish  # noqa: E402
 
 
 def event(i, image, cmd, pad=0):
@@ -103,5 +95,4 @@ with tempfile.TemporaryDirectory() as tmp:
         check(bool(summary) and ("%d anomalies" % (damaged + len(over))) in summary[0],
               "seed %d: summary %s, %d damaged + %d long" % (seed, summary, damaged, len(over)))
 
-print("jsonl threads: %d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish("jsonl threads")

@@ -13,16 +13,8 @@ CC64, CC32, RC = 'x86_64-w64-mingw32-gcc', 'i686-w64-mingw32-gcc', 'x86_64-w64-m
 if not all(shutil.which(t) for t in (CC64, CC32, RC)):
     print('SKIP: MinGW-w64 is not installed (Debian gcc-mingw-w64-x86-64, gcc-mingw-w64-i686)')
     sys.exit(77)
-passed = failed = 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print('FAIL:', what)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from checks import check, finish  # noqa: E402
 
 
 def inspect(*paths):
@@ -379,5 +371,4 @@ try:
         print('SKIP: signatures (osslsigncode or openssl missing)')
 finally:
     shutil.rmtree(tmp)
-print(f'{passed} passed, {failed} failed')
-sys.exit(1 if failed else 0)
+finish()

@@ -8,41 +8,15 @@ every alert `hunt` finds in the same events is on the alert stream exactly
 once, nothing else is, the dead-letter stream holds exactly the malformed
 messages, and no message is left unacknowledged.
 usage: test_nats.py IISGUARD IGFIX NATSCTL   (exit 77 without nats-server)"""
-import json, os, shutil, signal, socket, subprocess, sys, tempfile, time
+import json, os, shutil, signal, subprocess, sys, time
 
-exe, igfix, ctl = (os.path.abspath(a) for a in sys.argv[1:4])
-server = shutil.which('nats-server')
-if server is None:
-    print('SKIP: nats-server is not installed (Debian nats-server)')
-    sys.exit(77)
-passed = failed = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from checks import check, finish  # noqa: E402
+import natsrv  # noqa: E402
+from natsrv import identity  # noqa: E402
 
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print('FAIL:', what)
-
-
-def identity(a):
-    if 'correlation' in a:
-        ev = a['correlation']['events']
-        return ('corr', a['rule']['id'], a['correlation']['group'], ev[0]['record_id'] if ev else 0)
-    return ('event', a['rule']['id'], a['host']['name'], a['winlog']['record_id'])
-
-
-tmp = tempfile.mkdtemp()
-s = socket.socket()
-s.bind(('127.0.0.1', 0))
-port = s.getsockname()[1]
-s.close()
-url = f'nats://127.0.0.1:{port}'
-srv = subprocess.Popen([server, '-js', '-a', '127.0.0.1', '-p', str(port), '-sd',
-                        os.path.join(tmp, 'store')], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
+exe, igfix, ctl, tmp, port, url = natsrv.setup(sys.argv)
+srv = natsrv.start(port, os.path.join(tmp, 'store'))
 procs = []
 try:
     for _ in range(100):
@@ -53,14 +27,7 @@ try:
         raise SystemExit('nats-server did not start')
     # the events: benign traffic, the demo attack on three hosts, malformed lines
     ev = os.path.join(tmp, 'events.jsonl')
-    subprocess.run([igfix, 'evtx', os.path.join(tmp, 'b.evtx'), '--scenario', 'basic', '--count',
-                    '200000'], check=True, capture_output=True)
-    subprocess.run([igfix, 'evtx', os.path.join(tmp, 'd.evtx'), '--scenario', 'demo'], check=True,
-                   capture_output=True)
-    benign = subprocess.run([exe, 'dump', '-q', os.path.join(tmp, 'b.evtx')],
-                            capture_output=True).stdout.decode().splitlines()
-    demo = subprocess.run([exe, 'dump', '-q', os.path.join(tmp, 'd.evtx')],
-                          capture_output=True).stdout.decode().splitlines()
+    benign, demo = natsrv.events(exe, igfix, tmp, 200000)
     bad = ['this is not an event', '{"Event": {"System": ', '[1, 2, 3]', '"a string"', '{}x']
     lines = list(benign)
     for k, host in enumerate(['WEB-A', 'WEB-B', 'WEB-C']):
@@ -95,8 +62,7 @@ try:
     procs[0] = start(0)
 
     def pending(k):
-        out = subprocess.run([ctl, url, 'pending', f'ig{k}'], capture_output=True).stdout.split()
-        return (int(out[0]), int(out[1])) if len(out) == 2 else (-1, -1)
+        return natsrv.pending(ctl, url, f'ig{k}')
 
     deadline = time.time() + 240
     while time.time() < deadline and any(pending(k)[0] != 0 for k in (0, 1)):
@@ -125,5 +91,4 @@ finally:
     srv.terminate()
     srv.wait(timeout=10)
     shutil.rmtree(tmp)
-print(f'{passed} passed, {failed} failed')
-sys.exit(1 if failed else 0)
+finish()

@@ -7,45 +7,20 @@ holds every alert `hunt` finds in the events exactly once, nothing is left
 unacknowledged, and the instance logged the disconnection and the reconnection.
 A stream that does not exist is an error (exit 2) naming it.
 usage: test_nats_restart.py IISGUARD IGFIX NATSCTL   (exit 77 without nats-server)"""
-import json, os, shutil, signal, socket, subprocess, sys, tempfile, time
+import json, os, shutil, signal, subprocess, sys, time
 
-exe, igfix, ctl = (os.path.abspath(a) for a in sys.argv[1:4])
-server = shutil.which('nats-server')
-if server is None:
-    print('SKIP: nats-server is not installed (Debian nats-server)')
-    sys.exit(77)
-passed = failed = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from checks import check, finish  # noqa: E402
+import natsrv  # noqa: E402
+from natsrv import identity  # noqa: E402
 
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print('FAIL:', what)
-
-
-def identity(a):
-    if 'correlation' in a:
-        ev = a['correlation']['events']
-        return ('corr', a['rule']['id'], a['correlation']['group'], ev[0]['record_id'] if ev else 0)
-    return ('event', a['rule']['id'], a['host']['name'], a['winlog']['record_id'])
-
-
-tmp = tempfile.mkdtemp()
-s = socket.socket()
-s.bind(('127.0.0.1', 0))
-port = s.getsockname()[1]
-s.close()
-url = f'nats://127.0.0.1:{port}'
+exe, igfix, ctl, tmp, port, url = natsrv.setup(sys.argv)
 store = os.path.join(tmp, 'store')
 procs = []
 
 
 def start_server():
-    p = subprocess.Popen([server, '-js', '-a', '127.0.0.1', '-p', str(port), '-sd', store],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = natsrv.start(port, store)
     procs.append(p)
     return p
 
@@ -64,8 +39,7 @@ def log(name):
 
 
 def pending():
-    out = subprocess.run([ctl, url, 'pending', 'one'], capture_output=True).stdout.split()
-    return (int(out[0]), int(out[1])) if len(out) == 2 else (-1, -1)
+    return natsrv.pending(ctl, url, 'one')
 
 
 def drained(limit):
@@ -90,14 +64,7 @@ try:
                                                           f'{log("early.log")!r}')
 
     # events: benign traffic and the demo attack on two hosts, in two halves
-    subprocess.run([igfix, 'evtx', os.path.join(tmp, 'b.evtx'), '--scenario', 'basic', '--count',
-                    '20000'], check=True, capture_output=True)
-    subprocess.run([igfix, 'evtx', os.path.join(tmp, 'd.evtx'), '--scenario', 'demo'], check=True,
-                   capture_output=True)
-    benign = subprocess.run([exe, 'dump', '-q', os.path.join(tmp, 'b.evtx')],
-                            capture_output=True).stdout.decode().splitlines()
-    demo = subprocess.run([exe, 'dump', '-q', os.path.join(tmp, 'd.evtx')],
-                          capture_output=True).stdout.decode().splitlines()
+    benign, demo = natsrv.events(exe, igfix, tmp, 20000)
     halves = [benign[:10000], benign[10000:]]
     for k, host in enumerate(['WEB-A', 'WEB-B']):
         for j, d in enumerate(demo):
@@ -167,5 +134,4 @@ finally:
             p.kill()
             p.wait()
     shutil.rmtree(tmp)
-print(f'{passed} passed, {failed} failed')
-sys.exit(1 if failed else 0)
+finish()

@@ -7,16 +7,8 @@ usage: test_stream.py IISGUARD IGFIX"""
 import json, os, signal, subprocess, sys, tempfile, time
 
 exe, igfix = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-passed = failed = 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print('FAIL:', what)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from checks import check, finish  # noqa: E402
 
 
 def norm(lines):
@@ -151,5 +143,4 @@ p.wait(timeout=10)
 hunt_evtx = subprocess.run([exe, 'hunt', '-q', '--format', 'jsonl', evtx], capture_output=True)
 check(norm(first.splitlines()) == norm(hunt_evtx.stdout.decode().splitlines()) and
       open(outp).read() == first, f'--follow .evtx: {len(first.splitlines())} alerts')
-print(f'{passed} passed, {failed} failed')
-sys.exit(1 if failed else 0)
+finish()
