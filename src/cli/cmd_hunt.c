@@ -436,8 +436,9 @@ static bool hunt_jsonl_parallel(hunt_thread **ts, unsigned nt, const char *path,
             job[used].data = buf + pos;
             job[used].len = end - pos;
             job[used].first_line = line;
-            for (size_t k = pos; k < end; k++)
-                line += buf[k] == '\n';
+            for (const char *p = buf + pos; (p = memchr(p, '\n', (size_t)(buf + end - p))) != NULL;
+                 p++)
+                line++;
             pos = end;
             used++;
         }

@@ -2,11 +2,13 @@
  * channel that pre-filters events, and scanners (match.c). */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/limits.h"
@@ -42,6 +44,7 @@ struct ig_rules_builder {
     ig_level min_level;
     unsigned filtered;
     const char *const *statuses, *const *tags, *const *exclude;
+    char *filebuf; /* MAX_RULE_FILE + 1 bytes, reused for every rule file read */
 };
 
 void ig_rules_builder_select(ig_rules_builder *b, const char *const *statuses,
@@ -232,38 +235,45 @@ static bool is_rule_file(const char *name)
            (n > 5 && strcasecmp(name + n - 5, ".yaml") == 0);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static ig_err add_file(ig_rules_builder *b, const char *path, unsigned *loaded, unsigned *rej)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         report(b, path, 0, strerror(errno));
         (*rej)++;
         return IG_EIO;
     }
-    char *buf = ig_malloc(MAX_RULE_FILE + 1);
-    size_t n = buf ? fread(buf, 1, MAX_RULE_FILE + 1, f) : 0;
-    bool err = ferror(f) != 0;
-    fclose(f);
-    if (buf == NULL)
+    if (b->filebuf == NULL && (b->filebuf = ig_malloc(MAX_RULE_FILE + 1)) == NULL) {
+        close(fd);
         return IG_ENOMEM;
-    if (err || n > MAX_RULE_FILE) {
-        ig_free(buf);
+    }
+    size_t n = 0;
+    ssize_t got = 0;
+    while (n < MAX_RULE_FILE + 1 && ((got = read(fd, b->filebuf + n, MAX_RULE_FILE + 1 - n)) > 0 ||
+                                     (got < 0 && errno == EINTR)))
+        n += got > 0 ? (size_t)got : 0;
+    close(fd);
+    if (got < 0 || n > MAX_RULE_FILE) {
         b->rejected = 0;
-        report(b, path, 0, err ? "read error" : "file larger than 4 MiB");
+        report(b, path, 0, got < 0 ? "read error" : "file larger than 4 MiB");
         (*rej)++;
         return IG_EIO;
     }
     unsigned l = 0, r = 0;
-    ig_err e = ig_rules_builder_add_text(b, path, buf, n, &l, &r);
-    ig_free(buf);
+    ig_err e = ig_rules_builder_add_text(b, path, b->filebuf, n, &l, &r);
     *loaded += l;
     *rej += r;
     return e;
+}
+
+typedef struct dir_entry {
+    char *path;
+    unsigned char type; /* DT_DIR, DT_REG, or DT_UNKNOWN: ask stat (links are followed) */
+} dir_entry;
+
+static int cmp_entry(const void *a, const void *b)
+{
+    return strcmp(((const dir_entry *)a)->path, ((const dir_entry *)b)->path);
 }
 
 static ig_err add_dir(ig_rules_builder *b, const char *dir, unsigned *loaded, unsigned *rej,
@@ -277,7 +287,7 @@ static ig_err add_dir(ig_rules_builder *b, const char *dir, unsigned *loaded, un
         (*rej)++;
         return IG_EIO;
     }
-    char **names = NULL;
+    dir_entry *names = NULL;
     size_t n = 0, cap = 0;
     struct dirent *e;
     ig_err res = IG_OK;
@@ -286,7 +296,7 @@ static ig_err add_dir(ig_rules_builder *b, const char *dir, unsigned *loaded, un
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
-            char **v = ig_realloc(names, sizeof(*v) * cap);
+            dir_entry *v = ig_realloc(names, sizeof(*v) * cap);
             if (v == NULL) {
                 res = IG_ENOMEM;
                 break;
@@ -294,31 +304,33 @@ static ig_err add_dir(ig_rules_builder *b, const char *dir, unsigned *loaded, un
             names = v;
         }
         size_t len = strlen(dir) + strlen(e->d_name) + 2;
-        names[n] = ig_malloc(len);
-        if (names[n] == NULL) {
+        names[n].path = ig_malloc(len);
+        if (names[n].path == NULL) {
             res = IG_ENOMEM;
             break;
         }
-        snprintf(names[n], len, "%s/%s", dir, e->d_name);
+        snprintf(names[n].path, len, "%s/%s", dir, e->d_name);
+        names[n].type = e->d_type == DT_DIR || e->d_type == DT_REG ? e->d_type : DT_UNKNOWN;
         n++;
     }
     closedir(d);
     if (n > 1)
-        qsort(names, n, sizeof(*names), cmp_str);
+        qsort(names, n, sizeof(*names), cmp_entry);
     for (size_t i = 0; i < n; i++) {
+        unsigned char type = names[i].type;
         struct stat st;
-        if (res == IG_OK && stat(names[i], &st) == 0) {
-            if (S_ISDIR(st.st_mode)) {
-                ig_err r = add_dir(b, names[i], loaded, rej, depth + 1);
-                if (r == IG_ENOMEM)
-                    res = r;
-            } else if (S_ISREG(st.st_mode) && is_rule_file(names[i])) {
-                ig_err r = add_file(b, names[i], loaded, rej);
-                if (r == IG_ENOMEM)
-                    res = r;
-            }
+        if (type == DT_UNKNOWN && stat(names[i].path, &st) == 0)
+            type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+        if (res == IG_OK && type == DT_DIR) {
+            ig_err r = add_dir(b, names[i].path, loaded, rej, depth + 1);
+            if (r == IG_ENOMEM)
+                res = r;
+        } else if (res == IG_OK && type == DT_REG && is_rule_file(names[i].path)) {
+            ig_err r = add_file(b, names[i].path, loaded, rej);
+            if (r == IG_ENOMEM)
+                res = r;
         }
-        ig_free(names[i]);
+        ig_free(names[i].path);
     }
     ig_free(names);
     return res;
@@ -508,6 +520,7 @@ void ig_rules_builder_destroy(ig_rules_builder *b)
     if (b == NULL)
         return;
     ig_rules_destroy(b->rs);
+    ig_free(b->filebuf);
     ig_free(b);
 }
 
