@@ -94,3 +94,22 @@ void ig_arena_destroy(ig_arena *a)
     a->head = NULL;
     a->used_total = 0;
 }
+
+void ig_arena_adopt(ig_arena *into, ig_arena *from)
+{
+    if (from->head == NULL)
+        return;
+    ig_arena_block *tail = from->head;
+    while (tail->next != NULL)
+        tail = tail->next;
+    /* after `into`'s current block, which stays the one allocations use */
+    if (into->head != NULL) {
+        tail->next = into->head->next;
+        into->head->next = from->head;
+    } else {
+        into->head = from->head;
+    }
+    into->used_total += from->used_total;
+    from->head = NULL;
+    from->used_total = 0;
+}

@@ -30,6 +30,10 @@ void *ig_arena_dup(ig_arena *a, const void *src, size_t n);
 /* Forgets every allocation; keeps the first block for reuse. */
 void ig_arena_reset(ig_arena *a);
 
+/* Moves every block of `from` into `into` (their memory now lives until
+ * `into` is destroyed); `from` is left empty. */
+void ig_arena_adopt(ig_arena *into, ig_arena *from);
+
 /* Frees every block; the arena may be initialised again. NULL is a no-op. */
 void ig_arena_destroy(ig_arena *a);
 

@@ -222,4 +222,12 @@ void pf_scan(const pf_table *t, uint32_t field, const char *v, size_t len, uint3
 /* Keeps a compiled regex with the rule set (freed with it). */
 bool em_rules_keep_regex(ig_rules *rs, pcre2_code *re);
 
+/* The builder, for rules_files.c (rules.c): a rejection counted and passed
+ * to the error callback; a loaded rule compiled (and counted) into the set;
+ * the arena rule trees live in; the counters of the current add call. */
+void em_builder_report(ig_rules_builder *b, const char *file, unsigned line, const char *reason);
+void em_builder_rule(ig_rules_builder *b, const sg_rule *r);
+ig_arena *em_builder_arena(ig_rules_builder *b);
+void em_builder_counts(ig_rules_builder *b, unsigned **loaded, unsigned **rejected);
+
 #endif

@@ -1,22 +1,16 @@
 /* Rule sets: loading (sigma_load.c), compiling (compile.c), the index by
  * channel that pre-filters events, and scanners (match.c). */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/limits.h"
 #include "engine/engine.h"
 #include "engine/correlate.h"
 #include "engine/match.h"
-
-#define MAX_RULE_FILE (4u * 1024u * 1024u)
 
 /* A rule under one channel, with the EventIDs it wants there (none: all). */
 typedef struct em_entry {
@@ -44,7 +38,6 @@ struct ig_rules_builder {
     ig_level min_level;
     unsigned filtered;
     const char *const *statuses, *const *tags, *const *exclude;
-    char *filebuf; /* MAX_RULE_FILE + 1 bytes, reused for every rule file read */
 };
 
 void ig_rules_builder_select(ig_rules_builder *b, const char *const *statuses,
@@ -105,7 +98,7 @@ bool em_rules_keep_regex(ig_rules *rs, pcre2_code *re)
     return true;
 }
 
-static void report(ig_rules_builder *b, const char *file, unsigned line, const char *reason)
+void em_builder_report(ig_rules_builder *b, const char *file, unsigned line, const char *reason)
 {
     b->rejected++;
     if (b->on_error != NULL) {
@@ -116,18 +109,17 @@ static void report(ig_rules_builder *b, const char *file, unsigned line, const c
 
 static void on_load_error(void *ud, const sg_error *e)
 {
-    report(ud, e->file, e->line, e->reason);
+    em_builder_report(ud, e->file, e->line, e->reason);
 }
 
-static void on_rule(void *ud, const sg_rule *r)
+void em_builder_rule(ig_rules_builder *b, const sg_rule *r)
 {
-    ig_rules_builder *b = ud;
     ig_rules *rs = b->rs;
     if (rs->n == b->cap) {
         uint32_t cap = b->cap ? b->cap * 2 : 256;
         em_rule *v = ig_realloc(rs->rules, sizeof(*v) * cap);
         if (v == NULL) {
-            report(b, r->file, r->line, "out of memory");
+            em_builder_report(b, r->file, r->line, "out of memory");
             return;
         }
         rs->rules = v;
@@ -135,7 +127,7 @@ static void on_rule(void *ud, const sg_rule *r)
     }
     const char *why = NULL;
     if (!em_compile(rs, r, &rs->rules[rs->n], &why)) {
-        report(b, r->file, r->line, why);
+        em_builder_report(b, r->file, r->line, why);
         return;
     }
     if (!selected(b, &rs->rules[rs->n].info)) {
@@ -145,6 +137,22 @@ static void on_rule(void *ud, const sg_rule *r)
     rs->rules[rs->n].info.index = rs->n;
     rs->n++;
     b->loaded++;
+}
+
+static void on_rule(void *ud, const sg_rule *r)
+{
+    em_builder_rule(ud, r);
+}
+
+ig_arena *em_builder_arena(ig_rules_builder *b)
+{
+    return &b->rs->arena;
+}
+
+void em_builder_counts(ig_rules_builder *b, unsigned **loaded, unsigned **rejected)
+{
+    *loaded = &b->loaded;
+    *rejected = &b->rejected;
 }
 
 ig_rules_builder *ig_rules_builder_create(ig_rule_error_fn on_error, void *ud)
@@ -226,136 +234,6 @@ ig_err ig_rules_builder_add_builtin(ig_rules_builder *b, unsigned *loaded, unsig
     if (rejected)
         *rejected = r;
     return IG_OK;
-}
-
-static bool is_rule_file(const char *name)
-{
-    size_t n = strlen(name);
-    return (n > 4 && strcasecmp(name + n - 4, ".yml") == 0) ||
-           (n > 5 && strcasecmp(name + n - 5, ".yaml") == 0);
-}
-
-static ig_err add_file(ig_rules_builder *b, const char *path, unsigned *loaded, unsigned *rej)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        report(b, path, 0, strerror(errno));
-        (*rej)++;
-        return IG_EIO;
-    }
-    if (b->filebuf == NULL && (b->filebuf = ig_malloc(MAX_RULE_FILE + 1)) == NULL) {
-        close(fd);
-        return IG_ENOMEM;
-    }
-    size_t n = 0;
-    ssize_t got = 0;
-    while (n < MAX_RULE_FILE + 1 && ((got = read(fd, b->filebuf + n, MAX_RULE_FILE + 1 - n)) > 0 ||
-                                     (got < 0 && errno == EINTR)))
-        n += got > 0 ? (size_t)got : 0;
-    close(fd);
-    if (got < 0 || n > MAX_RULE_FILE) {
-        b->rejected = 0;
-        report(b, path, 0, got < 0 ? "read error" : "file larger than 4 MiB");
-        (*rej)++;
-        return IG_EIO;
-    }
-    unsigned l = 0, r = 0;
-    ig_err e = ig_rules_builder_add_text(b, path, b->filebuf, n, &l, &r);
-    *loaded += l;
-    *rej += r;
-    return e;
-}
-
-typedef struct dir_entry {
-    char *path;
-    unsigned char type; /* DT_DIR, DT_REG, or DT_UNKNOWN: ask stat (links are followed) */
-} dir_entry;
-
-static int cmp_entry(const void *a, const void *b)
-{
-    return strcmp(((const dir_entry *)a)->path, ((const dir_entry *)b)->path);
-}
-
-static ig_err add_dir(ig_rules_builder *b, const char *dir, unsigned *loaded, unsigned *rej,
-                      int depth)
-{
-    if (depth > 32)
-        return IG_OK;
-    DIR *d = opendir(dir);
-    if (d == NULL) {
-        report(b, dir, 0, strerror(errno));
-        (*rej)++;
-        return IG_EIO;
-    }
-    dir_entry *names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *e;
-    ig_err res = IG_OK;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            dir_entry *v = ig_realloc(names, sizeof(*v) * cap);
-            if (v == NULL) {
-                res = IG_ENOMEM;
-                break;
-            }
-            names = v;
-        }
-        size_t len = strlen(dir) + strlen(e->d_name) + 2;
-        names[n].path = ig_malloc(len);
-        if (names[n].path == NULL) {
-            res = IG_ENOMEM;
-            break;
-        }
-        snprintf(names[n].path, len, "%s/%s", dir, e->d_name);
-        names[n].type = e->d_type == DT_DIR || e->d_type == DT_REG ? e->d_type : DT_UNKNOWN;
-        n++;
-    }
-    closedir(d);
-    if (n > 1)
-        qsort(names, n, sizeof(*names), cmp_entry);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char type = names[i].type;
-        struct stat st;
-        if (type == DT_UNKNOWN && stat(names[i].path, &st) == 0)
-            type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
-        if (res == IG_OK && type == DT_DIR) {
-            ig_err r = add_dir(b, names[i].path, loaded, rej, depth + 1);
-            if (r == IG_ENOMEM)
-                res = r;
-        } else if (res == IG_OK && type == DT_REG && is_rule_file(names[i].path)) {
-            ig_err r = add_file(b, names[i].path, loaded, rej);
-            if (r == IG_ENOMEM)
-                res = r;
-        }
-        ig_free(names[i].path);
-    }
-    ig_free(names);
-    return res;
-}
-
-ig_err ig_rules_builder_add_path(ig_rules_builder *b, const char *path, unsigned *loaded,
-                                 unsigned *rejected)
-{
-    unsigned l = 0, r = 0;
-    struct stat st;
-    ig_err e;
-    if (stat(path, &st) != 0) {
-        report(b, path, 0, strerror(errno));
-        r++;
-        e = IG_EIO;
-    } else if (S_ISDIR(st.st_mode)) {
-        e = add_dir(b, path, &l, &r, 0);
-    } else {
-        e = add_file(b, path, &l, &r);
-    }
-    if (loaded)
-        *loaded = l;
-    if (rejected)
-        *rejected = r;
-    return e;
 }
 
 /* ---- index ------------------------------------------------------------ */
@@ -499,7 +377,7 @@ static bool bucket_fields(ig_rules *rs)
 
 static void corr_error(void *ud, const char *file, unsigned line, const char *why)
 {
-    report(ud, file, line, why);
+    em_builder_report(ud, file, line, why);
 }
 
 ig_rules *ig_rules_builder_finish(ig_rules_builder *b)
@@ -520,7 +398,6 @@ void ig_rules_builder_destroy(ig_rules_builder *b)
     if (b == NULL)
         return;
     ig_rules_destroy(b->rs);
-    ig_free(b->filebuf);
     ig_free(b);
 }
 

@@ -1,0 +1,290 @@
+/* Rule files and folders (ig_rules_builder_add_path).  A folder is walked
+ * (sorted, recursively, links followed) into a list of rule files; the
+ * files are read and parsed (YAML → rule trees) by several threads, each
+ * into its own arena; then, in list order, each file's rules are compiled
+ * and its rejections reported, so that the rule set and the messages are
+ * the same whatever the number of threads. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "engine/engine.h"
+
+#define MAX_RULE_FILE (4u * 1024u * 1024u)
+#define MAX_LOADERS   8u  /* parsing threads */
+#define MIN_PARALLEL  16u /* fewer files are parsed by the calling thread */
+
+/* What parsing one file gave, in order: a rule tree or a rejection. */
+typedef struct load_ev {
+    struct load_ev *next;
+    const sg_rule *rule; /* NULL: a rejection */
+    const char *file, *reason;
+    unsigned line;
+} load_ev;
+
+typedef struct load_item {
+    char *path;
+    const char *error; /* set: this path could not be read (reported, not parsed) */
+    load_ev *first, *last;
+} load_item;
+
+typedef struct load_list {
+    load_item *v;
+    size_t n, cap;
+    bool oom;
+} load_list;
+
+typedef struct loader {
+    load_item *items;
+    size_t n;
+    atomic_size_t next;
+} loader;
+
+typedef struct load_worker {
+    loader *l;
+    ig_arena arena; /* rule trees, copied messages */
+    char *buf;      /* MAX_RULE_FILE + 1 bytes */
+    load_item *cur;
+    bool oom;
+} load_worker;
+
+static bool is_rule_file(const char *name)
+{
+    size_t n = strlen(name);
+    return (n > 4 && strcasecmp(name + n - 4, ".yml") == 0) ||
+           (n > 5 && strcasecmp(name + n - 5, ".yaml") == 0);
+}
+
+static void list_add(load_list *L, const char *path, const char *error)
+{
+    if (L->n == L->cap) {
+        size_t cap = L->cap ? L->cap * 2 : 256;
+        load_item *v = ig_realloc(L->v, sizeof(*v) * cap);
+        if (v == NULL) {
+            L->oom = true;
+            return;
+        }
+        L->v = v;
+        L->cap = cap;
+    }
+    char *p = ig_malloc(strlen(path) + 1);
+    if (p == NULL) {
+        L->oom = true;
+        return;
+    }
+    memcpy(p, path, strlen(path) + 1);
+    L->v[L->n++] = (load_item){p, error, NULL, NULL};
+}
+
+typedef struct dir_entry {
+    char *path;
+    unsigned char type; /* DT_DIR, DT_REG, or DT_UNKNOWN: ask stat (links are followed) */
+} dir_entry;
+
+static int cmp_entry(const void *a, const void *b)
+{
+    return strcmp(((const dir_entry *)a)->path, ((const dir_entry *)b)->path);
+}
+
+/* Appends the rule files under `dir` (sorted by path) to `L`; a folder that
+ * cannot be read becomes an item with its error. */
+static void walk(load_list *L, const char *dir, int depth)
+{
+    if (depth > 32 || L->oom)
+        return;
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        list_add(L, dir, strerror(errno));
+        return;
+    }
+    dir_entry *names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && !L->oom) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            dir_entry *v = ig_realloc(names, sizeof(*v) * cap);
+            if (v == NULL) {
+                L->oom = true;
+                break;
+            }
+            names = v;
+        }
+        size_t len = strlen(dir) + strlen(e->d_name) + 2;
+        names[n].path = ig_malloc(len);
+        if (names[n].path == NULL) {
+            L->oom = true;
+            break;
+        }
+        snprintf(names[n].path, len, "%s/%s", dir, e->d_name);
+        names[n].type = e->d_type == DT_DIR || e->d_type == DT_REG ? e->d_type : DT_UNKNOWN;
+        n++;
+    }
+    closedir(d);
+    if (n > 1)
+        qsort(names, n, sizeof(*names), cmp_entry);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char type = names[i].type;
+        struct stat st;
+        if (type == DT_UNKNOWN && stat(names[i].path, &st) == 0)
+            type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+        if (type == DT_DIR)
+            walk(L, names[i].path, depth + 1);
+        else if (type == DT_REG && is_rule_file(names[i].path))
+            list_add(L, names[i].path, NULL);
+        ig_free(names[i].path);
+    }
+    ig_free(names);
+}
+
+static void load_add(load_worker *w, const sg_rule *r, const char *file, unsigned line,
+                   const char *reason)
+{
+    load_ev *e = ig_arena_alloc(&w->arena, sizeof(*e));
+    if (e != NULL && reason != NULL)
+        reason = ig_arena_dup(&w->arena, reason, strlen(reason) + 1);
+    if (e == NULL || (r == NULL && reason == NULL)) {
+        w->oom = true;
+        return;
+    }
+    *e = (load_ev){NULL, r, file, reason, line};
+    if (w->cur->last != NULL)
+        w->cur->last->next = e;
+    else
+        w->cur->first = e;
+    w->cur->last = e;
+}
+
+static void on_rule(void *ud, const sg_rule *r)
+{
+    load_add(ud, r, NULL, 0, NULL);
+}
+
+static void on_error(void *ud, const sg_error *e)
+{
+    load_add(ud, NULL, e->file, e->line, e->reason);
+}
+
+/* Reads and parses item `it`; a read failure becomes its error. */
+static void parse_item(load_worker *w, load_item *it)
+{
+    if (it->error != NULL)
+        return;
+    int fd = open(it->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        it->error = strerror(errno);
+        return;
+    }
+    size_t n = 0;
+    ssize_t got = 0;
+    while (n < MAX_RULE_FILE + 1 &&
+           ((got = read(fd, w->buf + n, MAX_RULE_FILE + 1 - n)) > 0 || (got < 0 && errno == EINTR)))
+        n += got > 0 ? (size_t)got : 0;
+    close(fd);
+    if (got < 0 || n > MAX_RULE_FILE) {
+        it->error = got < 0 ? "read error" : "file larger than 4 MiB";
+        return;
+    }
+    w->cur = it;
+    sg_load_text(it->path, w->buf, n, &w->arena, on_rule, on_error, w);
+}
+
+static void *work(void *ud)
+{
+    load_worker *w = ud;
+    for (;;) {
+        size_t i = atomic_fetch_add(&w->l->next, 1);
+        if (i >= w->l->n)
+            return NULL;
+        parse_item(w, &w->l->items[i]);
+    }
+}
+
+/* Parses every item with up to MAX_LOADERS threads (this one included),
+ * the trees ending in the builder's arena.  False when out of memory. */
+static bool parse_all(ig_rules_builder *b, load_item *items, size_t n)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned nt = n < MIN_PARALLEL || cpus < 2 ? 1u : (unsigned)cpus;
+    if (nt > MAX_LOADERS)
+        nt = MAX_LOADERS;
+    loader l = {items, n, 0};
+    load_worker w[MAX_LOADERS];
+    pthread_t tid[MAX_LOADERS];
+    bool started[MAX_LOADERS] = {false};
+    bool ok = true;
+    for (unsigned i = 0; i < nt; i++) {
+        w[i] = (load_worker){&l, {0}, ig_malloc(MAX_RULE_FILE + 1), NULL, false};
+        ig_arena_init(&w[i].arena, 0);
+        ok = ok && w[i].buf != NULL;
+    }
+    if (ok) {
+        for (unsigned i = 1; i < nt; i++)
+            started[i] = pthread_create(&tid[i], NULL, work, &w[i]) == 0;
+        work(&w[0]);
+        for (unsigned i = 1; i < nt; i++)
+            if (started[i])
+                pthread_join(tid[i], NULL);
+    }
+    for (unsigned i = 0; i < nt; i++) {
+        ok = ok && !w[i].oom;
+        ig_arena_adopt(em_builder_arena(b), &w[i].arena);
+        ig_arena_destroy(&w[i].arena);
+        ig_free(w[i].buf);
+    }
+    return ok;
+}
+
+ig_err ig_rules_builder_add_path(ig_rules_builder *b, const char *path, unsigned *loaded,
+                                 unsigned *rejected)
+{
+    unsigned *bl, *br;
+    em_builder_counts(b, &bl, &br);
+    *bl = *br = 0;
+    load_list L = {NULL, 0, 0, false};
+    struct stat st;
+    ig_err e = IG_OK;
+    if (stat(path, &st) != 0) {
+        em_builder_report(b, path, 0, strerror(errno));
+        e = IG_EIO;
+    } else if (S_ISDIR(st.st_mode)) {
+        walk(&L, path, 0);
+    } else {
+        list_add(&L, path, NULL);
+    }
+    if (L.oom || !parse_all(b, L.v, L.n))
+        e = IG_ENOMEM;
+    /* in list order: what each file gave */
+    for (size_t i = 0; i < L.n; i++) {
+        if (e != IG_ENOMEM) {
+            if (L.v[i].error != NULL) {
+                em_builder_report(b, L.v[i].path, 0, L.v[i].error);
+                e = IG_EIO;
+            }
+            for (const load_ev *v = L.v[i].first; v != NULL; v = v->next) {
+                if (v->rule != NULL)
+                    em_builder_rule(b, v->rule);
+                else
+                    em_builder_report(b, v->file, v->line, v->reason);
+            }
+        }
+        ig_free(L.v[i].path);
+    }
+    ig_free(L.v);
+    if (loaded)
+        *loaded = *bl;
+    if (rejected)
+        *rejected = *br;
+    return e;
+}
