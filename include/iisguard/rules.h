@@ -65,6 +65,11 @@ IG_API ig_err ig_rules_builder_add_text(ig_rules_builder *b, const char *name, c
 IG_API ig_err ig_rules_builder_add_path(ig_rules_builder *b, const char *path, unsigned *loaded,
                                         unsigned *rejected);
 
+/* How many threads ig_rules_builder_add_path may parse rule files with
+ * (0, the default: one per processor; 1: the calling thread only).  The
+ * rule set and the errors are the same whatever the number. */
+IG_API void ig_rules_builder_set_threads(ig_rules_builder *b, unsigned n);
+
 /* Leaves out rules below `min` (they are counted in *filtered by the add
  * calls that follow, not rejected). */
 IG_API void ig_rules_builder_set_min_level(ig_rules_builder *b, ig_level min);

@@ -780,6 +780,7 @@ int cmd_hunt(int argc, char **argv)
     if (rb == NULL)
         return 2;
     ig_rules_builder_set_min_level(rb, min_level);
+    ig_rules_builder_set_threads(rb, threads);
     ig_rules_builder_select(rb, have_status ? statuses : NULL, have_tags ? tags : NULL,
                             have_excl ? excluded : NULL);
     unsigned loaded = 0, rejected = 0;

@@ -224,10 +224,12 @@ bool em_rules_keep_regex(ig_rules *rs, pcre2_code *re);
 
 /* The builder, for rules_files.c (rules.c): a rejection counted and passed
  * to the error callback; a loaded rule compiled (and counted) into the set;
- * the arena rule trees live in; the counters of the current add call. */
+ * the arena rule trees live in; the counters of the current add call; the
+ * threads it may parse with (0: one per processor). */
 void em_builder_report(ig_rules_builder *b, const char *file, unsigned line, const char *reason);
 void em_builder_rule(ig_rules_builder *b, const sg_rule *r);
 ig_arena *em_builder_arena(ig_rules_builder *b);
 void em_builder_counts(ig_rules_builder *b, unsigned **loaded, unsigned **rejected);
+unsigned em_builder_threads(const ig_rules_builder *b);
 
 #endif

@@ -38,7 +38,18 @@ struct ig_rules_builder {
     ig_level min_level;
     unsigned filtered;
     const char *const *statuses, *const *tags, *const *exclude;
+    unsigned threads; /* for parsing rule files; 0: one per processor */
 };
+
+void ig_rules_builder_set_threads(ig_rules_builder *b, unsigned n)
+{
+    b->threads = n;
+}
+
+unsigned em_builder_threads(const ig_rules_builder *b)
+{
+    return b->threads;
+}
 
 void ig_rules_builder_select(ig_rules_builder *b, const char *const *statuses,
                              const char *const *tags, const char *const *exclude_ids)

@@ -149,7 +149,7 @@ static void walk(load_list *L, const char *dir, int depth)
 }
 
 static void load_add(load_worker *w, const sg_rule *r, const char *file, unsigned line,
-                   const char *reason)
+                     const char *reason)
 {
     load_ev *e = ig_arena_alloc(&w->arena, sizeof(*e));
     if (e != NULL && reason != NULL)
@@ -211,12 +211,14 @@ static void *work(void *ud)
     }
 }
 
-/* Parses every item with up to MAX_LOADERS threads (this one included),
+/* Parses every item with the builder's threads, MAX_LOADERS at most (this one included),
  * the trees ending in the builder's arena.  False when out of memory. */
 static bool parse_all(ig_rules_builder *b, load_item *items, size_t n)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned nt = n < MIN_PARALLEL || cpus < 2 ? 1u : (unsigned)cpus;
+    unsigned nt = em_builder_threads(b) ? em_builder_threads(b) : cpus > 1 ? (unsigned)cpus : 1u;
+    if (n < MIN_PARALLEL)
+        nt = 1;
     if (nt > MAX_LOADERS)
         nt = MAX_LOADERS;
     loader l = {items, n, 0};
