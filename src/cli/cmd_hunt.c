@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/hostcount.h"
 #include "core/buf.h"
 #include "core/limits.h"
 #include "core/num.h"
@@ -82,11 +83,6 @@ static bool read_ids(const char *path, char **keep, const char **out, size_t *n)
     return true;
 }
 
-typedef struct host_count {
-    char *name;
-    uint64_t n;
-} host_count;
-
 typedef struct hunt {
     const ig_rules *rules;
     ig_corr *corr;
@@ -99,8 +95,7 @@ typedef struct hunt {
     uint64_t alerts, by_level[6], events, re_limit;
     uint64_t first_ev, last_ev, first_hit, last_hit;
     uint64_t *by_rule;
-    host_count *hosts;
-    size_t nhosts;
+    host_counts hosts;
     pthread_mutex_t mu;
 } hunt;
 
@@ -113,32 +108,8 @@ typedef struct hunt_thread {
     uint64_t alerts, by_level[6], events, outside;
     uint64_t first_ev, last_ev, first_hit, last_hit;
     uint64_t *by_rule;
-    host_count *hosts;
-    size_t nhosts;
+    host_counts hosts;
 } hunt_thread;
-
-static void count_host(host_count **hosts, size_t *n, const char *p, size_t len, uint64_t add)
-{
-    for (size_t i = 0; i < *n; i++)
-        if (strlen((*hosts)[i].name) == len && memcmp((*hosts)[i].name, p, len) == 0) {
-            (*hosts)[i].n += add;
-            return;
-        }
-    if (*n >= 4096)
-        return; /* enough hosts to rank */
-    host_count *v = realloc(*hosts, sizeof(*v) * (*n + 1));
-    char *name = malloc(len + 1);
-    if (v == NULL || name == NULL) {
-        free(name);
-        if (v != NULL)
-            *hosts = v;
-        return;
-    }
-    memcpy(name, p, len);
-    name[len] = '\0';
-    *hosts = v;
-    v[(*n)++] = (host_count){name, add};
-}
 
 static void span(uint64_t *first, uint64_t *last, uint64_t t)
 {
@@ -162,7 +133,7 @@ static void on_alert(void *ud, const ig_alert *a)
     span(&t->first_hit, &t->last_hit, ig_event_time(a->event));
     ig_strv comp;
     if (ig_event_field(a->event, "Computer", &comp))
-        count_host(&t->hosts, &t->nhosts, comp.p, comp.len, 1);
+        hc_add(&t->hosts, comp.p, comp.len, 1);
 }
 
 typedef struct corr_out {
@@ -222,14 +193,10 @@ static void thread_fini(void *tud)
     span(&h->first_ev, &h->last_ev, t->last_ev);
     span(&h->first_hit, &h->last_hit, t->first_hit);
     span(&h->first_hit, &h->last_hit, t->last_hit);
-    for (size_t i = 0; i < t->nhosts; i++) {
-        count_host(&h->hosts, &h->nhosts, t->hosts[i].name, strlen(t->hosts[i].name),
-                   t->hosts[i].n);
-        free(t->hosts[i].name);
-    }
+    hc_merge(&h->hosts, &t->hosts);
     h->re_limit += ig_scanner_regex_limit_hits(t->sc);
     pthread_mutex_unlock(&h->mu);
-    free(t->hosts);
+    hc_free(&t->hosts);
     ig_scanner_destroy(t->sc);
     ig_buf_free(&t->line);
     free(t->by_rule);
@@ -301,6 +268,13 @@ static void jl_error(void *ud, const char *path, uint64_t line, const char *what
     if (n > 0)
         ig_buf_put(&j->err, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
 }
+
+/* A piece of a round: a block of lines (its job), or a line over the
+ * limit that was skipped (job UINT32_MAX). */
+typedef struct jl_piece {
+    uint32_t job;
+    uint64_t skipped;
+} jl_piece;
 
 /* Writes a job's error lines, then its alerts, and empties both. */
 static void jl_flush(jl_job *j)
@@ -380,6 +354,9 @@ static bool hunt_jsonl_parallel(hunt_thread **ts, unsigned nt, const char *path,
         return false;
     }
     jl_job job[IG_MAX_THREADS];
+    /* a round's blocks and the over-long lines between them, in file order
+     * (a block and a skipped line take at least JL_BLOCK bytes each) */
+    jl_piece piece[2 * IG_MAX_THREADS + 2];
     char *buf = malloc((size_t)nt * JL_BLOCK + JL_BLOCK);
     bool ok = buf != NULL;
     for (unsigned i = 0; i < nt; i++) {
@@ -406,7 +383,7 @@ static bool hunt_jsonl_parallel(hunt_thread **ts, unsigned nt, const char *path,
             have += (size_t)r;
         }
         size_t pos = 0;
-        unsigned used = 0;
+        unsigned used = 0, npieces = 0;
         while (used < nt && pos < have) {
             if (skipping) { /* the rest of a line over the limit */
                 const char *nl = memchr(buf + pos, '\n', have - pos);
@@ -425,7 +402,7 @@ static bool hunt_jsonl_parallel(hunt_thread **ts, unsigned nt, const char *path,
                 if (k == 0) {
                     if (end - pos < JL_BLOCK)
                         break; /* an unfinished line: with the next round */
-                    jl_say(os, path, line, "line longer than the limit (8 MiB); skipped");
+                    piece[npieces++] = (jl_piece){UINT32_MAX, line}; /* said in order */
                     too_long++;
                     skipping = true;
                     pos = end;
@@ -440,7 +417,7 @@ static bool hunt_jsonl_parallel(hunt_thread **ts, unsigned nt, const char *path,
                  p++)
                 line++;
             pos = end;
-            used++;
+            piece[npieces++] = (jl_piece){used++, 0};
         }
         pthread_t tid[IG_MAX_THREADS];
         bool started[IG_MAX_THREADS] = {false};
@@ -454,8 +431,12 @@ static bool hunt_jsonl_parallel(hunt_thread **ts, unsigned nt, const char *path,
             else
                 jl_work(&job[i]);
         }
-        for (unsigned i = 0; i < used; i++)
-            jl_flush(&job[i]);
+        for (unsigned i = 0; i < npieces; i++) {
+            if (piece[i].job != UINT32_MAX)
+                jl_flush(&job[piece[i].job]);
+            else
+                jl_say(os, path, piece[i].skipped, "line longer than the limit (8 MiB); skipped");
+        }
         carry = have - pos;
         memmove(buf, buf + pos, carry);
         if (eof && carry > 0 && used == 0) {
@@ -636,18 +617,15 @@ static void summary(const hunt *h, const ig_evtx_stats *s, unsigned loaded, unsi
                     (unsigned long long)h->by_rule[best], ri->title, ri->id);
         }
         free(shown);
-        bool hs[4096] = {0};
-        for (int k = 0; k < 5; k++) {
-            size_t best = h->nhosts;
-            for (size_t i = 0; i < h->nhosts && i < 4096; i++)
-                if (!hs[i] && (best == h->nhosts || h->hosts[i].n > h->hosts[best].n))
-                    best = i;
-            if (best == h->nhosts)
-                break;
-            hs[best] = true;
-            fprintf(stderr, "iisguard: hunt: top host %6llu  %s\n",
-                    (unsigned long long)h->hosts[best].n, h->hosts[best].name);
-        }
+        const host_count *top[5];
+        size_t ntop = hc_top(&h->hosts, top, 5);
+        for (size_t k = 0; k < ntop; k++)
+            fprintf(stderr, "iisguard: hunt: top host %6llu  %s\n", (unsigned long long)top[k]->n,
+                    top[k]->name);
+        if (h->hosts.lost)
+            fprintf(stderr,
+                    "iisguard: hunt: %llu alerts left out of the host counts (out of memory)\n",
+                    (unsigned long long)h->hosts.lost);
     }
     if (h->re_limit)
         fprintf(stderr,
@@ -950,9 +928,7 @@ int cmd_hunt(int argc, char **argv)
     int rc = (st.files_failed || st.anomalies || os.failed) ? 2 : h.alerts ? 1 : 0;
     if (os.failed)
         fprintf(stderr, "iisguard hunt: write error\n");
-    for (size_t i = 0; i < h.nhosts; i++)
-        free(h.hosts[i].name);
-    free(h.hosts);
+    hc_free(&h.hosts);
     free(h.by_rule);
     pthread_mutex_destroy(&h.mu);
     ig_corr_destroy(h.corr);
