@@ -346,7 +346,7 @@ static bool line_per_event(const char *path)
  * whole lines, each block scanned by its thread's scanner, alerts written
  * in input order.  Returns false when the file cannot be read. */
 static bool hunt_jsonl_parallel(hunt_thread **ts, unsigned nt, const char *path, cli_out *os,
-                                ig_src_stats *st)
+                                ig_src_stats *st, void (*tick)(void *, uint64_t), void *tick_ud)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -437,6 +437,8 @@ static bool hunt_jsonl_parallel(hunt_thread **ts, unsigned nt, const char *path,
             else
                 jl_say(os, path, piece[i].skipped, "line longer than the limit (8 MiB); skipped");
         }
+        if (tick != NULL)
+            tick(tick_ud, pos); /* bytes done with */
         carry = have - pos;
         memmove(buf, buf + pos, carry);
         if (eof && carry > 0 && used == 0) {
@@ -446,6 +448,8 @@ static bool hunt_jsonl_parallel(hunt_thread **ts, unsigned nt, const char *path,
             job[0].first_line = line;
             jl_work(&job[0]);
             jl_flush(&job[0]);
+            if (tick != NULL)
+                tick(tick_ud, carry);
             carry = 0;
         }
         if (eof && carry > 0)
@@ -876,7 +880,8 @@ int cmd_hunt(int argc, char **argv)
             unsigned made = 0;
             while (made < nt && (ts[made] = thread_init(&h)) != NULL)
                 made++;
-            if (made == 0 || !hunt_jsonl_parallel(ts, made, paths[i], &os, &tst))
+            if (made == 0 || !hunt_jsonl_parallel(ts, made, paths[i], &os, &tst,
+                                                  prog.on ? on_progress : NULL, &prog))
                 text_failed++;
             for (unsigned k = 0; k < made; k++)
                 thread_fini(ts[k]);
@@ -889,6 +894,9 @@ int cmd_hunt(int argc, char **argv)
         text_run run = {main_t, &out, &os};
         if (ig_source_read_text(paths[i], f, on_text_event, on_text_error, &run, &tst) != IG_OK)
             text_failed++;
+        struct stat sb;
+        if (prog.on && strcmp(paths[i], "-") != 0 && stat(paths[i], &sb) == 0)
+            on_progress(&prog, (uint64_t)sb.st_size); /* a text file counts when done */
         if (out.len)
             cli_out_write(&os, (const char *)out.data, out.len);
         ig_buf_free(&out);
