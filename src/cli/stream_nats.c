@@ -155,6 +155,18 @@ static natsStatus subscribe(nats_ctx *n, const stream_nats_opts *o, natsSubscrip
     }
 }
 
+/* Messages wait in the stream for this consumer (then a fetch that brings
+ * none means the pull is not reaching the server)? */
+static bool stalled(natsSubscription *sub)
+{
+    jsConsumerInfo *ci = NULL;
+    jsErrCode jerr = 0;
+    bool waiting = natsSubscription_GetConsumerInfo(&ci, sub, NULL, &jerr) == NATS_OK &&
+                   ci != NULL && ci->NumPending > 0;
+    jsConsumerInfo_Destroy(ci);
+    return waiting;
+}
+
 static void on_reconnected(natsConnection *nc, void *ud)
 {
     (void)nc, (void)ud;
@@ -319,8 +331,28 @@ int stream_nats_run(stream *s, const stream_nats_opts *o, ig_json_lines *unused)
     s->publish = publish;
     s->publish_ud = &n;
     int idle = 0;
-    time_t last_touch = time(NULL);
+    time_t last_touch = time(NULL), last_msg = time(NULL), last_check = 0;
+    natsSubscription *old[8]; /* subscriptions given up: their held messages still ack */
+    size_t nold = 0;
     while (!stream_stopping) {
+        /* a pull consumer can stop delivering after the server restarts (the
+         * pull request is lost with it): messages waiting but none for 5 s
+         * means the subscription is bound again */
+        time_t now = time(NULL);
+        if (now - last_msg >= 5 && now - last_check >= 5 && nold < 8 &&
+            natsConnection_Status(n.nc) == NATS_CONN_STATUS_CONNECTED) {
+            last_check = now;
+            if (stalled(sub)) {
+                natsSubscription *again = NULL;
+                fputs("iisguard: stream: the consumer has messages waiting but delivers none; "
+                      "binding it again\n",
+                      stderr);
+                if (subscribe(&n, o, &again) == NATS_OK) {
+                    old[nold++] = sub;
+                    sub = again;
+                }
+            }
+        }
         if (time(NULL) - last_touch >= 10) {
             for (size_t i = 0; i < n.nheld; i++)
                 natsMsg_InProgress(n.held[i].msg, NULL);
@@ -341,6 +373,7 @@ int stream_nats_run(stream *s, const stream_nats_opts *o, ig_json_lines *unused)
             continue;
         }
         idle = 0;
+        last_msg = time(NULL);
         for (int i = 0; i < list.Count; i++) {
             one_message(s, &n, jl, list.Msgs[i]);
             list.Msgs[i] = NULL; /* destroyed, acknowledged or held */
@@ -363,6 +396,8 @@ int stream_nats_run(stream *s, const stream_nats_opts *o, ig_json_lines *unused)
     for (size_t i = 0; i < n.nheld; i++)
         natsMsg_Destroy(n.held[i].msg);
     free(n.held);
+    for (size_t i = 0; i < nold; i++)
+        natsSubscription_Destroy(old[i]);
     nats_close(&n, sub, opts);
     ig_json_lines_destroy(jl);
     return s->alerts ? 1 : 0;

@@ -104,7 +104,8 @@ try:
             break
         time.sleep(0.2)
     check(ok, 'publish the second half after the restart')
-    check(drained(120), f'second half consumed: pending {pending()}')
+    check(drained(120), f'second half consumed: pending {pending()}; the instance said: '
+                        f'{log("inst.log")!r}')
     time.sleep(1.5)  # an idle second: correlations evaluated and published
     inst.send_signal(signal.SIGTERM)
     rc = inst.wait(timeout=60)
