@@ -50,13 +50,13 @@ alerts=$({ "$ig" hunt -q --no-builtin --format jsonl --rules "$rules" "$corpus" 
 cat > "$work/evtxexport-all.sh" <<SH
 for f in \$(cat "$work/files"); do evtxexport -f xml "\$f" >/dev/null 2>&1 || true; done
 SH
-r1=$(measure corpus-evtxexport 1 bash "$work/evtxexport-all.sh")
+r1=$(measure corpus-evtxexport 3 bash "$work/evtxexport-all.sh")
 r2=$(measure corpus-hunt-1t 3 "$ig" hunt -q --no-builtin --threads 1 --format jsonl --rules "$rules" "$corpus" -o /dev/null)
 r3=$(measure corpus-hunt-2t 3 "$ig" hunt -q --no-builtin --threads 2 --format jsonl --rules "$rules" "$corpus" -o /dev/null)
-r4=$(measure big-evtxexport 1 evtxexport -f xml "$work/big.evtx")
+r4=$(measure big-evtxexport 3 evtxexport -f xml "$work/big.evtx")
 r5=$(measure big-hunt-1t 3 "$ig" hunt -q --no-builtin --threads 1 --format jsonl --rules "$rules" "$work/big.evtx" -o /dev/null)
 r6=$(measure big-hunt-2t 3 "$ig" hunt -q --no-builtin --threads 2 --format jsonl --rules "$rules" "$work/big.evtx" -o /dev/null)
-r7=$(measure jsonl-jq 1 jq -c 'select(.Event.System.EventID == 4688 or .Event.System.EventID == 1)' "$work/big.jsonl")
+r7=$(measure jsonl-jq 3 jq -c 'select(.Event.System.EventID == 4688 or .Event.System.EventID == 1)' "$work/big.jsonl")
 r8=$(measure jsonl-hunt-sigma-1t 3 "$ig" hunt -q --no-builtin --threads 1 --format jsonl --rules "$rules" "$work/big.jsonl" -o /dev/null)
 r9=$(measure jsonl-hunt-sigma-2t 3 "$ig" hunt -q --no-builtin --threads 2 --format jsonl --rules "$rules" "$work/big.jsonl" -o /dev/null)
 r10=$(measure jsonl-hunt-pack-1t 3 "$ig" hunt -q --threads 1 --format jsonl "$work/big.jsonl" -o /dev/null)
