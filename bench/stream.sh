@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Streaming throughput on loopback, measured in the same run:
-#   - `iisguard stream --nats` with the built-in pack: events/s for one instance, and for two
-#     partitioned instances (target: ≥ 1.8×);
+#   - `iisguard stream --nats` with the built-in pack over events of 64 hosts: events/s for one
+#     instance, and for two instances partitioned by host (target: ≥ 1.8×);
 #   - one instance against a consumer that only acknowledges (target: ≥ 50% of its rate);
 #   - peak RSS of each instance.
 #   usage: bench/stream.sh [EVENTS]   (default 200000)
@@ -20,7 +20,14 @@ srv=$!
 trap 'kill $srv 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 50); do "$ctl" "$url" setup 2>/dev/null && break; sleep 0.1; done
 "$fix" evtx "$work/e.evtx" --scenario basic --count "$n" 2>/dev/null
-"$ig" dump -q "$work/e.evtx" -o "$work/e.jsonl"
+"$ig" dump -q "$work/e.evtx" -o "$work/e1.jsonl"
+# a fleet: the events spread over 64 hosts, so that both partitions get work
+python3 - "$work/e1.jsonl" "$work/e.jsonl" <<'PY'
+import sys
+with open(sys.argv[1]) as f, open(sys.argv[2], 'w') as out:
+    for i, line in enumerate(f):
+        out.write(line.replace('"Computer":"WEB01.contoso.local"', f'"Computer":"WEB{i % 64:02d}.contoso.local"', 1))
+PY
 "$ctl" "$url" publish "$work/e.jsonl" 2 2>/dev/null
 
 # run INSTANCES... : starts them, waits until their consumers have nothing pending, prints
@@ -34,16 +41,9 @@ run() {
       --subject "$subj" --durable "$dur" --alerts-subject alerts.bench >/dev/null 2>&1 &
     pids+=($!)
   done
-  local busy=1 p
-  while [ $busy = 1 ]; do
-    busy=0
-    for d in "${specs[@]}"; do
-      IFS=: read -r subj dur <<<"$d"
-      p=$("$ctl" "$url" pending "$dur" 2>/dev/null || echo "1 1")
-      [ "${p%% *}" = 0 ] || busy=1
-    done
-    [ $busy = 0 ] || sleep 0.05
-  done
+  local durs=()
+  for d in "${specs[@]}"; do durs+=("${d#*:}"); done
+  "$ctl" "$url" wait "${durs[@]}" # one connection polling every 10 ms
   local t1 rss=0 r pid; t1=$(date +%s.%N)
   for pid in "${pids[@]}"; do  # peak resident size of each instance
     r=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)

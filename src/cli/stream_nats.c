@@ -46,6 +46,8 @@ typedef struct nats_ctx {
     bool bad;      /* the current message is not an event */
     uint64_t last_time;
     volatile bool closing; /* the disconnection is ours: not worth a line */
+    natsMsg **toack;       /* done with in this batch: acknowledged together after it */
+    size_t ntoack, captoack;
 } nats_ctx;
 
 static bool publish(stream *s, const char *id, const char *data, size_t len)
@@ -265,9 +267,31 @@ static void one_message(stream *s, nats_ctx *n, ig_json_lines *jl, natsMsg *m)
     }
     if (ig_scanner_pending(s->sc) > before && hold(n, m, n->last_time))
         return; /* a correlation may need it: acknowledged once pruned */
-    natsMsg_Ack(m, NULL);
-    n->acked++;
-    natsMsg_Destroy(m);
+    if (n->ntoack == n->captoack) {
+        size_t cap = n->captoack ? n->captoack * 2 : 256;
+        natsMsg **v = realloc(n->toack, sizeof(*v) * cap);
+        if (v == NULL) {
+            natsMsg_Ack(m, NULL);
+            n->acked++;
+            natsMsg_Destroy(m);
+            return;
+        }
+        n->toack = v;
+        n->captoack = cap;
+    }
+    n->toack[n->ntoack++] = m;
+}
+
+/* Acknowledges the messages of the batch just done, in one burst (the
+ * client's writer thread is woken once instead of once per message). */
+static void ack_batch(nats_ctx *n)
+{
+    for (size_t i = 0; i < n->ntoack; i++) {
+        natsMsg_Ack(n->toack[i], NULL);
+        natsMsg_Destroy(n->toack[i]);
+    }
+    n->acked += n->ntoack;
+    n->ntoack = 0;
 }
 
 static void nats_close(nats_ctx *n, natsSubscription *sub, natsOptions *opts)
@@ -376,9 +400,10 @@ int stream_nats_run(stream *s, const stream_nats_opts *o, ig_json_lines *unused)
         last_msg = time(NULL);
         for (int i = 0; i < list.Count; i++) {
             one_message(s, &n, jl, list.Msgs[i]);
-            list.Msgs[i] = NULL; /* destroyed, acknowledged or held */
+            list.Msgs[i] = NULL; /* destroyed, acknowledged, held or to acknowledge */
         }
         natsMsgList_Destroy(&list);
+        ack_batch(&n);
         if (s->since_eval == 0)
             release_held(s, &n, false); /* an evaluation just pruned */
     }
@@ -396,6 +421,7 @@ int stream_nats_run(stream *s, const stream_nats_opts *o, ig_json_lines *unused)
     for (size_t i = 0; i < n.nheld; i++)
         natsMsg_Destroy(n.held[i].msg);
     free(n.held);
+    free(n.toack);
     for (size_t i = 0; i < nold; i++)
         natsSubscription_Destroy(old[i]);
     nats_close(&n, sub, opts);

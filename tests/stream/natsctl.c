@@ -6,9 +6,12 @@
  *                                          lines without one to winlog.0.unknown
  *   natsctl URL dump STREAM                every message's data, one per line
  *   natsctl URL pending DURABLE            "<pending> <ack pending>" of EVENTS' consumer
+ *   natsctl URL wait DURABLE...            returns once none of these consumers has a
+ *                                          message left to deliver (polled every 10 ms)
  *   natsctl URL ackall SUBJ DURABLE N      a consumer that only acknowledges: fetches and
  *                                          acks N messages of SUBJ, prints the seconds taken */
 #include <stdint.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +137,19 @@ int main(int argc, char **argv)
             return fail("consumer info", st);
         printf("%llu %lld\n", (unsigned long long)ci->NumPending, (long long)ci->NumAckPending);
         jsConsumerInfo_Destroy(ci);
+    } else if (strcmp(argv[2], "wait") == 0 && argc >= 4) {
+        for (bool busy = true; busy;) {
+            busy = false;
+            for (int i = 3; i < argc && !busy; i++) {
+                jsConsumerInfo *ci = NULL;
+                jsErrCode jerr = 0;
+                busy = js_GetConsumerInfo(&ci, js, "EVENTS", argv[i], NULL, &jerr) != NATS_OK ||
+                       ci->NumPending > 0;
+                jsConsumerInfo_Destroy(ci);
+            }
+            if (busy)
+                nats_Sleep(10);
+        }
     } else if (strcmp(argv[2], "ackall") == 0 && argc == 6) {
         natsSubscription *sub = NULL;
         jsSubOptions so;
