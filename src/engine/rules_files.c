@@ -34,6 +34,7 @@ typedef struct load_ev {
 typedef struct load_item {
     char *path;
     const char *error; /* set: this path could not be read (reported, not parsed) */
+    int err;           /* or this errno (strerror is not for the parsing threads) */
     load_ev *first, *last;
 } load_item;
 
@@ -82,7 +83,7 @@ static void list_add(load_list *L, const char *path, const char *error)
         return;
     }
     memcpy(p, path, strlen(path) + 1);
-    L->v[L->n++] = (load_item){p, error, NULL, NULL};
+    L->v[L->n++] = (load_item){p, error, 0, NULL, NULL};
 }
 
 typedef struct dir_entry {
@@ -183,7 +184,7 @@ static void parse_item(load_worker *w, load_item *it)
         return;
     int fd = open(it->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        it->error = strerror(errno);
+        it->err = errno ? errno : EIO;
         return;
     }
     size_t n = 0;
@@ -270,8 +271,9 @@ ig_err ig_rules_builder_add_path(ig_rules_builder *b, const char *path, unsigned
     /* in list order: what each file gave */
     for (size_t i = 0; i < L.n; i++) {
         if (e != IG_ENOMEM) {
-            if (L.v[i].error != NULL) {
-                em_builder_report(b, L.v[i].path, 0, L.v[i].error);
+            if (L.v[i].error != NULL || L.v[i].err != 0) {
+                em_builder_report(b, L.v[i].path, 0,
+                                  L.v[i].error ? L.v[i].error : strerror(L.v[i].err));
                 e = IG_EIO;
             }
             for (const load_ev *v = L.v[i].first; v != NULL; v = v->next) {
