@@ -355,7 +355,8 @@ static bool hunt_jsonl_parallel(hunt_thread **ts, unsigned nt, const char *path,
     }
     jl_job job[IG_MAX_THREADS];
     /* a round's blocks and the over-long lines between them, in file order
-     * (a block and a skipped line take at least JL_BLOCK bytes each) */
+     * (at most nt blocks; each skipped line takes JL_BLOCK bytes of the
+     * round's nt * JL_BLOCK) */
     jl_piece piece[2 * IG_MAX_THREADS + 2];
     char *buf = malloc((size_t)nt * JL_BLOCK + JL_BLOCK);
     bool ok = buf != NULL;
