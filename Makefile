@@ -37,7 +37,7 @@ test: deps asan format-check fuzz-smoke tsan-check
 tsan-check:
 	cmake --preset tsan >/dev/null
 	cmake --build build/tsan -j $(JOBS)
-	bash tools/tsan-check.sh build/tsan/iisguard
+	bash tools/tsan-check.sh build/tsan/iisguard build/asan/tests/natsctl
 
 # a short libFuzzer run per target (the long campaigns are run by hand: make fuzz)
 fuzz-smoke:

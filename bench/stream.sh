@@ -30,42 +30,71 @@ with open(sys.argv[1]) as f, open(sys.argv[2], 'w') as out:
 PY
 "$ctl" "$url" publish "$work/e.jsonl" 2 2>/dev/null
 
-# run INSTANCES... : starts them, waits until their consumers have nothing pending, prints
-# "seconds peak-rss-kib..."
-run() {
-  local t0 pids=() d specs=("$@")
-  t0=$(date +%s.%N)
-  for d in "${specs[@]}"; do
+# Times a run from the start of its consumers to their last acknowledgement
+# (watched by natsctl lastack, which also checks that nothing is left to
+# deliver).  timed DURABLE... -- COMMAND...: sets T to the seconds
+timed() {
+  local durs=() la=$work/lastack.$RANDOM
+  while [ "$1" != -- ]; do durs+=("$1"); shift; done
+  shift
+  "$ctl" "$url" lastack "${durs[@]}" > "$la" &
+  S0=$(cpu "$srv")
+  local w=$!
+  until grep -q ready "$la" 2>/dev/null; do sleep 0.01; done
+  local t0; t0=$(date +%s.%N)
+  "$@"
+  wait "$w"
+  T=$(echo "$(sed -n 2p "$la" | cut -d' ' -f1) - $t0" | bc)
+  S=$(echo "$(cpu "$srv") - $S0" | bc)
+}
+# CPU seconds (user + system) a process has used so far
+cpu() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$1/stat"; }
+# instances SUBJ:DURABLE... : starts them and returns; $pids holds them
+instances() {
+  pids=()
+  local d subj dur
+  for d in "$@"; do
     IFS=: read -r subj dur <<<"$d"
     "$ig" stream -q --nats "$url" --stream EVENTS \
       --subject "$subj" --durable "$dur" --alerts-subject alerts.bench >/dev/null 2>&1 &
     pids+=($!)
   done
-  local durs=()
-  for d in "${specs[@]}"; do durs+=("${d#*:}"); done
-  "$ctl" "$url" wait "${durs[@]}" # one connection polling every 10 ms
-  local t1 rss=0 r pid; t1=$(date +%s.%N)
+}
+# run SUBJ:DURABLE... : "seconds peak-rss-kib server-cpu instances-cpu"
+run() {
+  local durs=() d rss=0 r pid c=0
+  for d in "$@"; do durs+=("${d#*:}"); done
+  timed "${durs[@]}" -- instances "$@"
   for pid in "${pids[@]}"; do  # peak resident size of each instance
     r=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
     [ "${r:-0}" -gt "$rss" ] && rss=$r
+    c=$(echo "$c + $(cpu "$pid")" | bc)
   done
   kill -TERM "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null || true
-  echo "$(echo "$t1 - $t0" | bc) $rss"
+  echo "$T $rss $S $c"
 }
 one=$(run 'winlog.>:one')
 two=$(run 'winlog.0.>:two0' 'winlog.1.>:two1')
-ack=$("$ctl" "$url" ackall 'winlog.>' ackonly "$n")
-python3 - "$n" "$one" "$two" "$ack" <<'PY'
+timed ackonly -- "$ctl" "$url" ackall 'winlog.>' ackonly "$n" >/dev/null
+ack="$T $S"
+python3 - "$n" "$(nproc)" "$one" "$two" "$ack" <<'PY'
 import sys
-n = int(sys.argv[1])
-one, rss1 = sys.argv[2].split()
-two, rss2 = sys.argv[3].split()
-ack = float(sys.argv[4])
-one, two = float(one), float(two)
-print(f'{n} events on loopback JetStream')
-print(f'  one instance        {one:7.2f} s  {n / one:9.0f} events/s  peak RSS {int(rss1) / 1024:6.1f} MiB')
-print(f'  two instances       {two:7.2f} s  {n / two:9.0f} events/s  peak RSS {int(rss2) / 1024:6.1f} MiB (each)')
-print(f'  acknowledging only  {ack:7.2f} s  {n / ack:9.0f} events/s')
+n, cores = int(sys.argv[1]), int(sys.argv[2])
+one, rss1, srv1, cpu1 = map(float, sys.argv[3].split())
+two, rss2, srv2, cpu2 = map(float, sys.argv[4].split())
+ack, srva = map(float, sys.argv[5].split())
+print(f'{n} events on loopback JetStream, {cores} cores shared by the server and the consumers')
+def row(what, t, rss=None, srv=None, cpu=None):
+    line = f'  {what:20s} {t:6.2f} s {n / t:8.0f} events/s'
+    if rss is not None:
+        line += f'  peak RSS {rss / 1024:5.1f} MiB'
+    line += f'  CPU per event: server {1e6 * srv / n:4.1f} us'
+    if cpu is not None:
+        line += f', iisguard {1e6 * cpu / n:4.1f} us; cores busy {(srv + cpu) / t:4.2f}'
+    print(line)
+row('one instance', one, rss1, srv1, cpu1)
+row('two instances', two, rss2, srv2, cpu2)
+row('acknowledging only', ack, None, srva)
 r = one / two
 print(f'1 -> 2 instances {r:5.2f}x  target >= 1.8x  {"ok" if r >= 1.8 else "MISSED"}')
 r = ack / one

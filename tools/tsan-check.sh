@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the threaded dump and hunt under ThreadSanitizer over the shared EVTX
-# corpus (skips without it) and checks the output equals a one-thread run.
+# corpus (skips without it) and checks the output equals a one-thread run;
+# with nats-server and natsctl, `stream --nats` too.
+#   usage: tools/tsan-check.sh TSAN-IISGUARD [NATSCTL]
 set -uo pipefail
 exe=$1
 dir=../shared/data/evtx rules=../shared/data/sigma/rules/windows
@@ -27,6 +29,31 @@ if [ -d "$rules" ]; then
   grep -v ' in [0-9.]* s$' "$tmp/err" > "$tmp/e1"
   cmp -s "$tmp/j1.jsonl" "$tmp/j2.jsonl" && [ -s "$tmp/j1.jsonl" ]; check $? "JSONL hunt output differs between 1 and 2 threads"
   cmp -s "$tmp/e1" "$tmp/e2"; check $? "JSONL hunt messages differ between 1 and 2 threads: $(diff "$tmp/e1" "$tmp/e2" | head -3)"
+fi
+# stream --nats: the fetching thread and the consumer's acknowledgements
+# (natsctl: the test helper of another build, the second argument)
+ctl=${2:-} fix=$(dirname "$exe")/igfix
+if command -v nats-server >/dev/null && [ -n "$ctl" ] && [ -x "$ctl" ] && [ -x "$fix" ]; then
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  url=nats://127.0.0.1:$port
+  nats-server -js -a 127.0.0.1 -p "$port" -sd "$tmp/store" >/dev/null 2>&1 &
+  srv=$!
+  for _ in $(seq 50); do "$ctl" "$url" setup 2>/dev/null && break; sleep 0.1; done
+  "$fix" evtx "$tmp/b.evtx" --scenario basic --count 5000 2>/dev/null
+  "$fix" evtx "$tmp/d.evtx" --scenario demo 2>/dev/null
+  "$exe" dump -q "$tmp/b.evtx" "$tmp/d.evtx" -o "$tmp/ev.jsonl" 2>/dev/null
+  "$ctl" "$url" publish "$tmp/ev.jsonl" 1 >/dev/null 2>&1
+  TSAN_OPTIONS="halt_on_error=1 exitcode=66" "$exe" stream -q --nats "$url" --stream EVENTS \
+    --subject 'winlog.>' --durable tsan --alerts-subject alerts.tsan >/dev/null 2>"$tmp/err" &
+  inst=$!
+  for _ in $(seq 600); do
+    [ "$("$ctl" "$url" pending tsan 2>/dev/null | cut -d' ' -f1)" = 0 ] && break
+    sleep 0.1
+  done
+  kill -TERM "$inst"; wait "$inst"; rc=$?
+  [ "$rc" -ne 66 ] && ! grep -q ThreadSanitizer "$tmp/err"; check $? "stream --nats under TSan: $(grep -m1 -A3 ThreadSanitizer "$tmp/err")"
+  [ "$("$ctl" "$url" pending tsan 2>/dev/null)" = "0 0" ] && [ "$rc" = 1 ]; check $? "stream --nats under TSan: exit $rc, pending $("$ctl" "$url" pending tsan 2>&1)"
+  kill "$srv"; wait "$srv" 2>/dev/null
 fi
 echo "tsan: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

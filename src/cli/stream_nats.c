@@ -17,9 +17,11 @@
  *    window must cover the redelivery (docs/deploy.md);
  *  - a message that is not an event is published with its reason to the
  *    dead-letter subject, then acknowledged.
- * SIGTERM: stop fetching, finish the batch, evaluate correlations over all
- * that is kept, acknowledge everything, exit 0/1 (a graceful stop gives up
- * the state of windows still open; a crash does not). */
+ * Batches are fetched ahead by a thread (stream_fetch.c), so the server
+ * delivers the next one while this one is worked on.
+ * SIGTERM: stop fetching, finish the batches fetched, evaluate correlations
+ * over all that is kept, acknowledge everything, exit 0/1 (a graceful stop
+ * gives up the state of windows still open; a crash does not). */
 #define _DEFAULT_SOURCE /* nanosleep */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,7 @@
 #include <nats/nats.h>
 
 #include "cli/stream.h"
+#include "cli/stream_fetch.h"
 
 typedef struct held {
     natsMsg *msg;
@@ -157,18 +160,6 @@ static natsStatus subscribe(nats_ctx *n, const stream_nats_opts *o, natsSubscrip
     }
 }
 
-/* Messages wait in the stream for this consumer (then a fetch that brings
- * none means the pull is not reaching the server)? */
-static bool stalled(natsSubscription *sub)
-{
-    jsConsumerInfo *ci = NULL;
-    jsErrCode jerr = 0;
-    bool waiting = natsSubscription_GetConsumerInfo(&ci, sub, NULL, &jerr) == NATS_OK &&
-                   ci != NULL && ci->NumPending > 0;
-    jsConsumerInfo_Destroy(ci);
-    return waiting;
-}
-
 static void on_reconnected(natsConnection *nc, void *ud)
 {
     (void)nc, (void)ud;
@@ -294,6 +285,12 @@ static void ack_batch(nats_ctx *n)
     n->ntoack = 0;
 }
 
+static natsStatus bind_again(void *ud, natsSubscription **sub)
+{
+    nats_ctx *n = ud;
+    return subscribe(n, n->o, sub);
+}
+
 static void nats_close(nats_ctx *n, natsSubscription *sub, natsOptions *opts)
 {
     n->closing = true;
@@ -352,39 +349,29 @@ int stream_nats_run(stream *s, const stream_nats_opts *o, ig_json_lines *unused)
         ig_json_lines_destroy(jl);
         return 2;
     }
+    nats_fetcher *fe = nats_fetcher_start(n.nc, sub, o->batch, bind_again, &n);
+    if (fe == NULL) {
+        fputs("iisguard: stream: out of memory\n", stderr);
+        nats_close(&n, sub, opts);
+        ig_json_lines_destroy(jl);
+        return 2;
+    }
     s->publish = publish;
     s->publish_ud = &n;
     int idle = 0;
-    time_t last_touch = time(NULL), last_msg = time(NULL), last_check = 0;
-    natsSubscription *old[8]; /* subscriptions given up: their held messages still ack */
-    size_t nold = 0;
-    while (!stream_stopping) {
-        /* a pull consumer can stop delivering after the server restarts (the
-         * pull request is lost with it): messages waiting but none for 5 s
-         * means the subscription is bound again */
-        time_t now = time(NULL);
-        if (now - last_msg >= 5 && now - last_check >= 5 && nold < 8 &&
-            natsConnection_Status(n.nc) == NATS_CONN_STATUS_CONNECTED) {
-            last_check = now;
-            if (stalled(sub)) {
-                natsSubscription *again = NULL;
-                fputs("iisguard: stream: the consumer has messages waiting but delivers none; "
-                      "binding it again\n",
-                      stderr);
-                if (subscribe(&n, o, &again) == NATS_OK) {
-                    old[nold++] = sub;
-                    sub = again;
-                }
-            }
-        }
+    time_t last_touch = time(NULL);
+    for (;;) {
+        if (stream_stopping)
+            nats_fetcher_stop(fe); /* what was fetched is still worked on */
         if (time(NULL) - last_touch >= 10) {
             for (size_t i = 0; i < n.nheld; i++)
                 natsMsg_InProgress(n.held[i].msg, NULL);
             last_touch = time(NULL);
         }
         natsMsgList list = {0};
-        jsErrCode jerr = 0;
-        st = natsSubscription_Fetch(&list, sub, o->batch > 0 ? o->batch : 256, 1000, &jerr);
+        st = nats_fetcher_next(fe, &list);
+        if (st == NATS_CONNECTION_CLOSED)
+            break;
         if (st == NATS_TIMEOUT) {
             if (++idle == 1 && s->since_eval) {
                 stream_evaluate(s);
@@ -392,12 +379,7 @@ int stream_nats_run(stream *s, const stream_nats_opts *o, ig_json_lines *unused)
             }
             continue;
         }
-        if (st != NATS_OK) {
-            nap(200); /* disconnected: the library reconnects */
-            continue;
-        }
         idle = 0;
-        last_msg = time(NULL);
         for (int i = 0; i < list.Count; i++) {
             one_message(s, &n, jl, list.Msgs[i]);
             list.Msgs[i] = NULL; /* destroyed, acknowledged, held or to acknowledge */
@@ -422,9 +404,8 @@ int stream_nats_run(stream *s, const stream_nats_opts *o, ig_json_lines *unused)
         natsMsg_Destroy(n.held[i].msg);
     free(n.held);
     free(n.toack);
-    for (size_t i = 0; i < nold; i++)
-        natsSubscription_Destroy(old[i]);
-    nats_close(&n, sub, opts);
+    nats_fetcher_free(fe);
+    nats_close(&n, NULL, opts);
     ig_json_lines_destroy(jl);
     return s->alerts ? 1 : 0;
 }

@@ -155,11 +155,12 @@ static bool hex4_ok(const unsigned char *s)
     return hexval(s[0]) >= 0 && hexval(s[1]) >= 0 && hexval(s[2]) >= 0 && hexval(s[3]) >= 0;
 }
 
+static bool string_escaped(jp *p, size_t start, size_t i, const char **out, uint32_t *olen);
+
 /* The string whose opening quote is at p->pos; p->pos moves past it.  A
- * string without escapes is borrowed; one with escapes is decoded, in the
- * same pass, into the text's scratch (p->len bytes, made on first use: the
- * decoded form of every string is no longer than its escaped form). */
-static bool string(jp *p, const char **out, uint32_t *olen)
+ * string without escapes (nearly all of them) is borrowed; one with
+ * escapes is decoded by string_escaped. */
+static inline bool string(jp *p, const char **out, uint32_t *olen)
 {
     const unsigned char *s = p->s;
     size_t n = p->len, start = p->pos + 1, i = special(s, start, n);
@@ -169,6 +170,17 @@ static bool string(jp *p, const char **out, uint32_t *olen)
         p->pos = i + 1;
         return true;
     }
+    return string_escaped(p, start, i, out, olen);
+}
+
+/* The rest of string(): the string's text starts at `start`, `i` is its
+ * first byte that is not plain.  Decoded, in the same pass, into the
+ * text's scratch (p->len bytes, made on first use: the decoded form of
+ * every string is no longer than its escaped form). */
+static bool string_escaped(jp *p, size_t start, size_t i, const char **out, uint32_t *olen)
+{
+    const unsigned char *s = p->s;
+    size_t n = p->len;
     if (p->scratch == NULL) {
         p->scratch = ig_arena_alloc(p->a, n);
         if (p->scratch == NULL)
