@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,9 +239,13 @@ static void on_text_event(void *ud, ig_event *ev)
 
 /* ---- JSON lines over several threads --------------------------------------- */
 
-/* bytes of whole lines per job: a line of the longest length the JSON
- * reader takes (and its line break) fits in one */
-#define JL_BLOCK (IG_MAX_JSON_LINE + 2u)
+/* bytes a piece of whole lines may reach: a line of the longest length the
+ * JSON reader takes (and its line break) fits in one */
+#define JL_BLOCK  (IG_MAX_JSON_LINE + 2u)
+/* bytes a piece aims at (a longer line makes a piece of its own), and the
+ * most pieces a round has per thread */
+#define JL_PIECE  (1u << 20)
+#define JL_PIECES 8u
 
 typedef struct jl_job {
     hunt_thread *t;
@@ -342,9 +348,58 @@ static bool line_per_event(const char *path)
     return e > i && buf[e - 1] == '}';
 }
 
-/* Hunts JSON-lines file `path` with `nt` threads: rounds of nt blocks of
- * whole lines, each block scanned by its thread's scanner, alerts written
- * in input order.  Returns false when the file cannot be read. */
+/* A round's pieces, taken by the threads in turn (a thread that is done
+ * with a cheap piece takes the next one, so none waits long for another). */
+typedef struct jl_round {
+    jl_job *job;
+    unsigned n;
+    atomic_uint next;
+} jl_round;
+
+typedef struct jl_worker {
+    hunt_thread *t;
+    jl_round *r;
+} jl_worker;
+
+static void *jl_run(void *ud)
+{
+    jl_worker *w = ud;
+    for (unsigned k; (k = atomic_fetch_add(&w->r->next, 1u)) < w->r->n;) {
+        w->r->job[k].t = w->t;
+        jl_work(&w->r->job[k]);
+    }
+    return NULL;
+}
+
+/* Length of the piece of whole lines at buf[pos, have): about JL_PIECE
+ * bytes cut after a line break, or one longer line.  0 when its line is
+ * not all in the buffer yet (it waits for the next round); SIZE_MAX when
+ * that line is longer than the reader takes (skipped).  `eof`: nothing
+ * follows buf[have), so a last line needs no line break. */
+static size_t jl_cut(const char *buf, size_t pos, size_t have, bool eof)
+{
+    size_t lim = pos + JL_BLOCK < have ? pos + JL_BLOCK : have;
+    bool rest = eof && lim == have; /* the rest of the input is within reach */
+    size_t end = pos + JL_PIECE < lim ? pos + JL_PIECE : lim;
+    if (rest && end == lim)
+        return lim - pos;
+    size_t k = end - pos;
+    while (k > 0 && buf[pos + k - 1] != '\n')
+        k--;
+    if (k > 0)
+        return k;
+    const char *nl = memchr(buf + end, '\n', lim - end); /* a line longer than a piece */
+    if (nl != NULL)
+        return (size_t)(nl - buf) + 1 - pos;
+    if (rest)
+        return lim - pos;
+    return lim - pos < JL_BLOCK ? 0 : SIZE_MAX;
+}
+
+/* Hunts JSON-lines file `path` with `nt` threads: rounds of pieces of whole
+ * lines (up to JL_PIECES per thread), each piece scanned by the scanner of
+ * the thread that takes it, alerts and messages written in input order.
+ * Returns false when the file cannot be read. */
 static bool hunt_jsonl_parallel(hunt_thread **ts, unsigned nt, const char *path, cli_out *os,
                                 ig_src_stats *st, void (*tick)(void *, uint64_t), void *tick_ud)
 {
@@ -353,39 +408,39 @@ static bool hunt_jsonl_parallel(hunt_thread **ts, unsigned nt, const char *path,
         jl_say(os, path, 0, strerror(errno));
         return false;
     }
-    jl_job job[IG_MAX_THREADS];
-    /* a round's blocks and the over-long lines between them, in file order
-     * (at most nt blocks; each skipped line takes JL_BLOCK bytes of the
+    unsigned nslots = nt * JL_PIECES;
+    jl_job *job = calloc(nslots, sizeof(*job));
+    /* a round's pieces and the over-long lines between them, in file order
+     * (at most nslots pieces; each skipped line takes JL_BLOCK bytes of the
      * round's nt * JL_BLOCK) */
-    jl_piece piece[2 * IG_MAX_THREADS + 2];
+    jl_piece *piece = malloc(sizeof(*piece) * (nslots + nt + 2));
     char *buf = malloc((size_t)nt * JL_BLOCK + JL_BLOCK);
-    bool ok = buf != NULL;
-    for (unsigned i = 0; i < nt; i++) {
-        job[i] = (jl_job){ts[i], os, NULL, path, NULL, 0, 0, {0}, {0}};
+    bool ok = buf != NULL && job != NULL && piece != NULL;
+    for (unsigned i = 0; ok && i < nslots; i++) {
+        job[i] = (jl_job){NULL, os, NULL, path, NULL, 0, 0, {0}, {0}};
         job[i].jl = ig_json_lines_create(jl_event, jl_error, &job[i]);
         ig_buf_init(&job[i].out, 0);
         ig_buf_init(&job[i].err, 0);
-        ok = ok && job[i].jl != NULL;
+        ok = job[i].jl != NULL;
     }
     size_t carry = 0; /* bytes of an unfinished line kept from the last round */
     uint64_t line = 1, too_long = 0;
     bool eof = false, skipping = false;
-    while (ok && !eof && !os->failed) {
-        /* read a round: nt blocks, each cut after its last line break */
+    while (ok && !os->failed) {
+        /* read a round */
         size_t have = carry, want = (size_t)nt * JL_BLOCK;
-        while (have < want) {
+        while (!eof && have < want) {
             ssize_t r = read(fd, buf + have, want - have);
             if (r < 0 && errno == EINTR)
                 continue;
-            if (r <= 0) {
+            if (r <= 0)
                 eof = true;
-                break;
-            }
-            have += (size_t)r;
+            else
+                have += (size_t)r;
         }
         size_t pos = 0;
         unsigned used = 0, npieces = 0;
-        while (used < nt && pos < have) {
+        while (used < nslots && pos < have) {
             if (skipping) { /* the rest of a line over the limit */
                 const char *nl = memchr(buf + pos, '\n', have - pos);
                 pos = nl ? (size_t)(nl - buf) + 1 : have;
@@ -393,45 +448,39 @@ static bool hunt_jsonl_parallel(hunt_thread **ts, unsigned nt, const char *path,
                 line += nl != NULL;
                 continue;
             }
-            size_t end = pos + JL_BLOCK < have ? pos + JL_BLOCK : have;
-            if (end < have || !eof) {
-                /* back to the last line break in the block */
-                const char *b = buf + pos;
-                size_t k = end - pos;
-                while (k > 0 && b[k - 1] != '\n')
-                    k--;
-                if (k == 0) {
-                    if (end - pos < JL_BLOCK)
-                        break; /* an unfinished line: with the next round */
-                    piece[npieces++] = (jl_piece){UINT32_MAX, line}; /* said in order */
-                    too_long++;
-                    skipping = true;
-                    pos = end;
-                    continue;
-                }
-                end = pos + k;
+            size_t k = jl_cut(buf, pos, have, eof);
+            if (k == 0)
+                break; /* an unfinished line: with the next round */
+            if (k == SIZE_MAX) {
+                piece[npieces++] = (jl_piece){UINT32_MAX, line}; /* said in order */
+                too_long++;
+                skipping = true;
+                pos += JL_BLOCK;
+                continue;
             }
             job[used].data = buf + pos;
-            job[used].len = end - pos;
+            job[used].len = k;
             job[used].first_line = line;
-            for (const char *p = buf + pos; (p = memchr(p, '\n', (size_t)(buf + end - p))) != NULL;
-                 p++)
+            for (const char *p = buf + pos;
+                 (p = memchr(p, '\n', (size_t)(buf + pos + k - p))) != NULL; p++)
                 line++;
-            pos = end;
+            pos += k;
             piece[npieces++] = (jl_piece){used++, 0};
         }
+        jl_round round = {job, used, 0};
+        jl_worker w[IG_MAX_THREADS];
         pthread_t tid[IG_MAX_THREADS];
         bool started[IG_MAX_THREADS] = {false};
-        for (unsigned i = 1; i < used; i++)
-            started[i] = pthread_create(&tid[i], NULL, jl_work, &job[i]) == 0;
-        if (used > 0)
-            jl_work(&job[0]);
-        for (unsigned i = 1; i < used; i++) {
+        unsigned nw = used < nt ? used : nt;
+        for (unsigned i = 0; i < nw; i++)
+            w[i] = (jl_worker){ts[i], &round};
+        for (unsigned i = 1; i < nw; i++)
+            started[i] = pthread_create(&tid[i], NULL, jl_run, &w[i]) == 0;
+        if (nw > 0)
+            jl_run(&w[0]); /* the pieces no thread could be made for are taken here */
+        for (unsigned i = 1; i < nw; i++)
             if (started[i])
                 pthread_join(tid[i], NULL);
-            else
-                jl_work(&job[i]);
-        }
         for (unsigned i = 0; i < npieces; i++) {
             if (piece[i].job != UINT32_MAX)
                 jl_flush(&job[piece[i].job]);
@@ -442,23 +491,10 @@ static bool hunt_jsonl_parallel(hunt_thread **ts, unsigned nt, const char *path,
             tick(tick_ud, pos); /* bytes done with */
         carry = have - pos;
         memmove(buf, buf + pos, carry);
-        if (eof && carry > 0 && used == 0) {
-            /* the last line, without its line break */
-            job[0].data = buf;
-            job[0].len = carry;
-            job[0].first_line = line;
-            jl_work(&job[0]);
-            jl_flush(&job[0]);
-            if (tick != NULL)
-                tick(tick_ud, carry);
-            carry = 0;
-        }
-        if (eof && carry > 0)
-            eof = false; /* what is left still goes through another round */
-        if (eof || (have == 0))
-            break;
+        if (eof && (carry == 0 || pos == 0))
+            break; /* done (pos == 0 at the end: nothing more can be cut) */
     }
-    for (unsigned i = 0; i < nt; i++) {
+    for (unsigned i = 0; job != NULL && i < nslots; i++) {
         if (job[i].jl != NULL) {
             ig_src_stats js;
             ig_json_lines_stats(job[i].jl, &js);
@@ -470,6 +506,8 @@ static bool hunt_jsonl_parallel(hunt_thread **ts, unsigned nt, const char *path,
         ig_buf_free(&job[i].err);
     }
     st->bad_records += too_long;
+    free(job);
+    free(piece);
     free(buf);
     close(fd);
     return ok;
