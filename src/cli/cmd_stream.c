@@ -32,7 +32,8 @@
 #define MAX_LINE    (8u << 20)
 #define MAX_PENDING (1u << 16) /* correlation alert keys remembered */
 
-volatile sig_atomic_t stream_stopping;
+atomic_int stream_stopping; /* set by the signal handler, read by threads */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler may store only to a lock-free atomic");
 
 static void on_signal(int sig)
 {

@@ -4,6 +4,7 @@
 #define IG_CLI_STREAM_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,7 +14,7 @@
 #include "iisguard/source.h"
 #include "output/alerts.h"
 
-extern volatile sig_atomic_t stream_stopping;
+extern atomic_int stream_stopping; /* SIGTERM or SIGINT came */
 
 typedef struct seen_key {
     uint64_t key, last; /* last: FILETIME of the alert's last event */

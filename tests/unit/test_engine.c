@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* memmem */
 /* Sigma engine: every modifier and condition form against hand-made events
  * (examples from the Sigma specification and its modifiers appendix). */
 #include <stdio.h>
@@ -5,6 +6,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "engine/engine.h"
 #include "event/event.h"
 #include "iisguard/rules.h"
 #include "test.h"
@@ -299,8 +301,73 @@ static void log_sources(void)
     ig_rules_destroy(rs);
 }
 
+static uint32_t lcg(uint32_t *s)
+{
+    *s = *s * 1103515245u + 12345u;
+    return *s >> 8;
+}
+
+/* The literal prefilter finds what a plain search finds, at every offset
+ * of a value including its last bytes. */
+static void prefilter_paths(void)
+{
+    enum { NLIT = 120 };
+    char lits[NLIT][16], det[6144];
+    uint32_t seed = 12345;
+    size_t o = (size_t)snprintf(det, sizeof(det), "  sel:\n    CommandLine|contains:\n");
+    for (int i = 0; i < NLIT; i++) {
+        int len = 4 + (int)(lcg(&seed) % 9);
+        for (int k = 0; k < len; k++)
+            lits[i][k] = "abcdefgh"[lcg(&seed) % 8];
+        lits[i][len] = '\0';
+        o += (size_t)snprintf(det + o, sizeof(det) - o, "      - '%s'\n", lits[i]);
+    }
+    snprintf(det + o, sizeof(det) - o, "  condition: sel\n");
+    ig_rules *rs = rule(det);
+    CHECK(rs != NULL && ig_rules_count(rs) == 1);
+    if (rs == NULL)
+        return;
+    const pf_table *t = &rs->pf;
+    uint32_t field = ev_names_lookup(&rs->names, "CommandLine", 11);
+    CHECK(field != EV_NO_ID && t->npats > NLIT / 2);
+    uint32_t *seen = calloc(t->npats, sizeof(*seen)), *hits = calloc(t->npats, sizeof(*hits));
+    bool *got = calloc(t->npats, sizeof(*got));
+    int wrong = 0, found = 0;
+    uint32_t epoch = 0;
+    for (int round = 0; round < 2000 && seen && hits && got; round++) {
+        char text[96];
+        size_t n = lcg(&seed) % sizeof(text);
+        for (size_t k = 0; k < n; k++)
+            text[k] = "abcdefghij"[lcg(&seed) % 10];
+        for (int p = (int)(lcg(&seed) % 4); p > 0; p--) { /* literals planted anywhere */
+            const char *l = lits[lcg(&seed) % NLIT];
+            size_t ln = strlen(l);
+            if (ln <= n)
+                memcpy(text + lcg(&seed) % (n - ln + 1), l, ln);
+        }
+        uint32_t nhits = 0;
+        pf_scan(t, field, text, n, seen, ++epoch, hits, &nhits);
+        memset(got, 0, t->npats * sizeof(*got));
+        for (uint32_t h = 0; h < nhits; h++)
+            got[hits[h]] = true;
+        for (uint32_t pid = 0; pid < t->npats; pid++) {
+            const pf_pat *pp = &t->pats[pid];
+            bool want = pp->len <= n && memmem(text, n, pp->s, pp->len) != NULL;
+            wrong += want != got[pid];
+            found += got[pid];
+        }
+    }
+    CHECK(wrong == 0);
+    CHECK(found > 500); /* the planted literals were there to find */
+    free(seen);
+    free(hits);
+    free(got);
+    ig_rules_destroy(rs);
+}
+
 int main(void)
 {
+    prefilter_paths();
     strings();
     special_values();
     regexes();
