@@ -1,5 +1,5 @@
 /* Calendar arithmetic (H. Hinnant, "chrono-Compatible Low-Level Date
- * Algorithms"): days since 1970-01-01 → proleptic Gregorian date. */
+ * Algorithms"): days since 1970-01-01 ↔ proleptic Gregorian date. */
 #ifndef IG_CORE_CIVIL_H
 #define IG_CORE_CIVIL_H
 
@@ -20,6 +20,17 @@ static inline void ig_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsign
     *d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
     *m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
     *y = yy + (*m <= 2);
+}
+
+/* Days since 1970-01-01 of y-m-d (m 1-12, d 1-31). */
+static inline int64_t ig_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    uint64_t yoe = (uint64_t)(y - era * 400);
+    uint64_t doy = (153u * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    uint64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
 }
 
 #endif

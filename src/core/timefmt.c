@@ -2,16 +2,7 @@
 
 #include <string.h>
 
-/* Days since 1970-01-01 of a civil date (H. Hinnant). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    uint64_t yoe = (uint64_t)(y - era * 400);
-    uint64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    uint64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
+#include "core/civil.h"
 
 static bool num(const char *s, size_t len, size_t *i, unsigned digits, unsigned *out)
 {
@@ -105,7 +96,7 @@ bool ig_parse_time(const char *s, size_t len, uint64_t *out)
         return false;
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
         return false;
-    int64_t days = days_from_civil(y, mo, d) + 134774; /* since 1601-01-01 */
+    int64_t days = ig_days_from_civil(y, mo, d) + 134774; /* since 1601-01-01 */
     int64_t secs = days * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + sec - off;
     if (secs < 0)
         return false;

@@ -43,34 +43,41 @@ typedef struct modifier {
     const char *name;
     uint32_t flag;
     xform x;
+    uint8_t part; /* em_part: a time modifier */
 } modifier;
 
 static const modifier modifiers[] = {
-    {"contains", M_CONTAINS, T_NONE},
-    {"startswith", M_STARTS, T_NONE},
-    {"endswith", M_ENDS, T_NONE},
-    {"all", M_ALL, T_NONE},
-    {"re", M_RE, T_NONE},
-    {"i", M_RE_I, T_NONE},
-    {"m", M_RE_M, T_NONE},
-    {"s", M_RE_S, T_NONE},
-    {"cidr", M_CIDR, T_NONE},
-    {"exists", M_EXISTS, T_NONE},
-    {"fieldref", M_FIELDREF, T_NONE},
-    {"lt", M_LT, T_NONE},
-    {"lte", M_LTE, T_NONE},
-    {"gt", M_GT, T_NONE},
-    {"gte", M_GTE, T_NONE},
-    {"neq", M_NEQ, T_NONE},
-    {"cased", M_CASED, T_NONE},
-    {"expand", M_EXPAND, T_NONE},
-    {"windash", 0, T_WINDASH},
-    {"base64", 0, T_BASE64},
-    {"base64offset", 0, T_BASE64OFF},
-    {"utf16le", 0, T_UTF16LE},
-    {"wide", 0, T_UTF16LE},
-    {"utf16be", 0, T_UTF16BE},
-    {"utf16", 0, T_UTF16},
+    {"contains", M_CONTAINS, T_NONE, EM_PART_NONE},
+    {"startswith", M_STARTS, T_NONE, EM_PART_NONE},
+    {"endswith", M_ENDS, T_NONE, EM_PART_NONE},
+    {"all", M_ALL, T_NONE, EM_PART_NONE},
+    {"re", M_RE, T_NONE, EM_PART_NONE},
+    {"i", M_RE_I, T_NONE, EM_PART_NONE},
+    {"m", M_RE_M, T_NONE, EM_PART_NONE},
+    {"s", M_RE_S, T_NONE, EM_PART_NONE},
+    {"cidr", M_CIDR, T_NONE, EM_PART_NONE},
+    {"exists", M_EXISTS, T_NONE, EM_PART_NONE},
+    {"fieldref", M_FIELDREF, T_NONE, EM_PART_NONE},
+    {"lt", M_LT, T_NONE, EM_PART_NONE},
+    {"lte", M_LTE, T_NONE, EM_PART_NONE},
+    {"gt", M_GT, T_NONE, EM_PART_NONE},
+    {"gte", M_GTE, T_NONE, EM_PART_NONE},
+    {"neq", M_NEQ, T_NONE, EM_PART_NONE},
+    {"cased", M_CASED, T_NONE, EM_PART_NONE},
+    {"expand", M_EXPAND, T_NONE, EM_PART_NONE},
+    {"windash", 0, T_WINDASH, EM_PART_NONE},
+    {"base64", 0, T_BASE64, EM_PART_NONE},
+    {"base64offset", 0, T_BASE64OFF, EM_PART_NONE},
+    {"utf16le", 0, T_UTF16LE, EM_PART_NONE},
+    {"wide", 0, T_UTF16LE, EM_PART_NONE},
+    {"utf16be", 0, T_UTF16BE, EM_PART_NONE},
+    {"utf16", 0, T_UTF16, EM_PART_NONE},
+    {"minute", 0, T_NONE, EM_PART_MINUTE},
+    {"hour", 0, T_NONE, EM_PART_HOUR},
+    {"day", 0, T_NONE, EM_PART_DAY},
+    {"week", 0, T_NONE, EM_PART_WEEK},
+    {"month", 0, T_NONE, EM_PART_MONTH},
+    {"year", 0, T_NONE, EM_PART_YEAR},
 };
 
 #define NMOD (sizeof(modifiers) / sizeof(modifiers[0]))
@@ -185,10 +192,16 @@ static bool compile_item(cc *c, const sg_item *si, em_item *it)
     uint32_t flags = 0;
     xform xs[8];
     unsigned nx = 0;
+    uint8_t part = EM_PART_NONE;
     for (unsigned i = 0; i < si->nmods; i++) {
         const modifier *m = find_modifier(si->mods[i]);
         if (m == NULL)
             return fail(c, "unknown modifier '%s'", si->mods[i]);
+        if (m->part != EM_PART_NONE) {
+            if (part != EM_PART_NONE)
+                return fail(c, "%s", "one time modifier (minute .. year) per field");
+            part = m->part;
+        }
         if (m->x != T_NONE) {
             if (nx == 8)
                 return fail(c, "%s", "too many modifiers");
@@ -200,13 +213,16 @@ static bool compile_item(cc *c, const sg_item *si, em_item *it)
         return fail(c, "%s", "modifiers i, m and s only go with re");
     if (flags & M_EXPAND)
         return fail(c, "%s", "expand: no value is configured for placeholders (%...%) in this run");
+    if (part != EM_PART_NONE && (nx > 0 || (flags & ~(M_LT | M_LTE | M_GT | M_GTE | M_NEQ))))
+        return fail(c, "%s",
+                    "a time modifier (minute .. year) goes with lt, lte, gt, gte or neq only");
     it->all = (flags & M_ALL) != 0;
     /* keywords search the text of the event: anywhere in a value */
     if (si->field == NULL && !(flags & (M_STARTS | M_ENDS | M_RE)))
         flags |= M_CONTAINS;
     if (si->field == NULL) {
         it->field = EV_NO_ID;
-        if (flags & (M_EXISTS | M_FIELDREF | M_CIDR | M_LT | M_LTE | M_GT | M_GTE))
+        if ((flags & (M_EXISTS | M_FIELDREF | M_CIDR | M_LT | M_LTE | M_GT | M_GTE)) || part)
             return fail(c, "%s", "keyword searches take string modifiers only");
     } else {
         it->field = em_names_intern(&c->rs->names, c->a, si->field, strlen(si->field));
@@ -235,7 +251,12 @@ static bool compile_item(cc *c, const sg_item *si, em_item *it)
         const sg_value *orig = v->orig;
         em_pat *p = &pats[i];
         p->neg = (flags & M_NEQ) != 0;
-        if (flags & M_EXISTS) {
+        p->part = part;
+        if (part != EM_PART_NONE && !(flags & (M_LT | M_LTE | M_GT | M_GTE))) {
+            if (orig == NULL || !number_of(orig, &p->num))
+                return fail(c, "%s", "a time modifier takes a number");
+            p->op = EM_NUMEQ;
+        } else if (flags & M_EXISTS) {
             if (orig == NULL || orig->kind != SG_V_BOOL)
                 return fail(c, "%s", "exists takes true or false");
             p->op = EM_EXISTS;

@@ -34,8 +34,20 @@ typedef enum em_op {
     EM_GT,
     EM_GTE,
     EM_CIDR,
-    EM_FIELDREF /* equals another field's value */
+    EM_FIELDREF, /* equals another field's value */
+    EM_NUMEQ     /* numeric equality (a time part) */
 } em_op;
+
+/* Time modifiers: the part of a date value a pattern compares (em_pat.part). */
+typedef enum em_part {
+    EM_PART_NONE,
+    EM_PART_MINUTE,
+    EM_PART_HOUR,
+    EM_PART_DAY,
+    EM_PART_WEEK, /* ISO 8601 week of the year, 1-53 */
+    EM_PART_MONTH,
+    EM_PART_YEAR
+} em_part;
 
 typedef struct em_pat {
     uint8_t op;    /* em_op */
@@ -43,7 +55,8 @@ typedef struct em_pat {
     bool neg;      /* EM_EXISTS false / neq */
     const char *s; /* operand (lower-cased unless cased) */
     uint32_t len;
-    double num;                    /* EM_LT.. */
+    double num;                    /* EM_LT.., EM_NUMEQ */
+    uint8_t part;                  /* em_part: compare that part of a date value */
     pcre2_code *re;                /* EM_RE */
     uint8_t net[16], bits, family; /* EM_CIDR: 4 or 6 */
     uint32_t ref;                  /* EM_FIELDREF: field id */

@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/civil.h"
 #include "core/limits.h"
+#include "core/timefmt.h"
 #include "engine/value_parse.h"
 
 bool em_state_init(em_state *st, const ig_rules *rs)
@@ -187,6 +189,37 @@ static bool cidr_match(const em_pat *p, ig_strv v)
     return (a[full] & mask) == (p->net[full] & mask);
 }
 
+/* Part `part` (em_part) of date value v (ISO 8601, as ig_parse_time reads
+ * it; UTC when it has no offset); false when v is not a date. */
+static bool time_part(ig_strv v, uint8_t part, double *out)
+{
+    uint64_t ft;
+    if (!ig_parse_time(v.p, v.len, &ft))
+        return false;
+    uint64_t secs = ft / 10000000u;
+    int64_t days = (int64_t)(secs / 86400u) - IG_DAYS_1601_TO_1970; /* since 1970-01-01 */
+    unsigned sod = (unsigned)(secs % 86400u), m, d;
+    int64_t y;
+    ig_civil_from_days(days, &y, &m, &d);
+    switch (part) {
+    case EM_PART_MINUTE: *out = sod / 60 % 60; return true;
+    case EM_PART_HOUR: *out = sod / 3600; return true;
+    case EM_PART_DAY: *out = d; return true;
+    case EM_PART_MONTH: *out = m; return true;
+    case EM_PART_YEAR: *out = (double)y; return true;
+    default: break;
+    }
+    /* ISO 8601 week: the week (Monday first) that holds the Thursday of
+     * v's week, counted in that Thursday's year */
+    int64_t wd = ((days % 7) + 7 + 3) % 7; /* 0 = Monday (1970-01-01 was a Thursday) */
+    int64_t thu = days - wd + 3, ty;
+    unsigned tm, td;
+    ig_civil_from_days(thu, &ty, &tm, &td);
+    int64_t jan1 = ig_days_from_civil(ty, 1, 1);
+    *out = (double)((thu - jan1) / 7 + 1);
+    return true;
+}
+
 /* Has literal `pid` of field `fid` (present, first at index `fi`) been
  * seen in the event?  Scans the field's text for literals if not done yet. */
 static bool seen_lit(em_state *st, ig_event *ev, uint32_t pid, uint32_t fi, uint32_t fid)
@@ -219,14 +252,17 @@ static bool pat_match(em_state *st, ig_event *ev, const em_pat *p, uint32_t fi, 
     case EM_LT:
     case EM_LTE:
     case EM_GT:
-    case EM_GTE: {
+    case EM_GTE:
+    case EM_NUMEQ: {
         double d;
-        if (!ev_text(ev, fi, &v) || !vp_parse_number(v.p, v.len, &d))
+        if (!ev_text(ev, fi, &v) ||
+            !(p->part ? time_part(v, p->part, &d) : vp_parse_number(v.p, v.len, &d)))
             return false;
         return p->op == EM_LT    ? d < p->num
                : p->op == EM_LTE ? d <= p->num
                : p->op == EM_GT  ? d > p->num
-                                 : d >= p->num;
+               : p->op == EM_GTE ? d >= p->num
+                                 : d == p->num;
     }
     case EM_CIDR: return ev_text(ev, fi, &v) && cidr_match(p, v);
     case EM_FIELDREF: {

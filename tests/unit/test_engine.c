@@ -301,6 +301,40 @@ static void log_sources(void)
     ig_rules_destroy(rs);
 }
 
+/* Time modifiers (appendix v2.1): a part of a date value, compared as a
+ * number; ISO 8601 weeks; an offset moves the date to UTC. */
+static void time_parts(void)
+{
+#define SEL(m, v) "  sel:\n    UtcTime|" m ": " v "\n  condition: sel\n"
+    const char *const *tue = EV("UtcTime=2024-03-12 08:05:03.054"); /* Sysmon's layout */
+    MATCH(SEL("minute", "5"), tue);
+    MATCH(SEL("hour", "8"), tue);
+    NOMATCH(SEL("hour", "9"), tue);
+    MATCH(SEL("day", "12"), tue);
+    MATCH(SEL("month", "3"), tue);
+    MATCH(SEL("year", "2024"), tue);
+    MATCH(SEL("week", "11"), tue);
+    MATCH(SEL("hour", "[7, 8]"), tue);
+    MATCH(SEL("hour|lt", "9"), tue);
+    NOMATCH(SEL("hour|gte", "22"), tue);
+    NOMATCH(SEL("hour|neq", "8"), tue);
+    MATCH(SEL("hour|neq", "7"), tue);
+    /* 23:30 at -02:00 is 01:30 UTC the next day */
+    MATCH(SEL("hour", "1"), EV("UtcTime=2024-03-12T23:30:00-02:00"));
+    MATCH(SEL("day", "13"), EV("UtcTime=2024-03-12T23:30:00-02:00"));
+    /* ISO weeks at the turn of a year */
+    MATCH(SEL("week", "53"), EV("UtcTime=2021-01-01"));
+    MATCH(SEL("week", "1"), EV("UtcTime=2024-12-30T10:00:00Z"));
+    MATCH(SEL("week", "53"), EV("UtcTime=2026-12-31T10:00:00Z"));
+    MATCH(SEL("week", "1"), EV("UtcTime=2024-01-01T00:00:00Z"));
+    NOMATCH(SEL("hour", "8"), EV("UtcTime=yesterday at 8"));
+    NOMATCH(SEL("hour", "8"), EV("Other=2024-03-12 08:05:03"));
+    REJECT(SEL("hour", "eight"), "a time modifier takes a number");
+    REJECT(SEL("hour|contains", "8"), "a time modifier (minute .. year) goes with");
+    REJECT(SEL("hour|minute", "8"), "one time modifier");
+#undef SEL
+}
+
 static uint32_t lcg(uint32_t *s)
 {
     *s = *s * 1103515245u + 12345u;
@@ -368,6 +402,7 @@ static void prefilter_paths(void)
 int main(void)
 {
     prefilter_paths();
+    time_parts();
     strings();
     special_values();
     regexes();

@@ -16,6 +16,7 @@
  * Numbers are their JSON text, true/false "true"/"false", null "". */
 #include <string.h>
 
+#include "core/civil.h"
 #include "core/limits.h"
 #include "formats/jsonl/jsonl.h"
 #include "formats/jsonl/jsonl_limits.h"
@@ -540,17 +541,6 @@ bool jsonl_event(const char *text, size_t len, ig_event *ev, const char **why, s
     return true;
 }
 
-/* Days from 1970-01-01 to y-m-d (H. Hinnant, days_from_civil). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    uint64_t yoe = (uint64_t)(y - era * 400);
-    uint64_t doy = (153u * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    uint64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 /* Exactly n digits at s[*i]; advances *i. */
 static bool dig(const char *s, size_t len, size_t *i, unsigned n, unsigned *out)
 {
@@ -627,7 +617,7 @@ uint64_t jsonl_parse_time(const char *s, size_t len)
     if (y < 1601 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
         (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 || se > 60)
         return 0;
-    int64_t days = days_from_civil(y, mo, d) + 134774; /* 1601-01-01 → 1970-01-01 */
+    int64_t days = ig_days_from_civil(y, mo, d) + 134774; /* 1601-01-01 → 1970-01-01 */
     int64_t secs = days * 86400 + (int64_t)(h * 3600 + mi * 60 + se) - off;
     if (secs < 0)
         return 0;
