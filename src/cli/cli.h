@@ -37,8 +37,9 @@ int cli_out_write(void *ud, const char *data, size_t len);
 struct ig_evtx_anomaly;
 void cli_out_anomaly(void *ud, const struct ig_evtx_anomaly *a);
 
-/* Opens the output file `path`: an existing regular file is refused (with
- * a message naming `cmd`) unless `force`.  NULL on failure, reported. */
+/* Opens the output file `path` ("-": standard output): an existing regular
+ * file is refused (with a message naming `cmd`) unless `force`.  NULL on
+ * failure, reported. */
 FILE *cli_open_output(const char *path, bool force, const char *cmd);
 
 #endif

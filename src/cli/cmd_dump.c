@@ -16,7 +16,7 @@ static void usage(FILE *f)
           "  --format F    jsonl | xml\n"
           "  --threads N   decoding threads (default: one per core)\n"
           "  -o FILE       write records to FILE instead of standard output (an existing\n"
-          "                FILE is kept unless --force is given)\n"
+          "                FILE is kept unless --force is given; -: standard output)\n"
           "  -q            do not print anomalies (the summary still counts them)\n"
           "  Exit status: 0 all decoded, 2 some input was damaged or unreadable, 1 usage.\n",
           f);
@@ -104,7 +104,7 @@ int cmd_dump(int argc, char **argv)
     cli_free_paths(paths, n);
     if (fflush(st.f) != 0)
         st.failed = true;
-    if (out_path != NULL && fclose(st.f) != 0)
+    if (st.f != stdout && fclose(st.f) != 0)
         st.failed = true;
     fprintf(stderr,
             "iisguard: dump: %llu files (%llu unreadable), %llu chunks, %llu records, "

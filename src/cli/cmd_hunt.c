@@ -601,7 +601,8 @@ static void usage(FILE *f)
           "  --timezone Z     show times in text and CSV with this offset (+02:00, UTC)\n"
           "  --local          show times in the machine's time zone\n"
           "  --threads N      decoding and matching threads (default: one per core)\n"
-          "  --output FILE    write alerts to FILE (kept if it exists, unless --force)\n"
+          "  --output FILE    write alerts to FILE (kept if it exists, unless --force;\n"
+          "                   -: standard output)\n"
           "  -q               no per-rule and per-file diagnostics, no summary\n"
           "  Exit status: 0 no alert, 1 alerts, 2 errors (damaged or unreadable input, usage).\n",
           f);
@@ -857,7 +858,7 @@ int cmd_hunt(int argc, char **argv)
     h.to = to;
     h.quiet = quiet;
     h.color =
-        fmt == OUT_TEXT && out_path == NULL && isatty(fileno(stdout)) && getenv("NO_COLOR") == NULL;
+        fmt == OUT_TEXT && os.f == stdout && isatty(fileno(stdout)) && getenv("NO_COLOR") == NULL;
     h.by_rule = calloc(ig_rules_count(rules) + 1, sizeof(*h.by_rule));
     h.corr = ig_corr_create(rules);
     pthread_mutex_init(&h.mu, NULL);
@@ -965,7 +966,7 @@ int cmd_hunt(int argc, char **argv)
     h.alerts += corr_alerts;
     if (fflush(os.f) != 0)
         os.failed = true;
-    if (out_path != NULL && fclose(os.f) != 0)
+    if (os.f != stdout && fclose(os.f) != 0)
         os.failed = true;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

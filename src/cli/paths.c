@@ -124,6 +124,8 @@ void cli_free_paths(char **paths, long n)
 
 FILE *cli_open_output(const char *path, bool force, const char *cmd)
 {
+    if (strcmp(path, "-") == 0)
+        return stdout;
     struct stat st;
     /* an existing regular file is kept unless forced; devices and pipes
      * (/dev/null, a FIFO) are written to as they are */

@@ -35,6 +35,10 @@ grep -q "1 files (1 unreadable)" "$tmp/err" && ok || ko "folder walk: $(cat "$tm
 [ $rc -eq 1 ] && grep -q "exists (use --force" "$tmp/err" && ok || ko "-o overwrote an existing file (rc $rc)"
 "$exe" dump -q "$tmp/d" -o "$tmp/o.jsonl" --force 2>/dev/null; [ $? -eq 2 ] && ok || ko "--force"
 
+# -o - is standard output (no file named "-")
+(cd "$tmp" && "$exe" dump -q "$tmp/d" -o - >"$tmp/dash.out" 2>/dev/null); rc=$?
+[ $rc -eq 2 ] && [ ! -e "$tmp/-" ] && ok || ko "-o - made a file or failed (rc $rc)"
+
 "$exe" dump --help | grep -q "usage: iisguard dump" && ok || ko "help"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
