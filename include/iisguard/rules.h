@@ -185,6 +185,8 @@ IG_API size_t ig_corr_run(ig_corr *c, ig_corr_alert_fn fn, void *ud);
 IG_API size_t ig_corr_prune(ig_corr *c, uint64_t before);
 /* Matches not kept because of the cap on kept matches. */
 IG_API uint64_t ig_corr_dropped(const ig_corr *c);
+/* Matches kept now (merged from the scanners; not those still buffered). */
+IG_API size_t ig_corr_kept(ig_corr *c);
 IG_API void ig_corr_destroy(ig_corr *c);
 
 /* ---- rule tests ------------------------------------------------------------

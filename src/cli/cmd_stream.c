@@ -3,15 +3,18 @@
  *
  * Continuous detection: JSON-lines events (every shape `hunt` reads) are
  * scanned as they arrive and their alerts written at once.  Correlation
- * rules are evaluated as time moves on (every 1,000 events, and after a
- * second without input): an alert is written once, and matches a
- * correlation can no longer use — older than the watermark (the latest
- * event time) minus the longest timespan minus --late — are forgotten, so
- * memory stays bounded.  SIGTERM or SIGINT drains: the lines read are
- * finished, correlations evaluated, the output flushed, exit 0.  Exit 1
- * when alerts were written, 2 on errors (as `hunt`). */
+ * rules are evaluated as time moves on (every 1,000 events, or every as
+ * many events as there are kept matches when more, but at least every
+ * second under load, and after a second without input): an alert is
+ * written once, and matches a correlation can no longer use — older than
+ * the watermark (the latest event time) minus the longest timespan minus
+ * --late — are forgotten, so memory stays bounded.  SIGTERM or SIGINT
+ * drains: the lines read are finished, correlations evaluated, the output
+ * flushed, exit 0.  Exit 1 when alerts were written, 2 on errors (as
+ * `hunt`). */
 #define _DEFAULT_SOURCE /* sigaction */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -115,12 +118,20 @@ static void on_corr(void *ud, const ig_corr_alert *a)
     s->alerts++;
 }
 
+static uint64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
 /* Correlations over what is kept, then what can no longer matter goes. */
 void stream_evaluate(stream *s)
 {
     s->since_eval = 0;
     if (s->corr == NULL)
         return;
+    s->last_eval = now_ms();
     if (!ig_scanner_flush(s->sc))
         s->errors++;
     ig_corr_run(s->corr, on_corr, s);
@@ -134,6 +145,8 @@ void stream_evaluate(stream *s)
                 s->seen[n++] = s->seen[i];
         s->nseen = n;
     }
+    size_t kept = ig_corr_kept(s->corr);
+    s->eval_every = kept > EVAL_EVERY ? (unsigned)(kept < UINT_MAX ? kept : UINT_MAX) : EVAL_EVERY;
 }
 
 void stream_on_event(void *ud, ig_event *ev)
@@ -144,7 +157,12 @@ void stream_on_event(void *ud, ig_event *ev)
     if (t > s->watermark)
         s->watermark = t;
     ig_scanner_scan(s->sc, ev);
-    if (++s->since_eval >= EVAL_EVERY)
+    /* correlations are evaluated over everything kept, so not more often than
+     * once per as many events as there are kept matches (the cost of an
+     * evaluation, spread over the events), but at least every second */
+    if (++s->since_eval >= EVAL_EVERY &&
+        (s->since_eval >= s->eval_every ||
+         ((s->since_eval & 255) == 0 && now_ms() - s->last_eval >= 1000)))
         stream_evaluate(s);
 }
 
@@ -191,6 +209,7 @@ int cmd_stream(int argc, char **argv)
     s.fmt = OUT_JSONL;
     s.out = stdout;
     s.late = 300ull * 10000000ull;
+    s.eval_every = EVAL_EVERY;
     bool builtin = true, have_stdin = false, follow = false;
     const char *state = NULL, *outp = NULL;
     int poll_ms = 500;

@@ -29,7 +29,9 @@ typedef struct stream {
     FILE *out;
     ig_buf line;
     uint64_t events, alerts, errors, watermark, horizon, late;
-    unsigned since_eval;
+    unsigned since_eval; /* events since correlations were last evaluated */
+    unsigned eval_every; /* evaluate after this many (the matches kept then, at least 1,000) */
+    uint64_t last_eval;  /* when (CLOCK_MONOTONIC, ms) */
     seen_key *seen;
     size_t nseen;
     bool quiet;
@@ -42,7 +44,7 @@ typedef struct stream {
     bool quiet_alerts;   /* rebuilding state: alerts are not written (their keys are kept) */
 } stream;
 
-/* Scans one event; evaluates correlations every 1,000 events. */
+/* Scans one event; evaluates correlations when due (cmd_stream.c). */
 void stream_on_event(void *ud, ig_event *ev);
 void stream_on_error(void *ud, const char *path, uint64_t line, const char *what);
 /* Correlations over what is kept, then pruning. */

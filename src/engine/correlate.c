@@ -53,6 +53,14 @@ uint64_t ig_corr_dropped(const ig_corr *c)
     return c->dropped;
 }
 
+size_t ig_corr_kept(ig_corr *c)
+{
+    pthread_mutex_lock(&c->mu);
+    size_t n = c->n;
+    pthread_mutex_unlock(&c->mu);
+    return n;
+}
+
 bool cm_buf_add(cm_buf *b, const em_rule *r, uint32_t rule, ig_event *ev, const ig_rules *rs)
 {
     if (b->n >= CM_MAX_MATCHES) {
