@@ -31,9 +31,8 @@
 #include "output/alerts.h"
 #include "cli/stream.h"
 
-#define EVAL_EVERY  1000u
-#define MAX_LINE    (8u << 20)
-#define MAX_PENDING (1u << 16) /* correlation alert keys remembered */
+#define EVAL_EVERY 1000u
+#define MAX_LINE   (8u << 20)
 
 atomic_int stream_stopping; /* set by the signal handler, read by threads */
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler may store only to a lock-free atomic");
@@ -100,14 +99,9 @@ static void on_corr(void *ud, const ig_corr_alert *a)
     if (!s->final && strcmp(a->type, "absent") == 0 && s->watermark < a->last + a->span + s->late)
         return;
     uint64_t k = corr_key(a);
-    for (size_t i = 0; i < s->nseen; i++)
-        if (s->seen[i].key == k)
-            return; /* written when an earlier evaluation found it */
-    if (s->nseen == MAX_PENDING) {
-        memmove(s->seen, s->seen + 1, sizeof(*s->seen) * (s->nseen - 1));
-        s->nseen--;
-    }
-    s->seen[s->nseen++] = (seen_key){k, a->last};
+    if (stream_seen(s, k))
+        return; /* written when an earlier evaluation found it */
+    stream_seen_add(s, k, a->last);
     if (s->quiet_alerts)
         return;
     ig_buf_reset(&s->line);
@@ -139,11 +133,7 @@ void stream_evaluate(stream *s)
     if (s->watermark > keep) {
         uint64_t before = s->watermark - keep;
         ig_corr_prune(s->corr, before);
-        size_t n = 0;
-        for (size_t i = 0; i < s->nseen; i++)
-            if (s->seen[i].last >= before)
-                s->seen[n++] = s->seen[i];
-        s->nseen = n;
+        stream_seen_prune(s, before);
     }
     size_t kept = ig_corr_kept(s->corr);
     s->eval_every = kept > EVAL_EVERY ? (unsigned)(kept < UINT_MAX ? kept : UINT_MAX) : EVAL_EVERY;
@@ -309,12 +299,12 @@ int cmd_stream(int argc, char **argv)
     s.horizon = ig_rules_max_timespan(s.rules);
     s.corr = ig_corr_create(s.rules);
     s.sc = ig_scanner_create(s.rules, on_alert, &s);
-    s.seen = calloc(MAX_PENDING, sizeof(*s.seen));
+    bool seen_ok = stream_seen_init(&s);
     ig_json_lines *jl = ig_json_lines_create(stream_on_event, stream_on_error, &s);
     ig_buf in;
     ig_buf_init(&in, MAX_LINE + 65536);
     ig_buf_init(&s.line, 1u << 24);
-    if (s.corr == NULL || s.sc == NULL || s.seen == NULL || jl == NULL) {
+    if (s.corr == NULL || s.sc == NULL || !seen_ok || jl == NULL) {
         fputs("iisguard stream: out of memory\n", stderr);
         return 2;
     }
@@ -333,7 +323,7 @@ int cmd_stream(int argc, char **argv)
         ig_rules_destroy(s.rules);
         ig_buf_free(&in);
         ig_buf_free(&s.line);
-        free(s.seen);
+        stream_seen_free(&s);
         return rc;
     }
     memset(&sa, 0, sizeof(sa));
@@ -405,6 +395,6 @@ int cmd_stream(int argc, char **argv)
     ig_rules_destroy(s.rules);
     ig_buf_free(&in);
     ig_buf_free(&s.line);
-    free(s.seen);
+    stream_seen_free(&s);
     return s.errors ? 2 : s.alerts ? 1 : 0;
 }

@@ -32,8 +32,10 @@ typedef struct stream {
     unsigned since_eval; /* events since correlations were last evaluated */
     unsigned eval_every; /* evaluate after this many (the matches kept then, at least 1,000) */
     uint64_t last_eval;  /* when (CLOCK_MONOTONIC, ms) */
-    seen_key *seen;
+    seen_key *seen;      /* correlation alerts written (stream_seen.c) */
     size_t nseen;
+    uint32_t *seen_slot; /* their index: position + 1, 0 empty */
+    bool seen_stale;     /* the index must be rebuilt */
     bool quiet;
     /* alerts go to publish() when set (with a message id), else to `out` */
     bool (*publish)(struct stream *s, const char *id, const char *data, size_t len);
@@ -43,6 +45,18 @@ typedef struct stream {
     bool final;          /* no more events will come (absences can be decided) */
     bool quiet_alerts;   /* rebuilding state: alerts are not written (their keys are kept) */
 } stream;
+
+/* The correlation alerts written, by key (at most STREAM_SEEN_MAX; when
+ * full, the oldest eighth is forgotten). */
+#ifndef STREAM_SEEN_MAX
+#define STREAM_SEEN_MAX (1u << 16)
+#endif
+bool stream_seen_init(stream *s);
+void stream_seen_free(stream *s);
+bool stream_seen(stream *s, uint64_t key);
+void stream_seen_add(stream *s, uint64_t key, uint64_t last);
+/* Forgets the alerts whose last event is older than `before`. */
+void stream_seen_prune(stream *s, uint64_t before);
 
 /* Scans one event; evaluates correlations when due (cmd_stream.c). */
 void stream_on_event(void *ud, ig_event *ev);

@@ -88,8 +88,7 @@ static bool load_state(follow *fo)
             fo->s->watermark = strtoull(p, NULL, 10);
         } else if (strcmp(line, "corr") == 0) {
             uint64_t key = strtoull(p, &end, 16), last = strtoull(end, NULL, 10);
-            if (fo->s->nseen < 65536)
-                fo->s->seen[fo->s->nseen++] = (seen_key){key, last};
+            stream_seen_add(fo->s, key, last);
         } else if (strcmp(line, "file") == 0) {
             uint64_t v[4];
             for (int k = 0; k < 4; k++) {
