@@ -22,6 +22,18 @@ static void js(ig_buf *b, const char *s)
         out_json_str(b, s, strlen(s));
 }
 
+/* A JSON array of strings. */
+static void js_list(ig_buf *b, const char *const *v, size_t n)
+{
+    ig_buf_putc(b, '[');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            ig_buf_putc(b, ',');
+        js(b, v[i]);
+    }
+    ig_buf_putc(b, ']');
+}
+
 static void key(ig_buf *b, const char *k, bool first)
 {
     if (!first)
@@ -125,31 +137,15 @@ static void json_report(ig_buf *b, const ig_audit_report *r)
         key(b, "physical_path", false);
         js(b, a->physical_path);
         key(b, "modules", false);
-        ig_buf_putc(b, '[');
-        for (size_t k = 0; k < a->nmodules; k++) {
-            if (k)
-                ig_buf_putc(b, ',');
-            js(b, a->modules[k]);
-        }
-        ig_buf_putc(b, ']');
+        js_list(b, a->modules, a->nmodules);
         key(b, "handlers", false);
-        ig_buf_putc(b, '[');
-        for (size_t k = 0; k < a->nhandlers; k++) {
-            if (k)
-                ig_buf_putc(b, ',');
-            js(b, a->handlers[k]);
-        }
-        ig_buf_lit(b, "]}");
+        js_list(b, a->handlers, a->nhandlers);
+        ig_buf_putc(b, '}');
     }
     ig_buf_putc(b, ']');
     key(b, "errors", false);
-    ig_buf_putc(b, '[');
-    for (size_t i = 0; i < r->nerrors; i++) {
-        if (i)
-            ig_buf_putc(b, ',');
-        js(b, r->errors[i]);
-    }
-    ig_buf_lit(b, "]}\n");
+    js_list(b, r->errors, r->nerrors);
+    ig_buf_lit(b, "}\n");
 }
 
 static void text_report(FILE *f, const ig_audit_report *r)
