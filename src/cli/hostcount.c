@@ -4,17 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint32_t hash(const char *s, size_t len)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
-}
+#include "core/hash.h"
 
 static size_t find(const host_counts *c, const char *name, size_t len)
 {
-    size_t i = hash(name, len) & (c->nslot - 1);
+    size_t i = ig_hash_bytes(name, len) & (c->nslot - 1);
     for (; c->slot[i] != 0; i = (i + 1) & (c->nslot - 1)) {
         const host_count *h = &c->v[c->slot[i] - 1];
         if (h->len == len && memcmp(h->name, name, len) == 0)
