@@ -165,11 +165,13 @@ typedef struct pf_pat {
 } pf_pat;
 
 typedef struct pf_slot {
-    uint64_t key;   /* field id << 32 | first 4 bytes; 0 = empty */
-    uint32_t first; /* into pf_table.list */
-    uint32_t n;
+    uint64_t key;    /* kind, field id + 1, 32 bits of text (prefilter.c); 0 = empty */
+    uint32_t first;  /* into pf_table.list */
+    uint32_t n;      /* literals */
+    uint32_t nshort; /* the first nshort are below 8 bytes; the others by w1 */
 } pf_slot;
 
+#define PF_PAIRS_MAX  64 /* contains keys of a field given a pairs bitmap (8 KiB) */
 #define PF_BLOOM_LOG2 18 /* 32 KiB: stays in L1/L2 while slots may not */
 
 typedef struct pf_table {
@@ -177,15 +179,21 @@ typedef struct pf_table {
     uint32_t npats;
     pf_slot *slots;
     uint32_t nslots;
-    uint32_t *list;  /* pids grouped by slot */
-    uint64_t *bloom; /* 2^PF_BLOOM_LOG2 bits: set for every key in slots */
-    /* per field: patterns shorter than 4 bytes, grouped by first byte:
-     * shorts[f][sfirst[f][c] .. sfirst[f][c + 1]) start with byte c */
-    uint32_t **shorts;
-    uint32_t *nshorts;
-    uint32_t **sfirst;
+    uint32_t *list;   /* pids grouped by slot */
+    uint32_t *lw1;    /* the w1 of each pid in list */
+    uint64_t *bloom;  /* 2^PF_BLOOM_LOG2 bits: set for every key in slots */
     uint32_t nfields; /* interned fields + 1: the last stands for keywords */
-    bool *has;        /* per field: any literal to look for */
+    /* per field: the kinds of literals it has (prefilter.c), its longest
+     * equals literal, its contains literals shorter than 4 bytes grouped
+     * by first byte (shorts[f][sfirst[f][c] .. sfirst[f][c + 1]) start
+     * with byte c) and its other literals too short for a key (anch[f]) */
+    uint8_t *kinds;
+    uint32_t *eqmax;
+    uint32_t **shorts;
+    uint32_t **sfirst;
+    uint32_t **anch;
+    uint32_t *nanch;
+    uint64_t **pairs; /* per field with few contains literals: their first two bytes */
     /* rules a literal triggers: trig[tfirst[pid] .. tfirst[pid + 1]) */
     uint32_t *tfirst;
     uint32_t *trig;

@@ -2,20 +2,74 @@
 /* The literal prefilter.  Most Sigma patterns are literals compared
  * case-insensitively (contains, startswith, endswith, equals).  Instead of
  * one memmem per pattern per event, every literal of every rule is indexed
- * by (field, its first four bytes); a field's text is scanned once, looking
- * up each of its 4-byte windows, and each hit is verified.  Literals shorter
- * than four bytes are checked one by one.  Results are per event bits
- * (match.c: pf_field_scan). */
+ * in one hash table by where it can hold in a field's value: a contains
+ * literal by (field, its first four bytes), looked up at every position of
+ * the value; an equals literal by a hash of it, looked up once for the whole
+ * value; a startswith / endswith literal by its first / last four bytes (or
+ * a hash of its first / last eight), looked up once at the start / end.
+ * Each hit is verified.  Literals too short for a key are checked one by
+ * one.  Results are per event bits (match.c: em_prefilter_event). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/hash.h"
 #include "core/rd.h"
 #include "engine/engine.h"
 
-static uint64_t key_of(uint32_t field, const char *s)
+/* Keys of the literal index: the literal's kind (where in a value it is
+ * looked for, below), its field and 32 bits of its text.  Key 0 is an empty
+ * slot (field + 1 is never 0). */
+enum {
+    PF_K_SCAN,  /* contains, >= 4 bytes: its first 4 bytes, at every position */
+    PF_K_EQ,    /* equals, any length: a hash of it, against the whole value */
+    PF_K_HEAD4, /* startswith, 4-7 bytes: its first 4 bytes, at position 0 */
+    PF_K_HEAD8, /* startswith, >= 8 bytes: a hash of its first 8, at position 0 */
+    PF_K_TAIL4, /* endswith, 4-7 bytes: its last 4 bytes, at the end */
+    PF_K_TAIL8, /* endswith, >= 8 bytes: a hash of its last 8, at the end */
+};
+
+/* pf_table.kinds bits beyond 1 << PF_K_*: short literals */
+#define PF_SHORTS   0x40u /* contains, 1-3 bytes */
+#define PF_ANCHORED 0x80u /* startswith / endswith, 0-3 bytes; contains "" */
+
+static uint64_t key_make(unsigned kind, uint32_t field, uint32_t text)
 {
-    return ((uint64_t)(field + 1) << 32) | ig_le32((const uint8_t *)s);
+    return (uint64_t)kind << 61 | (uint64_t)(field + 1) << 32 | text;
+}
+
+static uint32_t text4(const char *s)
+{
+    return ig_le32((const uint8_t *)s);
+}
+
+static uint32_t text8(const char *s)
+{
+    return ig_hash_bytes(s, 8);
+}
+
+/* The key of literal `s` (op `op`) of `field`; 0 when it is too short for
+ * the index (a short pattern, pf_table.shorts / anch). */
+static uint64_t lit_key(uint32_t field, const char *s, uint32_t len, uint8_t op)
+{
+    switch (op) {
+    case EM_EQ: return key_make(PF_K_EQ, field, ig_hash_bytes(s, len));
+    case EM_STARTS:
+        return len >= 8   ? key_make(PF_K_HEAD8, field, text8(s))
+               : len >= 4 ? key_make(PF_K_HEAD4, field, text4(s))
+                          : 0;
+    case EM_ENDS:
+        return len >= 8   ? key_make(PF_K_TAIL8, field, text8(s + len - 8))
+               : len >= 4 ? key_make(PF_K_TAIL4, field, text4(s + len - 4))
+                          : 0;
+    default: return len >= 4 ? key_make(PF_K_SCAN, field, text4(s)) : 0;
+    }
+}
+
+static unsigned key_kind(uint64_t key)
+{
+    return (unsigned)(key >> 61);
 }
 
 /* Hash of a key; its bits 32 and up pick the slot, its top PF_BLOOM_LOG2
@@ -76,6 +130,7 @@ static uint32_t glob_piece(const em_item *it, const em_pat *p, const char **piec
 
 typedef struct ent {
     uint64_t key; /* 0 for a short pattern */
+    uint64_t sub; /* order within a key: 0 below 8 bytes, else 1 << 32 | w1 */
     uint32_t field, pid;
 } ent;
 
@@ -84,6 +139,8 @@ static int cmp_ent(const void *a, const void *b)
     const ent *x = a, *y = b;
     if (x->key != y->key)
         return x->key < y->key ? -1 : 1;
+    if (x->sub != y->sub)
+        return x->sub < y->sub ? -1 : 1;
     return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
@@ -251,8 +308,148 @@ static uint32_t lit_add(pf_table *t, ent *ents, uint32_t *dedup, uint32_t dcap, 
     uint32_t pid = t->npats++;
     dedup[slot] = pid + 1;
     t->pats[pid] = (pf_pat){s, len, len >= 8 ? ig_le32((const uint8_t *)s + 4) : 0, op};
-    ents[pid] = (ent){len >= 4 ? key_of(f, s) : 0, f, pid};
+    ents[pid] = (ent){lit_key(f, s, len, op), len >= 8 ? 1ull << 32 | t->pats[pid].w1 : 0, f, pid};
     return pid;
+}
+
+/* Per field: the kinds of keys it has (PF_K_* bits, PF_SHORTS,
+ * PF_ANCHORED), its longest equals literal, and its short literals (below
+ * 4 bytes, no key): those looked for at every position grouped by first
+ * byte (shorts[f][sfirst[f][c] .. sfirst[f][c + 1]) start with byte c), and
+ * those anchored at the start or end, or empty (anch[f]). */
+static bool index_shorts(pf_table *t, const ent *ents)
+{
+    t->kinds = ig_calloc(t->nfields, sizeof(*t->kinds));
+    t->eqmax = ig_calloc(t->nfields, sizeof(*t->eqmax));
+    t->sfirst = ig_calloc(t->nfields, sizeof(*t->sfirst));
+    t->shorts = ig_calloc(t->nfields, sizeof(*t->shorts));
+    t->anch = ig_calloc(t->nfields, sizeof(*t->anch));
+    t->nanch = ig_calloc(t->nfields, sizeof(*t->nanch));
+    uint32_t *nshort = ig_calloc(t->nfields, sizeof(*nshort));
+    bool ok = t->kinds != NULL && t->eqmax != NULL && t->sfirst != NULL && t->shorts != NULL &&
+              t->anch != NULL && t->nanch != NULL && nshort != NULL;
+    for (uint32_t i = 0; ok && i < t->npats; i++) {
+        const pf_pat *p = &t->pats[i];
+        uint32_t f = ents[i].field;
+        if (ents[i].key != 0) {
+            t->kinds[f] |= (uint8_t)(1u << key_kind(ents[i].key));
+            if (p->op == EM_EQ && p->len > t->eqmax[f])
+                t->eqmax[f] = p->len;
+        } else if (p->op == EM_CONTAINS && p->len > 0) {
+            nshort[f]++;
+            t->kinds[f] |= PF_SHORTS;
+        } else {
+            t->nanch[f]++;
+            t->kinds[f] |= PF_ANCHORED;
+        }
+    }
+    for (uint32_t f = 0; ok && f < t->nfields; f++) {
+        if (t->nanch[f] > 0) {
+            ok = (t->anch[f] = ig_malloc(sizeof(**t->anch) * t->nanch[f])) != NULL;
+            t->nanch[f] = 0;
+        }
+        if (ok && nshort[f] > 0)
+            ok = (t->shorts[f] = ig_malloc(sizeof(**t->shorts) * nshort[f])) != NULL &&
+                 (t->sfirst[f] = ig_calloc(257, sizeof(**t->sfirst))) != NULL;
+    }
+    for (uint32_t i = 0; ok && i < t->npats; i++) {
+        const pf_pat *p = &t->pats[i];
+        if (ents[i].key == 0 && p->op == EM_CONTAINS && p->len > 0)
+            t->sfirst[ents[i].field][(uint8_t)p->s[0] + 1u]++;
+    }
+    for (uint32_t f = 0; ok && f < t->nfields; f++) {
+        uint32_t *first = t->sfirst[f];
+        if (first == NULL)
+            continue;
+        for (uint32_t c = 1; c < 257; c++)
+            first[c] += first[c - 1];
+        uint32_t fill[256];
+        memcpy(fill, first, sizeof(fill));
+        for (uint32_t i = 0; i < t->npats; i++) {
+            const pf_pat *p = &t->pats[i];
+            if (ents[i].field == f && ents[i].key == 0 && p->op == EM_CONTAINS && p->len > 0)
+                t->shorts[f][fill[(uint8_t)p->s[0]]++] = i;
+        }
+    }
+    for (uint32_t i = 0; ok && i < t->npats; i++) {
+        const pf_pat *p = &t->pats[i];
+        if (ents[i].key == 0 && !(p->op == EM_CONTAINS && p->len > 0))
+            t->anch[ents[i].field][t->nanch[ents[i].field]++] = i;
+    }
+    ig_free(nshort);
+    return ok;
+}
+
+/* Fields with few contains literals (the keyword field, most named ones)
+ * get a bitmap of their literals' first two bytes: a value's positions are
+ * tested against it before any hashing. */
+static bool index_pairs(pf_table *t)
+{
+    uint32_t *n = ig_calloc(t->nfields, sizeof(*n));
+    t->pairs = ig_calloc(t->nfields, sizeof(*t->pairs));
+    if (n == NULL || t->pairs == NULL) {
+        ig_free(n);
+        return false;
+    }
+    for (uint32_t h = 0; h < t->nslots; h++)
+        if (t->slots[h].key != 0 && key_kind(t->slots[h].key) == PF_K_SCAN)
+            n[(uint32_t)(t->slots[h].key >> 32) - 1]++;
+    bool ok = true;
+    for (uint32_t f = 0; ok && f < t->nfields; f++)
+        if (n[f] > 0 && n[f] <= PF_PAIRS_MAX)
+            ok = (t->pairs[f] = ig_calloc(65536 / 64, sizeof(uint64_t))) != NULL;
+    for (uint32_t h = 0; ok && h < t->nslots; h++) {
+        uint64_t key = t->slots[h].key;
+        if (key == 0 || key_kind(key) != PF_K_SCAN || t->pairs[(uint32_t)(key >> 32) - 1] == NULL)
+            continue;
+        uint32_t pair = (uint32_t)key & 0xFFFF;
+        t->pairs[(uint32_t)(key >> 32) - 1][pair >> 6] |= 1ull << (pair & 63);
+    }
+    ig_free(n);
+    return ok;
+}
+
+/* The literals with a key, grouped by key into the open-addressing table
+ * (sorts `ents`). */
+static bool index_keys(pf_table *t, ent *ents)
+{
+    qsort(ents, t->npats, sizeof(*ents), cmp_ent);
+    uint32_t nkeys = 0;
+    for (uint32_t i = 0; i < t->npats; i++)
+        if (ents[i].key != 0 && (i == 0 || ents[i].key != ents[i - 1].key))
+            nkeys++;
+    t->nslots = 64;
+    while (t->nslots < nkeys * 2)
+        t->nslots *= 2;
+    t->slots = ig_calloc(t->nslots, sizeof(*t->slots));
+    t->list = ig_malloc(sizeof(*t->list) * (t->npats ? t->npats : 1));
+    t->lw1 = ig_malloc(sizeof(*t->lw1) * (t->npats ? t->npats : 1));
+    t->bloom = ig_calloc((size_t)1 << (PF_BLOOM_LOG2 - 6), sizeof(*t->bloom));
+    if (t->slots == NULL || t->list == NULL || t->lw1 == NULL || t->bloom == NULL)
+        return false;
+    uint32_t at = 0;
+    for (uint32_t i = 0; i < t->npats;) {
+        if (ents[i].key == 0) {
+            i++;
+            continue;
+        }
+        uint32_t j = i, nshort = 0;
+        for (; j < t->npats && ents[j].key == ents[i].key; j++) {
+            t->list[at + (j - i)] = ents[j].pid;
+            t->lw1[at + (j - i)] = (uint32_t)ents[j].sub;
+            nshort += ents[j].sub == 0;
+        }
+        uint64_t kh = key_hash(ents[i].key);
+        uint32_t h = slot_of(kh, t->nslots - 1);
+        while (t->slots[h].key != 0)
+            h = (h + 1) & (t->nslots - 1);
+        t->slots[h] = (pf_slot){ents[i].key, at, j - i, nshort};
+        uint32_t b = bloom_of(kh);
+        t->bloom[b >> 6] |= 1ull << (b & 63);
+        at += j - i;
+        i = j;
+    }
+    return index_pairs(t);
 }
 
 bool pf_build(ig_rules *rs)
@@ -276,9 +473,7 @@ bool pf_build(ig_rules *rs)
     t->nfields = ev_names_count(&rs->names) + 1;
     t->pats = ig_malloc(sizeof(*t->pats) * (n ? n : 1));
     ent *ents = ig_malloc(sizeof(*ents) * (n ? n : 1));
-    t->shorts = ig_calloc(t->nfields ? t->nfields : 1, sizeof(*t->shorts));
-    t->nshorts = ig_calloc(t->nfields ? t->nfields : 1, sizeof(*t->nshorts));
-    if (t->pats == NULL || ents == NULL || t->shorts == NULL || t->nshorts == NULL) {
+    if (t->pats == NULL || ents == NULL || t->nfields >= (1u << 28)) {
         ig_free(ents);
         return false;
     }
@@ -311,127 +506,35 @@ bool pf_build(ig_rules *rs)
                 }
             }
     ig_free(dedup);
-    /* short patterns per field */
-    for (uint32_t i = 0; i < t->npats; i++)
-        if (ents[i].key == 0)
-            t->nshorts[ents[i].field]++;
-    for (uint32_t f = 0; f < t->nfields; f++) {
-        if (t->nshorts[f] == 0)
-            continue;
-        t->shorts[f] = ig_malloc(sizeof(**t->shorts) * t->nshorts[f]);
-        if (t->shorts[f] == NULL) {
-            ig_free(ents);
-            return false;
-        }
-        t->nshorts[f] = 0;
-    }
-    for (uint32_t i = 0; i < t->npats; i++)
-        if (ents[i].key == 0)
-            t->shorts[ents[i].field][t->nshorts[ents[i].field]++] = ents[i].pid;
-    /* group each field's short patterns by first byte (empty ones first,
-     * under byte 0 of a separate count) */
-    t->sfirst = ig_calloc(t->nfields, sizeof(*t->sfirst));
-    if (t->sfirst == NULL) {
-        ig_free(ents);
-        return false;
-    }
-    for (uint32_t f = 0; f < t->nfields; f++) {
-        uint32_t ns = t->nshorts[f];
-        if (ns == 0)
-            continue;
-        uint32_t *first = ig_calloc(258, sizeof(*first));
-        uint32_t *sorted = ig_malloc(sizeof(*sorted) * ns);
-        if (first == NULL || sorted == NULL) {
-            ig_free(first);
-            ig_free(sorted);
-            ig_free(ents);
-            return false;
-        }
-        /* bucket 0: empty patterns; bucket c + 1: first byte c */
-        for (uint32_t k = 0; k < ns; k++) {
-            const pf_pat *p = &t->pats[t->shorts[f][k]];
-            first[(p->len ? (uint8_t)p->s[0] + 1u : 0u) + 1]++;
-        }
-        for (uint32_t c = 1; c < 258; c++)
-            first[c] += first[c - 1];
-        uint32_t fill[257];
-        memcpy(fill, first, sizeof(fill));
-        for (uint32_t k = 0; k < ns; k++) {
-            const pf_pat *p = &t->pats[t->shorts[f][k]];
-            sorted[fill[p->len ? (uint8_t)p->s[0] + 1u : 0u]++] = t->shorts[f][k];
-        }
-        ig_free(t->shorts[f]);
-        t->shorts[f] = sorted;
-        t->sfirst[f] = first;
-    }
-    /* long patterns grouped by key into the hash table */
-    qsort(ents, t->npats, sizeof(*ents), cmp_ent);
-    uint32_t nkeys = 0;
-    for (uint32_t i = 0; i < t->npats; i++)
-        if (ents[i].key != 0 && (i == 0 || ents[i].key != ents[i - 1].key))
-            nkeys++;
-    t->nslots = 64;
-    while (t->nslots < nkeys * 2)
-        t->nslots *= 2;
-    t->slots = ig_calloc(t->nslots, sizeof(*t->slots));
-    t->list = ig_malloc(sizeof(*t->list) * (t->npats ? t->npats : 1));
-    t->bloom = ig_calloc((size_t)1 << (PF_BLOOM_LOG2 - 6), sizeof(*t->bloom));
-    if (t->slots == NULL || t->list == NULL || t->bloom == NULL) {
-        ig_free(ents);
-        return false;
-    }
-    uint32_t at = 0;
-    for (uint32_t i = 0; i < t->npats;) {
-        if (ents[i].key == 0) {
-            i++;
-            continue;
-        }
-        uint32_t j = i;
-        while (j < t->npats && ents[j].key == ents[i].key)
-            t->list[at + (j - i)] = ents[j].pid, j++;
-        uint64_t kh = key_hash(ents[i].key);
-        uint32_t h = slot_of(kh, t->nslots - 1);
-        while (t->slots[h].key != 0)
-            h = (h + 1) & (t->nslots - 1);
-        t->slots[h] = (pf_slot){ents[i].key, at, j - i};
-        uint32_t b = bloom_of(kh);
-        t->bloom[b >> 6] |= 1ull << (b & 63);
-        at += j - i;
-        i = j;
-    }
+    bool ok = index_shorts(t, ents) && index_keys(t, ents);
     ig_free(ents);
-    t->has = ig_calloc(t->nfields, sizeof(*t->has));
-    if (t->has == NULL)
-        return false;
-    for (uint32_t r = 0; r < rs->n; r++)
-        for (uint32_t s = 0; s < rs->rules[r].nsearches; s++)
-            for (uint32_t m = 0; m < rs->rules[r].searches[s].nmaps; m++) {
-                const em_map *map = &rs->rules[r].searches[s].maps[m];
-                for (uint32_t i = 0; i < map->nitems; i++)
-                    for (uint32_t k = 0; k < map->items[i].npats; k++)
-                        if (map->items[i].pats[k].pid != UINT32_MAX)
-                            t->has[map->items[i].field == EV_NO_ID ? t->nfields - 1
-                                                                   : map->items[i].field] = true;
-            }
-    return pf_triggers(rs);
+    return ok && pf_triggers(rs);
 }
 
 void pf_free(pf_table *t)
 {
-    if (t->shorts != NULL)
-        for (uint32_t f = 0; f < t->nfields; f++)
+    for (uint32_t f = 0; f < t->nfields; f++) {
+        if (t->shorts != NULL)
             ig_free(t->shorts[f]);
-    if (t->sfirst != NULL)
-        for (uint32_t f = 0; f < t->nfields; f++)
+        if (t->sfirst != NULL)
             ig_free(t->sfirst[f]);
+        if (t->anch != NULL)
+            ig_free(t->anch[f]);
+    }
+    for (uint32_t f = 0; t->pairs != NULL && f < t->nfields; f++)
+        ig_free(t->pairs[f]);
+    ig_free(t->pairs);
     ig_free(t->sfirst);
     ig_free(t->shorts);
-    ig_free(t->nshorts);
+    ig_free(t->anch);
+    ig_free(t->nanch);
+    ig_free(t->kinds);
+    ig_free(t->eqmax);
     ig_free(t->slots);
     ig_free(t->bloom);
     ig_free(t->list);
+    ig_free(t->lw1);
     ig_free(t->pats);
-    ig_free(t->has);
     ig_free(t->tfirst);
     ig_free(t->trig);
     memset(t, 0, sizeof(*t));
@@ -470,43 +573,142 @@ static inline bool holds(const pf_pat *p, const char *v, size_t len, size_t i, u
             hits[(*nhits)++] = (pid);                                                              \
     } while (0)
 
+/* The slot of `key`, whose hash is `kh`, known to be in the bloom bitmap
+ * (NULL: no literal has it after all). */
+static inline const pf_slot *probe(const pf_table *t, uint64_t key, uint64_t kh)
+{
+    uint32_t mask = t->nslots - 1;
+    for (uint32_t h = slot_of(kh, mask);; h = (h + 1) & mask) {
+        const pf_slot *s = &t->slots[h];
+        if (s->key == key)
+            return s;
+        if (s->key == 0)
+            return NULL;
+    }
+}
+
+static inline bool in_bloom(const pf_table *t, uint64_t kh)
+{
+    uint32_t b = bloom_of(kh);
+    return (t->bloom[b >> 6] >> (b & 63) & 1) != 0;
+}
+
+#define PF_AT_END SIZE_MAX
+
+/* Marks the literals of `key` (hash `kh`, in the bloom bitmap) that hold at
+ * position `i` of `v` (PF_AT_END: ending where `v` ends), `known` bytes of
+ * them agreeing by the key. */
+static void try_key(const pf_table *t, uint64_t key, uint64_t kh, const char *v, size_t len,
+                    size_t i, uint32_t known, uint32_t *seen, uint32_t epoch, uint32_t *hits,
+                    uint32_t *nhits)
+{
+    const pf_slot *s = probe(t, key, kh);
+    for (uint32_t k = 0; s != NULL && k < s->n; k++) {
+        uint32_t pid = t->list[s->first + k];
+        const pf_pat *p = &t->pats[pid];
+        if (seen[pid] == epoch || p->len > len)
+            continue;
+        if (holds(p, v, len, i == PF_AT_END ? len - p->len : i, known))
+            MARK(pid);
+    }
+}
+
+/* Marks the contains literals of `key` (hash `kh`, in the bloom bitmap)
+ * that hold at position `i` of `v`: those below 8 bytes one by one, the
+ * others (ordered by their bytes 4..7) from a binary search for the
+ * value's. */
+static void try_scan(const pf_table *t, uint64_t key, uint64_t kh, const char *v, size_t len,
+                     size_t i, uint32_t *seen, uint32_t epoch, uint32_t *hits, uint32_t *nhits)
+{
+    const pf_slot *s = probe(t, key, kh);
+    if (s == NULL)
+        return;
+    const uint32_t *list = t->list + s->first;
+    for (uint32_t k = 0; k < s->nshort; k++)
+        if (seen[list[k]] != epoch && holds(&t->pats[list[k]], v, len, i, 4))
+            MARK(list[k]);
+    if (s->n == s->nshort || i + 8 > len)
+        return;
+    const uint32_t *w1 = t->lw1 + s->first;
+    uint32_t w = ig_le32((const uint8_t *)v + i + 4), lo = s->nshort, hi = s->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (w1[mid] < w)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (uint32_t k = lo; k < s->n && w1[k] == w; k++)
+        if (seen[list[k]] != epoch && holds(&t->pats[list[k]], v, len, i, 4))
+            MARK(list[k]);
+}
+
+/* try_key at one anchored place of the value. */
+static void try_once(const pf_table *t, uint64_t key, const char *v, size_t len, size_t i,
+                     uint32_t known, uint32_t *seen, uint32_t epoch, uint32_t *hits,
+                     uint32_t *nhits)
+{
+    uint64_t kh = key_hash(key);
+    if (in_bloom(t, kh))
+        try_key(t, key, kh, v, len, i, known, seen, epoch, hits, nhits);
+}
+
 void pf_scan(const pf_table *t, uint32_t field, const char *v, size_t len, uint32_t *seen,
              uint32_t epoch, uint32_t *hits, uint32_t *nhits)
 {
-    if (field < t->nfields && t->nshorts[field] > 0) {
+    if (field >= t->nfields || t->kinds[field] == 0)
+        return;
+    unsigned kinds = t->kinds[field];
+    if (kinds & PF_ANCHORED)
+        for (uint32_t k = 0; k < t->nanch[field]; k++) {
+            uint32_t pid = t->anch[field][k];
+            const pf_pat *p = &t->pats[pid];
+            if (seen[pid] != epoch && p->len <= len &&
+                holds(p, v, len, p->op == EM_ENDS ? len - p->len : 0, 0))
+                MARK(pid);
+        }
+    if (kinds & PF_SHORTS) {
         const uint32_t *first = t->sfirst[field], *list = t->shorts[field];
-        for (uint32_t k = first[0]; k < first[1]; k++) /* empty literals */
-            if (seen[list[k]] != epoch &&
-                holds(&t->pats[list[k]], v, len, t->pats[list[k]].op == EM_ENDS ? len : 0, 0))
-                MARK(list[k]);
         for (size_t i = 0; i < len; i++) {
             uint8_t c = (uint8_t)v[i];
-            for (uint32_t k = first[c + 1u]; k < first[c + 2u]; k++)
+            for (uint32_t k = first[c]; k < first[c + 1u]; k++)
                 if (seen[list[k]] != epoch && holds(&t->pats[list[k]], v, len, i, 0))
                     MARK(list[k]);
         }
     }
-    if (t->nslots == 0 || len < 4)
+    if ((kinds & 1u << PF_K_EQ) && len <= t->eqmax[field])
+        try_once(t, key_make(PF_K_EQ, field, ig_hash_bytes(v, len)), v, len, 0, 0, seen, epoch,
+                 hits, nhits);
+    if (len < 4)
         return;
-    uint32_t mask = t->nslots - 1;
-    for (size_t i = 0; i + 4 <= len; i++) {
-        uint64_t key = key_of(field, v + i);
-        uint64_t kh = key_hash(key);
-        uint32_t b = bloom_of(kh);
-        if ((t->bloom[b >> 6] >> (b & 63) & 1) == 0)
-            continue;
-        for (uint32_t h = slot_of(kh, mask);; h = (h + 1) & mask) {
-            const pf_slot *s = &t->slots[h];
-            if (s->key == 0)
-                break;
-            if (s->key != key)
+    if (kinds & 1u << PF_K_HEAD4)
+        try_once(t, key_make(PF_K_HEAD4, field, text4(v)), v, len, 0, 4, seen, epoch, hits, nhits);
+    if (kinds & 1u << PF_K_TAIL4)
+        try_once(t, key_make(PF_K_TAIL4, field, text4(v + len - 4)), v, len, PF_AT_END, 0, seen,
+                 epoch, hits, nhits);
+    if (len >= 8 && (kinds & 1u << PF_K_HEAD8))
+        try_once(t, key_make(PF_K_HEAD8, field, text8(v)), v, len, 0, 0, seen, epoch, hits, nhits);
+    if (len >= 8 && (kinds & 1u << PF_K_TAIL8))
+        try_once(t, key_make(PF_K_TAIL8, field, text8(v + len - 8)), v, len, PF_AT_END, 0, seen,
+                 epoch, hits, nhits);
+    if ((kinds & 1u << PF_K_SCAN) == 0)
+        return;
+    uint64_t base = key_make(PF_K_SCAN, field, 0);
+    const uint64_t *pairs = t->pairs[field];
+    if (pairs != NULL) {
+        for (size_t i = 0; i + 4 <= len; i++) {
+            uint32_t pair = ig_le16((const uint8_t *)v + i);
+            if ((pairs[pair >> 6] >> (pair & 63) & 1) == 0)
                 continue;
-            for (uint32_t k = 0; k < s->n; k++) {
-                uint32_t pid = t->list[s->first + k];
-                if (seen[pid] != epoch && holds(&t->pats[pid], v, len, i, 4))
-                    MARK(pid);
-            }
-            break;
+            uint64_t key = base | text4(v + i), kh = key_hash(key);
+            if (in_bloom(t, kh))
+                try_scan(t, key, kh, v, len, i, seen, epoch, hits, nhits);
         }
+        return;
+    }
+    for (size_t i = 0; i + 4 <= len; i++) {
+        uint64_t key = base | text4(v + i), kh = key_hash(key);
+        if (in_bloom(t, kh))
+            try_scan(t, key, kh, v, len, i, seen, epoch, hits, nhits);
     }
 }

@@ -23,7 +23,7 @@ static void on_error(void *ud, const ig_rule_error *e)
 /* One rule (the detection part given; logsource = Security) → rule set. */
 static ig_rules *rule(const char *detection)
 {
-    char text[8192];
+    static char text[20480];
     snprintf(text, sizeof(text),
              "title: t\nid: 11111111-2222-3333-4444-555555555555\nlevel: high\n"
              "logsource:\n  product: windows\n  service: security\n"
@@ -341,43 +341,67 @@ static uint32_t lcg(uint32_t *s)
     return *s >> 8;
 }
 
-/* The literal prefilter finds what a plain search finds, at every offset
- * of a value including its last bytes. */
-static void prefilter_paths(void)
+/* Does literal `p` hold for text[0, n) as its operator says? */
+static bool pf_want(const pf_pat *p, const char *text, size_t n)
 {
-    enum { NLIT = 120 };
-    char lits[NLIT][16], det[6144];
-    uint32_t seed = 12345;
-    size_t o = (size_t)snprintf(det, sizeof(det), "  sel:\n    CommandLine|contains:\n");
-    for (int i = 0; i < NLIT; i++) {
-        int len = 4 + (int)(lcg(&seed) % 9);
-        for (int k = 0; k < len; k++)
-            lits[i][k] = "abcdefgh"[lcg(&seed) % 8];
-        lits[i][len] = '\0';
-        o += (size_t)snprintf(det + o, sizeof(det) - o, "      - '%s'\n", lits[i]);
+    if (p->len > n)
+        return false;
+    switch (p->op) {
+    case EM_EQ: return p->len == n && memcmp(text, p->s, n) == 0;
+    case EM_STARTS: return memcmp(text, p->s, p->len) == 0;
+    case EM_ENDS: return memcmp(text + n - p->len, p->s, p->len) == 0;
+    default: return p->len == 0 || memmem(text, n, p->s, p->len) != NULL;
     }
-    snprintf(det + o, sizeof(det) - o, "  condition: sel\n");
+}
+
+/* The literal prefilter finds what a plain comparison finds, for every
+ * operator (contains, startswith, endswith, equals), literals of 1 to 12
+ * bytes, at every offset of a value including its last bytes; with many
+ * literals on a field (`nlit` 120) and with few (`nlit` 16: the field's
+ * first-two-bytes bitmap). */
+static void prefilter_paths(int nlit)
+{
+    static const char *const ops[] = {"contains", "startswith", "endswith", ""};
+    char lits[4][120][16], det[16384];
+    uint32_t seed = 12345u + (uint32_t)nlit;
+    size_t o = 0;
+    for (int op = 0; op < 4; op++) {
+        o += (size_t)snprintf(det + o, sizeof(det) - o, "  sel%d:\n    CommandLine%s%s:\n", op,
+                              *ops[op] ? "|" : "", ops[op]);
+        for (int i = 0; i < nlit; i++) {
+            int len = 1 + (int)(lcg(&seed) % 12);
+            for (int k = 0; k < len; k++)
+                lits[op][i][k] = "abcdefgh"[lcg(&seed) % 8];
+            lits[op][i][len] = '\0';
+            o += (size_t)snprintf(det + o, sizeof(det) - o, "      - '%s'\n", lits[op][i]);
+        }
+    }
+    snprintf(det + o, sizeof(det) - o, "  condition: 1 of sel*\n");
     ig_rules *rs = rule(det);
     CHECK(rs != NULL && ig_rules_count(rs) == 1);
     if (rs == NULL)
         return;
     const pf_table *t = &rs->pf;
     uint32_t field = ev_names_lookup(&rs->names, "CommandLine", 11);
-    CHECK(field != EV_NO_ID && t->npats > NLIT / 2);
+    CHECK(field != EV_NO_ID && t->npats > (uint32_t)nlit * 2);
+    CHECK((nlit <= 16) == (field != EV_NO_ID && t->pairs[field] != NULL));
     uint32_t *seen = calloc(t->npats, sizeof(*seen)), *hits = calloc(t->npats, sizeof(*hits));
     bool *got = calloc(t->npats, sizeof(*got));
-    int wrong = 0, found = 0;
+    int wrong = 0, found[4] = {0};
     uint32_t epoch = 0;
-    for (int round = 0; round < 2000 && seen && hits && got; round++) {
+    for (int round = 0; round < 4000 && seen && hits && got; round++) {
         char text[96];
         size_t n = lcg(&seed) % sizeof(text);
         for (size_t k = 0; k < n; k++)
             text[k] = "abcdefghij"[lcg(&seed) % 10];
-        for (int p = (int)(lcg(&seed) % 4); p > 0; p--) { /* literals planted anywhere */
-            const char *l = lits[lcg(&seed) % NLIT];
+        for (int p = (int)(lcg(&seed) % 4); p > 0; p--) { /* literals planted */
+            int op = (int)(lcg(&seed) % 4);
+            const char *l = lits[op][lcg(&seed) % (uint32_t)nlit];
             size_t ln = strlen(l);
-            if (ln <= n)
-                memcpy(text + lcg(&seed) % (n - ln + 1), l, ln);
+            if (op == 3 && p == 1) /* a whole value */
+                memcpy(text, l, n = ln);
+            else if (ln <= n)
+                memcpy(text + (op == 1 ? 0 : op == 2 ? n - ln : lcg(&seed) % (n - ln + 1)), l, ln);
         }
         uint32_t nhits = 0;
         pf_scan(t, field, text, n, seen, ++epoch, hits, &nhits);
@@ -386,22 +410,60 @@ static void prefilter_paths(void)
             got[hits[h]] = true;
         for (uint32_t pid = 0; pid < t->npats; pid++) {
             const pf_pat *pp = &t->pats[pid];
-            bool want = pp->len <= n && memmem(text, n, pp->s, pp->len) != NULL;
-            wrong += want != got[pid];
-            found += got[pid];
+            wrong += pf_want(pp, text, n) != got[pid];
+            if (got[pid])
+                found[pp->op == EM_EQ ? 3 : pp->op == EM_STARTS ? 1 : pp->op == EM_ENDS ? 2 : 0]++;
         }
     }
     CHECK(wrong == 0);
-    CHECK(found > 500); /* the planted literals were there to find */
+    for (int op = 0; op < 4; op++)
+        CHECK(found[op] > 100); /* the planted literals were there to find */
     free(seen);
     free(hits);
     free(got);
     ig_rules_destroy(rs);
 }
 
+/* Lower-casing (event.c, eight bytes a step) agrees with a byte-by-byte
+ * one for every byte value at every offset and length. */
+static void lowering(void)
+{
+    char text[300];
+    int wrong = 0, shared = 0;
+    for (int round = 0; round < 600; round++) {
+        size_t n = (size_t)round % 40 + (round >= 300 ? 200 : 0);
+        for (size_t k = 0; k < n; k++)
+            text[k] =
+                (char)(round < 256 && k == (size_t)round % 40 ? round
+                                                              : (round * 7 + (int)k * 13) & 0xFF);
+        if (round % 5 == 0)
+            for (size_t k = 0; k < n; k++)
+                text[k] = (char)(text[k] >= 'A' && text[k] <= 'Z' ? text[k] + 32 : text[k]);
+        ig_arena a;
+        ig_arena_init(&a, 0);
+        ig_event ev;
+        ev_init(&ev, &a);
+        ev_add(&ev, "F", 1, text, (uint32_t)n, NULL);
+        ig_strv v;
+        bool ok = ev_lower(&ev, 0, &v) && v.len == n;
+        for (size_t k = 0; ok && k < n; k++) {
+            char c = text[k];
+            ok = v.p[k] == (c >= 'A' && c <= 'Z' ? (char)(c + 32) : c);
+        }
+        wrong += !ok;
+        shared += ok && n > 0 && v.p == ev.f[0].str;
+        ev_free(&ev);
+        ig_arena_destroy(&a);
+    }
+    CHECK(wrong == 0);
+    CHECK(shared > 50); /* lower-case values are not copied */
+}
+
 int main(void)
 {
-    prefilter_paths();
+    prefilter_paths(120);
+    prefilter_paths(16);
+    lowering();
     time_parts();
     strings();
     special_values();
