@@ -61,7 +61,8 @@ typedef struct em_pat {
     uint8_t net[16], bits, family; /* EM_CIDR: 4 or 6 */
     uint32_t ref;                  /* EM_FIELDREF: field id */
     uint32_t pid;                  /* index in the literal prefilter, or UINT32_MAX */
-    uint32_t req; /* EM_GLOB: prefilter index of a literal piece it needs, or UINT32_MAX */
+    uint32_t req; /* prefilter index of a literal it needs (a wildcard pattern's longest
+                     plain piece, a case-sensitive literal's lower case), or UINT32_MAX */
 } em_pat;
 
 typedef struct em_item {

@@ -128,6 +128,23 @@ static uint32_t glob_piece(const em_item *it, const em_pat *p, const char **piec
     return best >= 4 ? best : 0;
 }
 
+/* A case-sensitive literal (`cased`, or produced by base64/base64offset)
+ * of a named field: its lower case, found in the lower-cased value, is
+ * necessary (em_pat.req). */
+static bool cased_literal(const em_item *it, const em_pat *p)
+{
+    return p->cased && it->field != EV_NO_ID && p->len >= 4 &&
+           (p->op == EM_EQ || p->op == EM_CONTAINS || p->op == EM_STARTS || p->op == EM_ENDS);
+}
+
+static char *lower_dup(ig_arena *a, const char *s, uint32_t len)
+{
+    char *d = ig_arena_alloc(a, len ? len : 1);
+    for (uint32_t i = 0; d != NULL && i < len; i++)
+        d[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] + 32) : s[i];
+    return d;
+}
+
 typedef struct ent {
     uint64_t key; /* 0 for a short pattern */
     uint64_t sub; /* order within a key: 0 below 8 bytes, else 1 << 32 | w1 */
@@ -202,13 +219,13 @@ static pset req_item(const em_item *it)
     if (it->npats == 0)
         return unconstrained();
     for (uint32_t k = 0; k < it->npats; k++)
-        if (it->pats[k].pid == UINT32_MAX || it->pats[k].neg)
+        if ((it->pats[k].pid == UINT32_MAX && it->pats[k].req == UINT32_MAX) || it->pats[k].neg)
             return unconstrained();
     pset p = {ig_malloc(sizeof(uint32_t) * it->npats), it->npats, false};
     if (p.v == NULL)
         return unconstrained();
-    for (uint32_t k = 0; k < it->npats; k++)
-        p.v[k] = it->pats[k].pid;
+    for (uint32_t k = 0; k < it->npats; k++) /* a literal it needs when not one itself */
+        p.v[k] = it->pats[k].pid != UINT32_MAX ? it->pats[k].pid : it->pats[k].req;
     return p;
 }
 
@@ -467,6 +484,7 @@ bool pf_build(ig_rules *rs)
                         const char *piece;
                         n += prefilterable(&map->items[i], &map->items[i].pats[k]);
                         n += glob_piece(&map->items[i], &map->items[i].pats[k], &piece) > 0;
+                        n += cased_literal(&map->items[i], &map->items[i].pats[k]);
                     }
             }
     /* one more "field" for keywords (items without a field): every field */
@@ -502,6 +520,10 @@ bool pf_build(ig_rules *rs)
                                       : UINT32_MAX;
                         if (prefilterable(it, p))
                             p->pid = lit_add(t, ents, dedup, dcap, f, p->s, p->len, p->op);
+                        char *low =
+                            cased_literal(it, p) ? lower_dup(&rs->arena, p->s, p->len) : NULL;
+                        if (low != NULL) /* the lower-cased value holds its lower case */
+                            p->req = lit_add(t, ents, dedup, dcap, f, low, p->len, p->op);
                     }
                 }
             }
@@ -564,6 +586,18 @@ static inline bool holds(const pf_pat *p, const char *v, size_t len, size_t i, u
     if (p->len >= 8 && ig_le32((const uint8_t *)v + i + 4) != p->w1)
         return false;
     return memcmp(v + i + known, p->s + known, p->len - known) == 0;
+}
+
+/* Does short contains literal `p` (1-3 bytes, its first known to agree)
+ * hold at position `i` of `v`? */
+static inline bool short_at(const pf_pat *p, const char *v, size_t len, size_t i)
+{
+    if (i + p->len > len)
+        return false;
+    for (uint32_t k = 1; k < p->len; k++)
+        if (v[i + k] != p->s[k])
+            return false;
+    return true;
 }
 
 #define MARK(pid)                                                                                  \
@@ -672,7 +706,7 @@ void pf_scan(const pf_table *t, uint32_t field, const char *v, size_t len, uint3
         for (size_t i = 0; i < len; i++) {
             uint8_t c = (uint8_t)v[i];
             for (uint32_t k = first[c]; k < first[c + 1u]; k++)
-                if (seen[list[k]] != epoch && holds(&t->pats[list[k]], v, len, i, 0))
+                if (seen[list[k]] != epoch && short_at(&t->pats[list[k]], v, len, i))
                     MARK(list[k]);
         }
     }

@@ -349,7 +349,8 @@ static void mark_fields(const ig_rules *rs, const em_rule *r, bool *f)
             const em_map *map = &r->searches[s].maps[m];
             for (uint32_t i = 0; i < map->nitems; i++)
                 for (uint32_t k = 0; k < map->items[i].npats; k++)
-                    if (map->items[i].pats[k].pid != UINT32_MAX) {
+                    if (map->items[i].pats[k].pid != UINT32_MAX ||
+                        map->items[i].pats[k].req != UINT32_MAX) {
                         uint32_t id = map->items[i].field;
                         f[id == EV_NO_ID ? rs->pf.nfields - 1 : id] = true;
                     }

@@ -103,6 +103,22 @@ static void strings(void)
     NOMATCH("  sel:\n    Image: 'cmd.exe'\n  condition: sel\n", EV("Image=c:\\cmd.exe"));
     NOMATCH("  sel:\n    Image|cased: 'CMD.exe'\n  condition: sel\n", EV("Image=cmd.exe"));
     MATCH("  sel:\n    Image|cased: 'CMD.exe'\n  condition: sel\n", EV("Image=CMD.exe"));
+    /* case-sensitive literals (prefiltered by their lower case) */
+    MATCH("  sel:\n    CommandLine|cased|contains: 'PowerShell'\n  condition: sel\n",
+          EV("CommandLine=C:\\x\\PowerShell.exe -nop"));
+    NOMATCH("  sel:\n    CommandLine|cased|contains: 'PowerShell'\n  condition: sel\n",
+            EV("CommandLine=C:\\x\\powershell.exe -nop"));
+    MATCH("  sel:\n    Image|cased|startswith: 'C:\\Win'\n  condition: sel\n",
+          EV("Image=C:\\Windows\\a.exe"));
+    NOMATCH("  sel:\n    Image|cased|startswith: 'C:\\Win'\n  condition: sel\n",
+            EV("Image=c:\\windows\\a.exe"));
+    MATCH("  sel:\n    Image|cased|endswith: '.EXE'\n  condition: sel\n", EV("Image=A.EXE"));
+    NOMATCH("  sel:\n    Image|cased|endswith: '.EXE'\n  condition: sel\n", EV("Image=A.exe"));
+    MATCH("  sel1:\n    Image|cased|endswith: '.EXE'\n  sel2:\n    Image|endswith: '.dll'\n"
+          "  condition: 1 of sel*\n",
+          EV("Image=A.EXE"));
+    MATCH("  sel:\n    Image|cased|endswith: '.EXE'\n  condition: sel\n",
+          EV("Image=a.exe", "Image=B.EXE")); /* any occurrence */
     /* contains / startswith / endswith */
     MATCH("  sel:\n    CommandLine|contains: 'WhoAmI'\n  condition: sel\n",
           EV("CommandLine=cmd /c whoami /all"));
