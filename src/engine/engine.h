@@ -184,14 +184,17 @@ typedef struct pf_table {
     uint32_t *lw1;    /* the w1 of each pid in list */
     uint64_t *bloom;  /* 2^PF_BLOOM_LOG2 bits: set for every key in slots */
     uint32_t nfields; /* interned fields + 1: the last stands for keywords */
-    /* per field: the kinds of literals it has (prefilter.c), its longest
-     * equals literal, its contains literals shorter than 4 bytes grouped
-     * by first byte (shorts[f][sfirst[f][c] .. sfirst[f][c + 1]) start
-     * with byte c) and its other literals too short for a key (anch[f]) */
+    /* per field (prefilter.c: index_shorts): the kinds of literals it has,
+     * its longest equals literal, its contains literals of 1 byte (one), of
+     * 2-3 bytes (two, by first two bytes twop, in bitmap twomap), and its
+     * other literals too short for a key (anch) */
     uint8_t *kinds;
     uint32_t *eqmax;
-    uint32_t **shorts;
-    uint32_t **sfirst;
+    uint32_t **one;
+    uint32_t **two;
+    uint16_t **twop;
+    uint64_t **twomap;
+    uint32_t *ntwo;
     uint32_t **anch;
     uint32_t *nanch;
     uint64_t **pairs; /* per field with few contains literals: their first two bytes */

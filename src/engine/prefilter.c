@@ -50,7 +50,7 @@ static uint32_t text8(const char *s)
 }
 
 /* The key of literal `s` (op `op`) of `field`; 0 when it is too short for
- * the index (a short pattern, pf_table.shorts / anch). */
+ * the index (a short literal: pf_table.one / two / anch). */
 static uint64_t lit_key(uint32_t field, const char *s, uint32_t len, uint8_t op)
 {
     switch (op) {
@@ -72,8 +72,8 @@ static unsigned key_kind(uint64_t key)
     return (unsigned)(key >> 61);
 }
 
-/* Hash of a key; its bits 32 and up pick the slot, its top PF_BLOOM_LOG2
- * bits the bloom bit (disjoint from the slot's for tables below 2^14 slots). */
+/* Hash of a key; its bits 32 and up pick the slot, its top bits the bloom
+ * word (bloom_word). */
 static uint64_t key_hash(uint64_t k)
 {
     return k * 0x9E3779B97F4A7C15ull;
@@ -84,9 +84,17 @@ static uint32_t slot_of(uint64_t hash, uint32_t mask)
     return (uint32_t)(hash >> 32) & mask;
 }
 
-static uint32_t bloom_of(uint64_t hash)
+/* The bloom bitmap is blocked: a key sets two bits of one 64-bit word,
+ * the word picked by the hash's top bits, the bits by bits 20..31 (which
+ * the slot's bits, 32 and up, leave alone). */
+static uint32_t bloom_word(uint64_t hash)
 {
-    return (uint32_t)(hash >> (64 - PF_BLOOM_LOG2));
+    return (uint32_t)(hash >> (64 - (PF_BLOOM_LOG2 - 6)));
+}
+
+static uint64_t bloom_bits(uint64_t hash)
+{
+    return 1ull << (hash >> 20 & 63) | 1ull << (hash >> 26 & 63);
 }
 
 static bool prefilterable(const em_item *it, const em_pat *p)
@@ -329,22 +337,38 @@ static uint32_t lit_add(pf_table *t, ent *ents, uint32_t *dedup, uint32_t dcap, 
     return pid;
 }
 
+/* Short contains literals (1-3 bytes, too short for a key) */
+static bool is_short(const ent *e, const pf_pat *p)
+{
+    return e->key == 0 && p->op == EM_CONTAINS && p->len > 0;
+}
+
+static uint16_t pair_of(const char *s)
+{
+    return ig_le16((const uint8_t *)s);
+}
+
 /* Per field: the kinds of keys it has (PF_K_* bits, PF_SHORTS,
- * PF_ANCHORED), its longest equals literal, and its short literals (below
- * 4 bytes, no key): those looked for at every position grouped by first
- * byte (shorts[f][sfirst[f][c] .. sfirst[f][c + 1]) start with byte c), and
- * those anchored at the start or end, or empty (anch[f]). */
+ * PF_ANCHORED), its longest equals literal, its short contains literals —
+ * one byte: one[f][c] = pid + 1; two or three bytes: pids ordered by their
+ * first two bytes (two[f], those bytes in twop[f], a bitmap of them in
+ * twomap[f]) — and its other literals too short for a key (startswith /
+ * endswith below 4 bytes, contains ""): anch[f]. */
 static bool index_shorts(pf_table *t, const ent *ents)
 {
-    t->kinds = ig_calloc(t->nfields, sizeof(*t->kinds));
-    t->eqmax = ig_calloc(t->nfields, sizeof(*t->eqmax));
-    t->sfirst = ig_calloc(t->nfields, sizeof(*t->sfirst));
-    t->shorts = ig_calloc(t->nfields, sizeof(*t->shorts));
-    t->anch = ig_calloc(t->nfields, sizeof(*t->anch));
-    t->nanch = ig_calloc(t->nfields, sizeof(*t->nanch));
-    uint32_t *nshort = ig_calloc(t->nfields, sizeof(*nshort));
-    bool ok = t->kinds != NULL && t->eqmax != NULL && t->sfirst != NULL && t->shorts != NULL &&
-              t->anch != NULL && t->nanch != NULL && nshort != NULL;
+    uint32_t nf = t->nfields;
+    t->kinds = ig_calloc(nf, sizeof(*t->kinds));
+    t->eqmax = ig_calloc(nf, sizeof(*t->eqmax));
+    t->one = ig_calloc(nf, sizeof(*t->one));
+    t->two = ig_calloc(nf, sizeof(*t->two));
+    t->twop = ig_calloc(nf, sizeof(*t->twop));
+    t->twomap = ig_calloc(nf, sizeof(*t->twomap));
+    t->ntwo = ig_calloc(nf, sizeof(*t->ntwo));
+    t->anch = ig_calloc(nf, sizeof(*t->anch));
+    t->nanch = ig_calloc(nf, sizeof(*t->nanch));
+    bool ok = t->kinds != NULL && t->eqmax != NULL && t->one != NULL && t->two != NULL &&
+              t->twop != NULL && t->twomap != NULL && t->ntwo != NULL && t->anch != NULL &&
+              t->nanch != NULL;
     for (uint32_t i = 0; ok && i < t->npats; i++) {
         const pf_pat *p = &t->pats[i];
         uint32_t f = ents[i].field;
@@ -352,48 +376,48 @@ static bool index_shorts(pf_table *t, const ent *ents)
             t->kinds[f] |= (uint8_t)(1u << key_kind(ents[i].key));
             if (p->op == EM_EQ && p->len > t->eqmax[f])
                 t->eqmax[f] = p->len;
-        } else if (p->op == EM_CONTAINS && p->len > 0) {
-            nshort[f]++;
+        } else if (is_short(&ents[i], p)) {
             t->kinds[f] |= PF_SHORTS;
+            if (p->len == 1 && t->one[f] == NULL)
+                ok = (t->one[f] = ig_calloc(256, sizeof(**t->one))) != NULL;
+            t->ntwo[f] += p->len > 1;
         } else {
             t->nanch[f]++;
             t->kinds[f] |= PF_ANCHORED;
         }
     }
-    for (uint32_t f = 0; ok && f < t->nfields; f++) {
+    for (uint32_t f = 0; ok && f < nf; f++) {
         if (t->nanch[f] > 0) {
             ok = (t->anch[f] = ig_malloc(sizeof(**t->anch) * t->nanch[f])) != NULL;
             t->nanch[f] = 0;
         }
-        if (ok && nshort[f] > 0)
-            ok = (t->shorts[f] = ig_malloc(sizeof(**t->shorts) * nshort[f])) != NULL &&
-                 (t->sfirst[f] = ig_calloc(257, sizeof(**t->sfirst))) != NULL;
-    }
-    for (uint32_t i = 0; ok && i < t->npats; i++) {
-        const pf_pat *p = &t->pats[i];
-        if (ents[i].key == 0 && p->op == EM_CONTAINS && p->len > 0)
-            t->sfirst[ents[i].field][(uint8_t)p->s[0] + 1u]++;
-    }
-    for (uint32_t f = 0; ok && f < t->nfields; f++) {
-        uint32_t *first = t->sfirst[f];
-        if (first == NULL)
-            continue;
-        for (uint32_t c = 1; c < 257; c++)
-            first[c] += first[c - 1];
-        uint32_t fill[256];
-        memcpy(fill, first, sizeof(fill));
-        for (uint32_t i = 0; i < t->npats; i++) {
-            const pf_pat *p = &t->pats[i];
-            if (ents[i].field == f && ents[i].key == 0 && p->op == EM_CONTAINS && p->len > 0)
-                t->shorts[f][fill[(uint8_t)p->s[0]]++] = i;
+        if (ok && t->ntwo[f] > 0) {
+            ok = (t->two[f] = ig_malloc(sizeof(**t->two) * t->ntwo[f])) != NULL &&
+                 (t->twop[f] = ig_malloc(sizeof(**t->twop) * t->ntwo[f])) != NULL &&
+                 (t->twomap[f] = ig_calloc(65536 / 64, sizeof(uint64_t))) != NULL;
+            t->ntwo[f] = 0;
         }
     }
     for (uint32_t i = 0; ok && i < t->npats; i++) {
         const pf_pat *p = &t->pats[i];
-        if (ents[i].key == 0 && !(p->op == EM_CONTAINS && p->len > 0))
-            t->anch[ents[i].field][t->nanch[ents[i].field]++] = i;
+        uint32_t f = ents[i].field;
+        if (!is_short(&ents[i], p)) {
+            if (ents[i].key == 0)
+                t->anch[f][t->nanch[f]++] = i;
+        } else if (p->len == 1) {
+            t->one[f][(uint8_t)p->s[0]] = i + 1; /* one literal per byte: they are unique */
+        } else {
+            uint16_t pr = pair_of(p->s);
+            uint32_t k = t->ntwo[f]++;
+            for (; k > 0 && t->twop[f][k - 1] > pr; k--) { /* by pair, stable */
+                t->twop[f][k] = t->twop[f][k - 1];
+                t->two[f][k] = t->two[f][k - 1];
+            }
+            t->twop[f][k] = pr;
+            t->two[f][k] = i;
+            t->twomap[f][pr >> 6] |= 1ull << (pr & 63);
+        }
     }
-    ig_free(nshort);
     return ok;
 }
 
@@ -461,8 +485,7 @@ static bool index_keys(pf_table *t, ent *ents)
         while (t->slots[h].key != 0)
             h = (h + 1) & (t->nslots - 1);
         t->slots[h] = (pf_slot){ents[i].key, at, j - i, nshort};
-        uint32_t b = bloom_of(kh);
-        t->bloom[b >> 6] |= 1ull << (b & 63);
+        t->bloom[bloom_word(kh)] |= bloom_bits(kh);
         at += j - i;
         i = j;
     }
@@ -536,18 +559,25 @@ bool pf_build(ig_rules *rs)
 void pf_free(pf_table *t)
 {
     for (uint32_t f = 0; f < t->nfields; f++) {
-        if (t->shorts != NULL)
-            ig_free(t->shorts[f]);
-        if (t->sfirst != NULL)
-            ig_free(t->sfirst[f]);
+        if (t->one != NULL)
+            ig_free(t->one[f]);
+        if (t->two != NULL)
+            ig_free(t->two[f]);
+        if (t->twop != NULL)
+            ig_free(t->twop[f]);
+        if (t->twomap != NULL)
+            ig_free(t->twomap[f]);
         if (t->anch != NULL)
             ig_free(t->anch[f]);
     }
     for (uint32_t f = 0; t->pairs != NULL && f < t->nfields; f++)
         ig_free(t->pairs[f]);
     ig_free(t->pairs);
-    ig_free(t->sfirst);
-    ig_free(t->shorts);
+    ig_free(t->one);
+    ig_free(t->two);
+    ig_free(t->twop);
+    ig_free(t->twomap);
+    ig_free(t->ntwo);
     ig_free(t->anch);
     ig_free(t->nanch);
     ig_free(t->kinds);
@@ -588,18 +618,6 @@ static inline bool holds(const pf_pat *p, const char *v, size_t len, size_t i, u
     return memcmp(v + i + known, p->s + known, p->len - known) == 0;
 }
 
-/* Does short contains literal `p` (1-3 bytes, its first known to agree)
- * hold at position `i` of `v`? */
-static inline bool short_at(const pf_pat *p, const char *v, size_t len, size_t i)
-{
-    if (i + p->len > len)
-        return false;
-    for (uint32_t k = 1; k < p->len; k++)
-        if (v[i + k] != p->s[k])
-            return false;
-    return true;
-}
-
 #define MARK(pid)                                                                                  \
     do {                                                                                           \
         seen[pid] = epoch;                                                                         \
@@ -623,8 +641,8 @@ static inline const pf_slot *probe(const pf_table *t, uint64_t key, uint64_t kh)
 
 static inline bool in_bloom(const pf_table *t, uint64_t kh)
 {
-    uint32_t b = bloom_of(kh);
-    return (t->bloom[b >> 6] >> (b & 63) & 1) != 0;
+    uint64_t bits = bloom_bits(kh);
+    return (t->bloom[bloom_word(kh)] & bits) == bits;
 }
 
 #define PF_AT_END SIZE_MAX
@@ -677,6 +695,44 @@ static void try_scan(const pf_table *t, uint64_t key, uint64_t kh, const char *v
             MARK(list[k]);
 }
 
+/* Marks the short contains literals of `field` (1-3 bytes) found in `v`:
+ * a table lookup per byte, a bitmap test per pair of bytes, a binary
+ * search on the pairs that some literal starts with. */
+static void scan_shorts(const pf_table *t, uint32_t field, const char *v, size_t len,
+                        uint32_t *seen, uint32_t epoch, uint32_t *hits, uint32_t *nhits)
+{
+    const uint32_t *one = t->one[field];
+    for (size_t i = 0; one != NULL && i < len; i++) {
+        uint32_t pid = one[(uint8_t)v[i]];
+        if (pid != 0 && seen[pid - 1] != epoch)
+            MARK(pid - 1);
+    }
+    const uint64_t *map = t->twomap[field];
+    if (map == NULL)
+        return;
+    const uint32_t *two = t->two[field];
+    const uint16_t *twop = t->twop[field];
+    uint32_t n = t->ntwo[field];
+    for (size_t i = 0; i + 2 <= len; i++) {
+        uint16_t pr = pair_of(v + i);
+        if ((map[pr >> 6] >> (pr & 63) & 1) == 0)
+            continue;
+        uint32_t lo = 0, hi = n;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (twop[mid] < pr)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (uint32_t k = lo; k < n && twop[k] == pr; k++) {
+            const pf_pat *p = &t->pats[two[k]];
+            if (seen[two[k]] != epoch && (p->len == 2 || (i + 3 <= len && v[i + 2] == p->s[2])))
+                MARK(two[k]);
+        }
+    }
+}
+
 /* try_key at one anchored place of the value. */
 static void try_once(const pf_table *t, uint64_t key, const char *v, size_t len, size_t i,
                      uint32_t known, uint32_t *seen, uint32_t epoch, uint32_t *hits,
@@ -701,15 +757,8 @@ void pf_scan(const pf_table *t, uint32_t field, const char *v, size_t len, uint3
                 holds(p, v, len, p->op == EM_ENDS ? len - p->len : 0, 0))
                 MARK(pid);
         }
-    if (kinds & PF_SHORTS) {
-        const uint32_t *first = t->sfirst[field], *list = t->shorts[field];
-        for (size_t i = 0; i < len; i++) {
-            uint8_t c = (uint8_t)v[i];
-            for (uint32_t k = first[c]; k < first[c + 1u]; k++)
-                if (seen[list[k]] != epoch && short_at(&t->pats[list[k]], v, len, i))
-                    MARK(list[k]);
-        }
-    }
+    if (kinds & PF_SHORTS)
+        scan_shorts(t, field, v, len, seen, epoch, hits, nhits);
     if ((kinds & 1u << PF_K_EQ) && len <= t->eqmax[field])
         try_once(t, key_make(PF_K_EQ, field, ig_hash_bytes(v, len)), v, len, 0, 0, seen, epoch,
                  hits, nhits);
