@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "cli/hostcount.h"
+#include "cli/hunt_jsonl.h"
 #include "core/buf.h"
 #include "core/limits.h"
 #include "core/num.h"
@@ -235,282 +236,6 @@ static void on_text_event(void *ud, ig_event *ev)
         cli_out_write(r->os, (const char *)r->out->data, r->out->len);
         ig_buf_reset(r->out);
     }
-}
-
-/* ---- JSON lines over several threads --------------------------------------- */
-
-/* bytes a piece of whole lines may reach: a line of the longest length the
- * JSON reader takes (and its line break) fits in one */
-#define JL_BLOCK  (IG_MAX_JSON_LINE + 2u)
-/* bytes a piece aims at (a longer line makes a piece of its own), and the
- * most pieces a round has per thread */
-#define JL_PIECE  (1u << 20)
-#define JL_PIECES 8u
-
-typedef struct jl_job {
-    hunt_thread *t;
-    cli_out *os;
-    ig_json_lines *jl;
-    const char *path;
-    const char *data;
-    size_t len;
-    uint64_t first_line;
-    ig_buf out; /* its alerts, written in order by the caller */
-    ig_buf err; /* its error lines, likewise */
-} jl_job;
-
-static void jl_say(cli_out *o, const char *path, uint64_t line, const char *what)
-{
-    if (!o->quiet)
-        fprintf(stderr, "%siisguard: %s:%llu: %s\n", o->clear ? "\r\033[K" : "", path,
-                (unsigned long long)line, what);
-}
-
-static void jl_error(void *ud, const char *path, uint64_t line, const char *what)
-{
-    jl_job *j = ud;
-    char msg[512];
-    int n = snprintf(msg, sizeof(msg), "%s:%llu: %s\n", path, (unsigned long long)line, what);
-    if (n > 0)
-        ig_buf_put(&j->err, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
-}
-
-/* A piece of a round: a block of lines (its job), or a line over the
- * limit that was skipped (job UINT32_MAX). */
-typedef struct jl_piece {
-    uint32_t job;
-    uint64_t skipped;
-} jl_piece;
-
-/* Writes a job's error lines, then its alerts, and empties both. */
-static void jl_flush(jl_job *j)
-{
-    const char *e = (const char *)j->err.data;
-    for (size_t pos = 0; pos < j->err.len;) {
-        const char *nl = memchr(e + pos, '\n', j->err.len - pos);
-        size_t end = nl ? (size_t)(nl - e) : j->err.len;
-        if (!j->os->quiet)
-            fprintf(stderr, "%siisguard: %.*s\n", j->os->clear ? "\r\033[K" : "", (int)(end - pos),
-                    e + pos);
-        pos = end + 1;
-    }
-    if (j->out.len)
-        cli_out_write(j->os, (const char *)j->out.data, j->out.len);
-    ig_buf_reset(&j->err);
-    ig_buf_reset(&j->out);
-}
-
-static void jl_event(void *ud, ig_event *ev)
-{
-    jl_job *j = ud;
-    on_event(j->t, ev, (ig_evtx_emit *)&j->out);
-}
-
-static void *jl_work(void *ud)
-{
-    jl_job *j = ud;
-    uint64_t line = j->first_line;
-    for (size_t pos = 0; pos < j->len;) {
-        const char *nl = memchr(j->data + pos, '\n', j->len - pos);
-        size_t end = nl ? (size_t)(nl - j->data) : j->len;
-        size_t n = end - pos;
-        if (n && j->data[pos + n - 1] == '\r')
-            n--;
-        bool blank = true;
-        for (size_t k = pos; k < pos + n && blank; k++)
-            blank = j->data[k] == ' ' || j->data[k] == '\t';
-        if (!blank)
-            ig_json_lines_feed(j->jl, j->path, line, j->data + pos, n);
-        line++;
-        pos = end + 1;
-    }
-    return NULL;
-}
-
-/* True for a JSON-lines file (its first line a whole object): those are cut
- * into blocks of lines hunted in parallel; other layouts go one by one. */
-static bool line_per_event(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char buf[65536];
-    size_t n = f ? fread(buf, 1, sizeof(buf), f) : 0;
-    if (f)
-        fclose(f);
-    size_t i = 0;
-    while (i < n && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
-        i++;
-    const char *nl = i < n ? memchr(buf + i, '\n', n - i) : NULL;
-    if (nl == NULL || buf[i] != '{')
-        return false;
-    size_t e = (size_t)(nl - buf);
-    while (e > i && (buf[e - 1] == '\r' || buf[e - 1] == ' ' || buf[e - 1] == '\t'))
-        e--;
-    return e > i && buf[e - 1] == '}';
-}
-
-/* A round's pieces, taken by the threads in turn (a thread that is done
- * with a cheap piece takes the next one, so none waits long for another). */
-typedef struct jl_round {
-    jl_job *job;
-    unsigned n;
-    atomic_uint next;
-} jl_round;
-
-typedef struct jl_worker {
-    hunt_thread *t;
-    jl_round *r;
-} jl_worker;
-
-static void *jl_run(void *ud)
-{
-    jl_worker *w = ud;
-    for (unsigned k; (k = atomic_fetch_add(&w->r->next, 1u)) < w->r->n;) {
-        w->r->job[k].t = w->t;
-        jl_work(&w->r->job[k]);
-    }
-    return NULL;
-}
-
-/* Length of the piece of whole lines at buf[pos, have): about JL_PIECE
- * bytes cut after a line break, or one longer line.  0 when its line is
- * not all in the buffer yet (it waits for the next round); SIZE_MAX when
- * that line is longer than the reader takes (skipped).  `eof`: nothing
- * follows buf[have), so a last line needs no line break. */
-static size_t jl_cut(const char *buf, size_t pos, size_t have, bool eof)
-{
-    size_t lim = pos + JL_BLOCK < have ? pos + JL_BLOCK : have;
-    bool rest = eof && lim == have; /* the rest of the input is within reach */
-    size_t end = pos + JL_PIECE < lim ? pos + JL_PIECE : lim;
-    if (rest && end == lim)
-        return lim - pos;
-    size_t k = end - pos;
-    while (k > 0 && buf[pos + k - 1] != '\n')
-        k--;
-    if (k > 0)
-        return k;
-    const char *nl = memchr(buf + end, '\n', lim - end); /* a line longer than a piece */
-    if (nl != NULL)
-        return (size_t)(nl - buf) + 1 - pos;
-    if (rest)
-        return lim - pos;
-    return lim - pos < JL_BLOCK ? 0 : SIZE_MAX;
-}
-
-/* Hunts JSON-lines file `path` with `nt` threads: rounds of pieces of whole
- * lines (up to JL_PIECES per thread), each piece scanned by the scanner of
- * the thread that takes it, alerts and messages written in input order.
- * Returns false when the file cannot be read. */
-static bool hunt_jsonl_parallel(hunt_thread **ts, unsigned nt, const char *path, cli_out *os,
-                                ig_src_stats *st, void (*tick)(void *, uint64_t), void *tick_ud)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        jl_say(os, path, 0, strerror(errno));
-        return false;
-    }
-    unsigned nslots = nt * JL_PIECES;
-    jl_job *job = calloc(nslots, sizeof(*job));
-    /* a round's pieces and the over-long lines between them, in file order
-     * (at most nslots pieces; each skipped line takes JL_BLOCK bytes of the
-     * round's nt * JL_BLOCK) */
-    jl_piece *piece = malloc(sizeof(*piece) * (nslots + nt + 2));
-    char *buf = malloc((size_t)nt * JL_BLOCK + JL_BLOCK);
-    bool ok = buf != NULL && job != NULL && piece != NULL;
-    for (unsigned i = 0; ok && i < nslots; i++) {
-        job[i] = (jl_job){NULL, os, NULL, path, NULL, 0, 0, {0}, {0}};
-        job[i].jl = ig_json_lines_create(jl_event, jl_error, &job[i]);
-        ig_buf_init(&job[i].out, 0);
-        ig_buf_init(&job[i].err, 0);
-        ok = job[i].jl != NULL;
-    }
-    size_t carry = 0; /* bytes of an unfinished line kept from the last round */
-    uint64_t line = 1, too_long = 0;
-    bool eof = false, skipping = false;
-    while (ok && !os->failed) {
-        /* read a round */
-        size_t have = carry, want = (size_t)nt * JL_BLOCK;
-        while (!eof && have < want) {
-            ssize_t r = read(fd, buf + have, want - have);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0)
-                eof = true;
-            else
-                have += (size_t)r;
-        }
-        size_t pos = 0;
-        unsigned used = 0, npieces = 0;
-        while (used < nslots && pos < have) {
-            if (skipping) { /* the rest of a line over the limit */
-                const char *nl = memchr(buf + pos, '\n', have - pos);
-                pos = nl ? (size_t)(nl - buf) + 1 : have;
-                skipping = nl == NULL;
-                line += nl != NULL;
-                continue;
-            }
-            size_t k = jl_cut(buf, pos, have, eof);
-            if (k == 0)
-                break; /* an unfinished line: with the next round */
-            if (k == SIZE_MAX) {
-                piece[npieces++] = (jl_piece){UINT32_MAX, line}; /* said in order */
-                too_long++;
-                skipping = true;
-                pos += JL_BLOCK;
-                continue;
-            }
-            job[used].data = buf + pos;
-            job[used].len = k;
-            job[used].first_line = line;
-            for (const char *p = buf + pos;
-                 (p = memchr(p, '\n', (size_t)(buf + pos + k - p))) != NULL; p++)
-                line++;
-            pos += k;
-            piece[npieces++] = (jl_piece){used++, 0};
-        }
-        jl_round round = {job, used, 0};
-        jl_worker w[IG_MAX_THREADS];
-        pthread_t tid[IG_MAX_THREADS];
-        bool started[IG_MAX_THREADS] = {false};
-        unsigned nw = used < nt ? used : nt;
-        for (unsigned i = 0; i < nw; i++)
-            w[i] = (jl_worker){ts[i], &round};
-        for (unsigned i = 1; i < nw; i++)
-            started[i] = pthread_create(&tid[i], NULL, jl_run, &w[i]) == 0;
-        if (nw > 0)
-            jl_run(&w[0]); /* the pieces no thread could be made for are taken here */
-        for (unsigned i = 1; i < nw; i++)
-            if (started[i])
-                pthread_join(tid[i], NULL);
-        for (unsigned i = 0; i < npieces; i++) {
-            if (piece[i].job != UINT32_MAX)
-                jl_flush(&job[piece[i].job]);
-            else
-                jl_say(os, path, piece[i].skipped, "line longer than the limit (8 MiB); skipped");
-        }
-        if (tick != NULL)
-            tick(tick_ud, pos); /* bytes done with */
-        carry = have - pos;
-        memmove(buf, buf + pos, carry);
-        if (eof && (carry == 0 || pos == 0))
-            break; /* done (pos == 0 at the end: nothing more can be cut) */
-    }
-    for (unsigned i = 0; job != NULL && i < nslots; i++) {
-        if (job[i].jl != NULL) {
-            ig_src_stats js;
-            ig_json_lines_stats(job[i].jl, &js);
-            st->events += js.events;
-            st->bad_records += js.bad_records;
-        }
-        ig_json_lines_destroy(job[i].jl);
-        ig_buf_free(&job[i].out);
-        ig_buf_free(&job[i].err);
-    }
-    st->bad_records += too_long;
-    free(job);
-    free(piece);
-    free(buf);
-    close(fd);
-    return ok;
 }
 
 static ig_src_format detect(const char *path)
@@ -914,14 +639,15 @@ int cmd_hunt(int argc, char **argv)
         unsigned nt = threads ? threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
         if (nt > IG_MAX_THREADS)
             nt = IG_MAX_THREADS;
-        if (f == IG_SRC_JSONL && nt > 1 && strcmp(paths[i], "-") != 0 && line_per_event(paths[i])) {
+        if (f == IG_SRC_JSONL && nt > 1 && strcmp(paths[i], "-") != 0 &&
+            hj_line_per_event(paths[i])) {
             /* JSON lines: blocks of lines over several threads */
             hunt_thread *ts[IG_MAX_THREADS];
             unsigned made = 0;
             while (made < nt && (ts[made] = thread_init(&h)) != NULL)
                 made++;
-            if (made == 0 || !hunt_jsonl_parallel(ts, made, paths[i], &os, &tst,
-                                                  prog.on ? on_progress : NULL, &prog))
+            if (made == 0 || !hj_hunt((void *const *)ts, made, on_event, paths[i], &os, &tst,
+                                      prog.on ? on_progress : NULL, &prog))
                 text_failed++;
             for (unsigned k = 0; k < made; k++)
                 thread_fini(ts[k]);
