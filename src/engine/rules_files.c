@@ -1,9 +1,9 @@
 /* Rule files and folders (ig_rules_builder_add_path).  A folder is walked
  * (sorted, recursively, links followed) into a list of rule files; the
  * files are read and parsed (YAML → rule trees) by several threads, each
- * into its own arena; then, in list order, each file's rules are compiled
- * and its rejections reported, so that the rule set and the messages are
- * the same whatever the number of threads. */
+ * into its own arena; meanwhile the calling thread, in list order, compiles
+ * each parsed file's rules and reports its rejections, so that the rule
+ * set and the messages are the same whatever the number of threads. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +36,7 @@ typedef struct load_item {
     const char *error; /* set: this path could not be read (reported, not parsed) */
     int err;           /* or this errno (strerror is not for the parsing threads) */
     load_ev *first, *last;
+    atomic_bool parsed; /* first .. last are complete */
 } load_item;
 
 typedef struct load_list {
@@ -83,7 +84,7 @@ static void list_add(load_list *L, const char *path, const char *error)
         return;
     }
     memcpy(p, path, strlen(path) + 1);
-    L->v[L->n++] = (load_item){p, error, 0, NULL, NULL};
+    L->v[L->n++] = (load_item){p, error, 0, NULL, NULL, false};
 }
 
 typedef struct dir_entry {
@@ -201,20 +202,45 @@ static void parse_item(load_worker *w, load_item *it)
     sg_load_text(it->path, w->buf, n, &w->arena, on_rule, on_error, w);
 }
 
+/* Parses the next item not taken yet; false when there is none. */
+static bool parse_next(load_worker *w)
+{
+    size_t i = atomic_fetch_add(&w->l->next, 1);
+    if (i >= w->l->n)
+        return false;
+    parse_item(w, &w->l->items[i]);
+    atomic_store_explicit(&w->l->items[i].parsed, true, memory_order_release);
+    return true;
+}
+
 static void *work(void *ud)
 {
-    load_worker *w = ud;
-    for (;;) {
-        size_t i = atomic_fetch_add(&w->l->next, 1);
-        if (i >= w->l->n)
-            return NULL;
-        parse_item(w, &w->l->items[i]);
+    while (parse_next(ud))
+        ;
+    return NULL;
+}
+
+/* What item `it` gave, to the builder: its read error, its rules (compiled)
+ * and its rejections, in order; *e is set to IG_EIO on a read error. */
+static void deliver(ig_rules_builder *b, const load_item *it, ig_err *e)
+{
+    if (it->error != NULL || it->err != 0) {
+        em_builder_report(b, it->path, 0, it->error ? it->error : strerror(it->err));
+        *e = IG_EIO;
+    }
+    for (const load_ev *v = it->first; v != NULL; v = v->next) {
+        if (v->rule != NULL)
+            em_builder_rule(b, v->rule);
+        else
+            em_builder_report(b, v->file, v->line, v->reason);
     }
 }
 
-/* Parses every item with the builder's threads, MAX_LOADERS at most (this one included),
- * the trees ending in the builder's arena.  False when out of memory. */
-static bool parse_all(ig_rules_builder *b, load_item *items, size_t n)
+/* Parses every item with the builder's threads, MAX_LOADERS at most (this
+ * one included), and delivers them in order as they are parsed (a tree
+ * stays where its parsing thread put it until that thread's arena joins
+ * the builder's).  False when out of memory (what was delivered stays). */
+static bool parse_all(ig_rules_builder *b, load_item *items, size_t n, ig_err *e)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned nt = em_builder_threads(b) ? em_builder_threads(b) : cpus > 1 ? (unsigned)cpus : 1u;
@@ -232,13 +258,21 @@ static bool parse_all(ig_rules_builder *b, load_item *items, size_t n)
         ig_arena_init(&w[i].arena, 0);
         ok = ok && w[i].buf != NULL;
     }
+    size_t done = 0;
     if (ok) {
         for (unsigned i = 1; i < nt; i++)
             started[i] = pthread_create(&tid[i], NULL, work, &w[i]) == 0;
-        work(&w[0]);
+        for (;;) {
+            while (done < n && atomic_load_explicit(&items[done].parsed, memory_order_acquire))
+                deliver(b, &items[done++], e);
+            if (!parse_next(&w[0]))
+                break; /* all taken: the others finish their last ones */
+        }
         for (unsigned i = 1; i < nt; i++)
             if (started[i])
                 pthread_join(tid[i], NULL);
+        while (done < n)
+            deliver(b, &items[done++], e);
     }
     for (unsigned i = 0; i < nt; i++) {
         ok = ok && !w[i].oom;
@@ -266,25 +300,10 @@ ig_err ig_rules_builder_add_path(ig_rules_builder *b, const char *path, unsigned
     } else {
         list_add(&L, path, NULL);
     }
-    if (L.oom || !parse_all(b, L.v, L.n))
+    if (L.oom || !parse_all(b, L.v, L.n, &e))
         e = IG_ENOMEM;
-    /* in list order: what each file gave */
-    for (size_t i = 0; i < L.n; i++) {
-        if (e != IG_ENOMEM) {
-            if (L.v[i].error != NULL || L.v[i].err != 0) {
-                em_builder_report(b, L.v[i].path, 0,
-                                  L.v[i].error ? L.v[i].error : strerror(L.v[i].err));
-                e = IG_EIO;
-            }
-            for (const load_ev *v = L.v[i].first; v != NULL; v = v->next) {
-                if (v->rule != NULL)
-                    em_builder_rule(b, v->rule);
-                else
-                    em_builder_report(b, v->file, v->line, v->reason);
-            }
-        }
+    for (size_t i = 0; i < L.n; i++)
         ig_free(L.v[i].path);
-    }
     ig_free(L.v);
     if (loaded)
         *loaded = *bl;
