@@ -23,15 +23,15 @@
 #include "formats/jsonl/jsonl_limits.h"
 
 /* bytes a block reads, and the longest line taken with its line break */
-#define HJ_READ (IG_MAX_JSON_LINE + 2u)
+#define HJ_READ       (IG_MAX_JSON_LINE + 2u)
 /* a block: the unfinished line of the previous one (< HJ_READ) + HJ_READ */
-#define HJ_CAP (2u * HJ_READ)
+#define HJ_CAP        (2u * HJ_READ)
 /* bytes a piece aims at (a longer line makes a piece of its own) */
-#define HJ_PIECE (1u << 20)
+#define HJ_PIECE      (1u << 20)
 /* entries a block cuts into at most: pieces (a piece and the first line
  * of the next are over HJ_PIECE bytes together) and lines over the limit
  * (each over HJ_READ bytes: at most two start in a block) */
-#define HJ_ENTRIES (2u * (HJ_CAP / HJ_PIECE + 1u) + 4u)
+#define HJ_ENTRIES    (2u * (HJ_CAP / HJ_PIECE + 1u) + 4u)
 /* blocks in flight: enough pieces for every thread to have two */
 #define HJ_BLOCKS(nt) (2u + (2u * (nt) + HJ_CAP / HJ_PIECE - 1u) / (HJ_CAP / HJ_PIECE))
 
@@ -59,11 +59,11 @@ typedef struct hj_entry {
 
 typedef struct hj_block {
     char *buf;
-    hj_job *jobs;    /* HJ_ENTRIES */
-    hj_entry *ents;  /* HJ_ENTRIES */
-    unsigned n;  /* entries */
-    size_t used; /* bytes of the block done with (the rest is carried) */
-    bool busy;       /* filled and not all written */
+    hj_job *jobs;   /* HJ_ENTRIES */
+    hj_entry *ents; /* HJ_ENTRIES */
+    unsigned n;     /* entries */
+    size_t used;    /* bytes of the block done with (the rest is carried) */
+    bool busy;      /* filled and not all written */
 } hj_block;
 
 struct hj {
@@ -263,8 +263,7 @@ static size_t fill(hj *h, hj_reader *r, hj_block *b, size_t carry)
         j->len = k;
         j->first_line = r->line;
         j->done = false;
-        for (const char *p = j->data; (p = memchr(p, '\n', (size_t)(j->data + k - p))) != NULL;
-             p++)
+        for (const char *p = j->data; (p = memchr(p, '\n', (size_t)(j->data + k - p))) != NULL; p++)
             r->line++;
         pos += k;
         b->ents[b->n++] = (hj_entry){j, 0};
@@ -343,8 +342,8 @@ static bool blocks_make(hj *h, hj_block *blk, unsigned nb)
     return true;
 }
 
-bool hj_hunt(void *const *tuds, unsigned nt, hj_event_fn on_event_fn, const char *path,
-             cli_out *os, ig_src_stats *st, void (*tick)(void *, uint64_t), void *tick_ud)
+bool hj_hunt(void *const *tuds, unsigned nt, hj_event_fn on_event_fn, const char *path, cli_out *os,
+             ig_src_stats *st, void (*tick)(void *, uint64_t), void *tick_ud)
 {
     hj_reader r = {open(path, O_RDONLY | O_CLOEXEC), false, false, false, 1, 0};
     if (r.fd < 0) {
@@ -354,8 +353,17 @@ bool hj_hunt(void *const *tuds, unsigned nt, hj_event_fn on_event_fn, const char
     if (nt > IG_MAX_THREADS)
         nt = IG_MAX_THREADS;
     unsigned nb = HJ_BLOCKS(nt);
-    hj h = {on_event_fn, path, os, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-            PTHREAD_COND_INITIALIZER, NULL, nb * HJ_ENTRIES, 0, 0, false};
+    hj h = {on_event_fn,
+            path,
+            os,
+            PTHREAD_MUTEX_INITIALIZER,
+            PTHREAD_COND_INITIALIZER,
+            PTHREAD_COND_INITIALIZER,
+            NULL,
+            nb * HJ_ENTRIES,
+            0,
+            0,
+            false};
     hj_block *blk = calloc(nb, sizeof(*blk));
     h.queue = malloc(sizeof(*h.queue) * h.qcap);
     bool ok = blk != NULL && h.queue != NULL && blocks_make(&h, blk, nb);
