@@ -83,6 +83,21 @@ static void watchdog(nats_fetcher *f, time_t last_msg, time_t *last_check)
     }
 }
 
+/* The batch to fetch.  libnats 3.4 (Debian 12) first takes the messages
+ * already waiting in the subscription (those of a pull request answered
+ * after its fetch ended, as around a reconnection), then asks the server
+ * for `batch - taken` more and stops only when the count it holds equals
+ * that number: with more than half a batch waiting it stores past the end
+ * of its array.  So when messages wait, the fetch is for exactly those
+ * (at most a batch), which it takes without asking the server. */
+static int fetch_size(nats_fetcher *f)
+{
+    int msgs = 0, bytes = 0;
+    if (natsSubscription_GetPending(f->sub, &msgs, &bytes) == NATS_OK && msgs > 0)
+        return msgs < f->size ? msgs : f->size;
+    return f->size;
+}
+
 static bool stopping(nats_fetcher *f)
 {
     pthread_mutex_lock(&f->mu);
@@ -99,7 +114,7 @@ static void *run(void *arg)
         watchdog(f, last_msg, &last_check);
         natsMsgList list = {0};
         jsErrCode jerr = 0;
-        natsStatus st = natsSubscription_Fetch(&list, f->sub, f->size, 1000, &jerr);
+        natsStatus st = natsSubscription_Fetch(&list, f->sub, fetch_size(f), 1000, &jerr);
         if (st == NATS_OK) {
             last_msg = time(NULL);
         } else if (st != NATS_TIMEOUT) {

@@ -1,0 +1,213 @@
+/* Scanning a value for the prefilter's literals (prefilter.c builds the
+ * index): the literals anchored at its start or end, or equal to it, are
+ * looked up once; contains literals at every position, through a bloom
+ * bitmap (and, for fields with few, a bitmap of first byte pairs); short
+ * literals by a byte table and a byte-pair bitmap. */
+#include <stdint.h>
+#include <string.h>
+
+#include "engine/prefilter.h"
+
+/* Does pattern `p` hold at position `i` of `v`, its first `known` bytes
+ * (0 or 4) being known to agree? */
+static inline bool holds(const pf_pat *p, const char *v, size_t len, size_t i, uint32_t known)
+{
+    if (i + p->len > len)
+        return false;
+    switch (p->op) {
+    case EM_EQ:
+        if (i != 0 || p->len != len)
+            return false;
+        break;
+    case EM_STARTS:
+        if (i != 0)
+            return false;
+        break;
+    case EM_ENDS:
+        if (i + p->len != len)
+            return false;
+        break;
+    default: break;
+    }
+    if (p->len >= 8 && ig_le32((const uint8_t *)v + i + 4) != p->w1)
+        return false;
+    return memcmp(v + i + known, p->s + known, p->len - known) == 0;
+}
+
+#define MARK(pid)                                                                                  \
+    do {                                                                                           \
+        seen[pid] = epoch;                                                                         \
+        if (hits != NULL)                                                                          \
+            hits[(*nhits)++] = (pid);                                                              \
+    } while (0)
+
+/* The slot of `key`, whose hash is `kh`, known to be in the bloom bitmap
+ * (NULL: no literal has it after all). */
+static inline const pf_slot *probe(const pf_table *t, uint64_t key, uint64_t kh)
+{
+    uint32_t mask = t->nslots - 1;
+    for (uint32_t h = slot_of(kh, mask);; h = (h + 1) & mask) {
+        const pf_slot *s = &t->slots[h];
+        if (s->key == key)
+            return s;
+        if (s->key == 0)
+            return NULL;
+    }
+}
+
+static inline bool in_bloom(const pf_table *t, uint64_t kh)
+{
+    uint64_t bits = bloom_bits(kh);
+    return (t->bloom[bloom_word(kh)] & bits) == bits;
+}
+
+#define PF_AT_END SIZE_MAX
+
+/* Marks the literals of `key` (hash `kh`, in the bloom bitmap) that hold at
+ * position `i` of `v` (PF_AT_END: ending where `v` ends), `known` bytes of
+ * them agreeing by the key. */
+static void try_key(const pf_table *t, uint64_t key, uint64_t kh, const char *v, size_t len,
+                    size_t i, uint32_t known, uint32_t *seen, uint32_t epoch, uint32_t *hits,
+                    uint32_t *nhits)
+{
+    const pf_slot *s = probe(t, key, kh);
+    for (uint32_t k = 0; s != NULL && k < s->n; k++) {
+        uint32_t pid = t->list[s->first + k];
+        const pf_pat *p = &t->pats[pid];
+        if (seen[pid] == epoch || p->len > len)
+            continue;
+        if (holds(p, v, len, i == PF_AT_END ? len - p->len : i, known))
+            MARK(pid);
+    }
+}
+
+/* Marks the contains literals of `key` (hash `kh`, in the bloom bitmap)
+ * that hold at position `i` of `v`: those below 8 bytes one by one, the
+ * others (ordered by their bytes 4..7) from a binary search for the
+ * value's. */
+static void try_scan(const pf_table *t, uint64_t key, uint64_t kh, const char *v, size_t len,
+                     size_t i, uint32_t *seen, uint32_t epoch, uint32_t *hits, uint32_t *nhits)
+{
+    const pf_slot *s = probe(t, key, kh);
+    if (s == NULL)
+        return;
+    const uint32_t *list = t->list + s->first;
+    for (uint32_t k = 0; k < s->nshort; k++)
+        if (seen[list[k]] != epoch && holds(&t->pats[list[k]], v, len, i, 4))
+            MARK(list[k]);
+    if (s->n == s->nshort || i + 8 > len)
+        return;
+    const uint32_t *w1 = t->lw1 + s->first;
+    uint32_t w = ig_le32((const uint8_t *)v + i + 4), lo = s->nshort, hi = s->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (w1[mid] < w)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (uint32_t k = lo; k < s->n && w1[k] == w; k++)
+        if (seen[list[k]] != epoch && holds(&t->pats[list[k]], v, len, i, 4))
+            MARK(list[k]);
+}
+
+/* Marks the short contains literals of `field` (1-3 bytes) found in `v`:
+ * a table lookup per byte, a bitmap test per pair of bytes, a binary
+ * search on the pairs that some literal starts with. */
+static void scan_shorts(const pf_table *t, uint32_t field, const char *v, size_t len,
+                        uint32_t *seen, uint32_t epoch, uint32_t *hits, uint32_t *nhits)
+{
+    const uint32_t *one = t->one[field];
+    for (size_t i = 0; one != NULL && i < len; i++) {
+        uint32_t pid = one[(uint8_t)v[i]];
+        if (pid != 0 && seen[pid - 1] != epoch)
+            MARK(pid - 1);
+    }
+    const uint64_t *map = t->twomap[field];
+    if (map == NULL)
+        return;
+    const uint32_t *two = t->two[field];
+    const uint16_t *twop = t->twop[field];
+    uint32_t n = t->ntwo[field];
+    for (size_t i = 0; i + 2 <= len; i++) {
+        uint16_t pr = pair_of(v + i);
+        if ((map[pr >> 6] >> (pr & 63) & 1) == 0)
+            continue;
+        uint32_t lo = 0, hi = n;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (twop[mid] < pr)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (uint32_t k = lo; k < n && twop[k] == pr; k++) {
+            const pf_pat *p = &t->pats[two[k]];
+            if (seen[two[k]] != epoch && (p->len == 2 || (i + 3 <= len && v[i + 2] == p->s[2])))
+                MARK(two[k]);
+        }
+    }
+}
+
+/* try_key at one anchored place of the value. */
+static void try_once(const pf_table *t, uint64_t key, const char *v, size_t len, size_t i,
+                     uint32_t known, uint32_t *seen, uint32_t epoch, uint32_t *hits,
+                     uint32_t *nhits)
+{
+    uint64_t kh = key_hash(key);
+    if (in_bloom(t, kh))
+        try_key(t, key, kh, v, len, i, known, seen, epoch, hits, nhits);
+}
+
+void pf_scan(const pf_table *t, uint32_t field, const char *v, size_t len, uint32_t *seen,
+             uint32_t epoch, uint32_t *hits, uint32_t *nhits)
+{
+    if (field >= t->nfields || t->kinds[field] == 0)
+        return;
+    unsigned kinds = t->kinds[field];
+    if (kinds & PF_ANCHORED)
+        for (uint32_t k = 0; k < t->nanch[field]; k++) {
+            uint32_t pid = t->anch[field][k];
+            const pf_pat *p = &t->pats[pid];
+            if (seen[pid] != epoch && p->len <= len &&
+                holds(p, v, len, p->op == EM_ENDS ? len - p->len : 0, 0))
+                MARK(pid);
+        }
+    if (kinds & PF_SHORTS)
+        scan_shorts(t, field, v, len, seen, epoch, hits, nhits);
+    if ((kinds & 1u << PF_K_EQ) && len <= t->eqmax[field])
+        try_once(t, key_make(PF_K_EQ, field, ig_hash_bytes(v, len)), v, len, 0, 0, seen, epoch,
+                 hits, nhits);
+    if (len < 4)
+        return;
+    if (kinds & 1u << PF_K_HEAD4)
+        try_once(t, key_make(PF_K_HEAD4, field, text4(v)), v, len, 0, 4, seen, epoch, hits, nhits);
+    if (kinds & 1u << PF_K_TAIL4)
+        try_once(t, key_make(PF_K_TAIL4, field, text4(v + len - 4)), v, len, PF_AT_END, 0, seen,
+                 epoch, hits, nhits);
+    if (len >= 8 && (kinds & 1u << PF_K_HEAD8))
+        try_once(t, key_make(PF_K_HEAD8, field, text8(v)), v, len, 0, 0, seen, epoch, hits, nhits);
+    if (len >= 8 && (kinds & 1u << PF_K_TAIL8))
+        try_once(t, key_make(PF_K_TAIL8, field, text8(v + len - 8)), v, len, PF_AT_END, 0, seen,
+                 epoch, hits, nhits);
+    if ((kinds & 1u << PF_K_SCAN) == 0)
+        return;
+    uint64_t base = key_make(PF_K_SCAN, field, 0);
+    const uint64_t *pairs = t->pairs[field];
+    if (pairs != NULL) {
+        for (size_t i = 0; i + 4 <= len; i++) {
+            uint32_t pair = ig_le16((const uint8_t *)v + i);
+            if ((pairs[pair >> 6] >> (pair & 63) & 1) == 0)
+                continue;
+            uint64_t key = base | text4(v + i), kh = key_hash(key);
+            if (in_bloom(t, kh))
+                try_scan(t, key, kh, v, len, i, seen, epoch, hits, nhits);
+        }
+        return;
+    }
+    for (size_t i = 0; i + 4 <= len; i++) {
+        uint64_t key = base | text4(v + i), kh = key_hash(key);
+        if (in_bloom(t, kh))
+            try_scan(t, key, kh, v, len, i, seen, epoch, hits, nhits);
+    }
+}
