@@ -5,7 +5,7 @@ SHELL := /bin/bash
 DEPS := cmake ninja-build gcc clang libclang-rt-14-dev zlib1g-dev python3 libevtx-utils \
         pkg-config libyaml-dev libpcre2-dev libexpat1-dev libssl-dev libyara-dev libnats-dev nats-server jq \
         clang-format gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 python3-pefile \
-        osslsigncode mono-mcs libmono-system-web4.0-cil chromium
+        osslsigncode mono-mcs libmono-system-web4.0-cil chromium tzdata
 JOBS ?= $(shell nproc)
 
 .PHONY: all build deps test asan tsan-check fuzz-smoke format-check demo bench fuzz clean

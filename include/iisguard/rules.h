@@ -82,6 +82,10 @@ IG_API void ig_rules_builder_set_min_level(ig_rules_builder *b, ig_level min);
 IG_API void ig_rules_builder_select(ig_rules_builder *b, const char *const *statuses,
                                     const char *const *tags, const char *const *exclude_ids);
 IG_API unsigned ig_rules_builder_filtered(const ig_rules_builder *b);
+/* A rule left out by the selection that a selected correlation refers to
+ * is kept as that correlation's base, without alerts of its own; this many
+ * of the set's rules are such bases (they count in ig_rules_count). */
+IG_API size_t ig_rules_adopted(const ig_rules *r);
 
 /* Adds the built-in rule pack (T1505.004: IIS modules and their install
  * paths), carried in the library. */

@@ -306,6 +306,22 @@ static void on_rule_error(void *ud, const ig_rule_error *e)
         fprintf(stderr, "iisguard: rule %s:%u: %s\n", e->file, e->line, e->reason);
 }
 
+/* Is `z` the name of a zone of the system's tz database (Europe/Berlin)? */
+static bool zone_known(const char *z)
+{
+    size_t n = strlen(z);
+    if (n == 0 || n > 64 || z[0] == '/' || strstr(z, "..") != NULL)
+        return false;
+    for (size_t k = 0; k < n; k++)
+        if (!((z[k] >= 'A' && z[k] <= 'Z') || (z[k] >= 'a' && z[k] <= 'z') ||
+              (z[k] >= '0' && z[k] <= '9') || strchr("/_-+", z[k]) != NULL))
+            return false;
+    char path[128];
+    snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", z);
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 static void usage(FILE *f)
 {
     fputs("usage: iisguard hunt PATH... [--rules FILE|DIR]... [options]\n"
@@ -323,7 +339,9 @@ static void usage(FILE *f)
           "  --exclude-rules FILE  rule ids to leave out, one per line\n"
           "  --from T, --to T only events in this time range (ISO 8601; UTC unless an\n"
           "                   offset is given: 2024-03-12T09:00+01:00)\n"
-          "  --timezone Z     show times in text and CSV with this offset (+02:00, UTC)\n"
+          "  --timezone Z     show times in text and CSV in this zone: an offset (+02:00,\n"
+          "                   UTC) or a tz database name (Europe/Berlin, daylight saving\n"
+          "                   applied per event)\n"
           "  --local          show times in the machine's time zone\n"
           "  --threads N      decoding and matching threads (default: one per core)\n"
           "  --output FILE    write alerts to FILE (kept if it exists, unless --force;\n"
@@ -355,8 +373,15 @@ static void summary(const hunt *h, const ig_evtx_stats *s, unsigned loaded, unsi
             "events from %s to %s\n",
             (unsigned long long)s->files, (unsigned long long)s->files_failed,
             (unsigned long long)s->records, (unsigned long long)s->anomalies, a, b);
-    fprintf(stderr, "iisguard: hunt: %u rules loaded, %u rejected, %u not selected\n", loaded,
-            rejected, filtered);
+    size_t kept = ig_rules_adopted(h->rules);
+    if (kept > 0)
+        fprintf(stderr,
+                "iisguard: hunt: %u rules loaded, %u rejected, %u not selected (%zu of them kept "
+                "as bases of selected correlations, without alerts of their own)\n",
+                loaded, rejected, filtered, kept);
+    else
+        fprintf(stderr, "iisguard: hunt: %u rules loaded, %u rejected, %u not selected\n", loaded,
+                rejected, filtered);
     if (h->outside)
         fprintf(stderr, "iisguard: hunt: %llu events outside --from/--to left out\n",
                 (unsigned long long)h->outside);
@@ -462,11 +487,20 @@ int cmd_hunt(int argc, char **argv)
             }
             i++;
         } else if (strcmp(a, "--timezone") == 0 && has) {
-            if (!ig_parse_offset(argv[++i], &tz.offset)) {
-                fprintf(stderr, "iisguard hunt: --timezone wants UTC or an offset like +02:00\n");
+            const char *z = argv[++i];
+            if (ig_parse_offset(z, &tz.offset)) {
+                tz.local = false;
+            } else if (zone_known(z)) { /* shown as the machine's zone would be */
+                setenv("TZ", z, 1);
+                tzset();
+                tz.local = true;
+            } else {
+                fprintf(stderr,
+                        "iisguard hunt: --timezone wants UTC, an offset like +02:00 or a zone "
+                        "of the tz database like Europe/Berlin (not found: %s)\n",
+                        z);
                 return 2;
             }
-            tz.local = false;
         } else if (strcmp(a, "--local") == 0) {
             tz.local = true;
         } else if (strcmp(a, "--no-builtin") == 0) {
@@ -552,7 +586,13 @@ int cmd_hunt(int argc, char **argv)
         return 2;
     }
     if (ig_rules_count(rules) == 0) {
-        fprintf(stderr, "iisguard hunt: no rule could be loaded\n");
+        if (filtered > 0)
+            fprintf(stderr,
+                    "iisguard hunt: no rule selected: %u loaded, all left out by --min-level, "
+                    "--status, --tags or --exclude-rules\n",
+                    filtered);
+        else
+            fprintf(stderr, "iisguard hunt: no rule could be loaded (%u rejected)\n", rejected);
         ig_rules_destroy(rules);
         return 2;
     }

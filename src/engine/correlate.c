@@ -442,11 +442,11 @@ size_t ig_corr_run(ig_corr *cr, ig_corr_alert_fn fn, void *ud)
 
 /* ---- resolution ------------------------------------------------------------- */
 
-static uint32_t find_rule(const ig_rules *rs, const char *ref)
+uint32_t cm_find_rule(const em_rule *rules, uint32_t n, const char *ref)
 {
-    for (uint32_t i = 0; i < rs->n; i++)
-        if (strcmp(rs->rules[i].info.id, ref) == 0 ||
-            (rs->rules[i].name != NULL && strcmp(rs->rules[i].name, ref) == 0))
+    for (uint32_t i = 0; i < n; i++)
+        if (strcmp(rules[i].info.id, ref) == 0 ||
+            (rules[i].name != NULL && strcmp(rules[i].name, ref) == 0))
             return i;
     return UINT32_MAX;
 }
@@ -500,7 +500,7 @@ bool cm_resolve(ig_rules *rs, cm_err_fn err, void *ud)
             return false;
         const char *why = NULL;
         for (uint32_t k = 0; k < c->nrefs && why == NULL; k++) {
-            bases[k] = find_rule(rs, c->refs[k]);
+            bases[k] = cm_find_rule(rs->rules, rs->n, c->refs[k]);
             if (bases[k] == UINT32_MAX)
                 why = "correlation refers to a rule that is not loaded";
             else if (rs->rules[bases[k]].corr != NULL)

@@ -42,4 +42,8 @@ void cm_buf_free(cm_buf *b);
 typedef void (*cm_err_fn)(void *ud, const char *file, unsigned line, const char *why);
 bool cm_resolve(ig_rules *rs, cm_err_fn err, void *ud);
 
+/* The index of the rule of rules[0, n) whose id or name is `ref`, or
+ * UINT32_MAX. */
+uint32_t cm_find_rule(const em_rule *rules, uint32_t n, const char *ref);
+
 #endif

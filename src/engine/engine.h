@@ -129,6 +129,7 @@ typedef struct em_rule {
     bool suppress;           /* a base rule whose own alerts are not wanted */
     bool recorded;           /* a base rule of some correlation: matches are kept */
     bool generate_seen;      /* suppress was set by a correlation's generate */
+    bool adopted;            /* left out by the selection, kept as a correlation's base */
     const uint32_t *rfields; /* fields kept with its matches (group-by, value) */
     uint32_t nrfields;
     const em_source *srcs;

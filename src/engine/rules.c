@@ -38,6 +38,10 @@ struct ig_rules_builder {
     ig_level min_level;
     unsigned filtered;
     const char *const *statuses, *const *tags, *const *exclude;
+    /* rules left out by the selection, kept aside: a selected correlation
+     * may refer to them (adopt_bases) */
+    em_rule *aside;
+    uint32_t naside, capaside;
     unsigned threads; /* for parsing rule files; 0: one per processor */
 };
 
@@ -123,6 +127,54 @@ static void on_load_error(void *ud, const sg_error *e)
     em_builder_report(ud, e->file, e->line, e->reason);
 }
 
+/* Keeps a rule the selection left out (its trees live in the set's arena). */
+static void set_aside(ig_rules_builder *b, const em_rule *r)
+{
+    if (b->naside == b->capaside) {
+        uint32_t cap = b->capaside ? b->capaside * 2 : 64;
+        em_rule *v = ig_realloc(b->aside, sizeof(*v) * cap);
+        if (v == NULL)
+            return; /* a correlation referring to it is then reported */
+        b->aside = v;
+        b->capaside = cap;
+    }
+    b->aside[b->naside++] = *r;
+}
+
+/* Rules left out by the selection (--min-level, --status, --tags,
+ * --exclude-rules) that a selected correlation refers to join the set as
+ * its bases, without alerts of their own (em_rule.adopted): leaving out a
+ * low-level rule must not disable a high-level correlation built on it.
+ * False when out of memory. */
+static bool adopt_bases(ig_rules_builder *b)
+{
+    ig_rules *rs = b->rs;
+    uint32_t n = rs->n;
+    for (uint32_t ri = 0; ri < n; ri++) {
+        const em_corr *c = rs->rules[ri].corr;
+        for (uint32_t k = 0; c != NULL && k < c->nrefs; k++) {
+            if (cm_find_rule(rs->rules, rs->n, c->refs[k]) != UINT32_MAX)
+                continue;
+            uint32_t a = cm_find_rule(b->aside, b->naside, c->refs[k]);
+            if (a == UINT32_MAX)
+                continue; /* reported by cm_resolve */
+            if (rs->n == b->cap) {
+                em_rule *v = ig_realloc(rs->rules, sizeof(*v) * b->cap * 2);
+                if (v == NULL)
+                    return false;
+                rs->rules = v;
+                b->cap *= 2;
+                c = rs->rules[ri].corr;
+            }
+            rs->rules[rs->n] = b->aside[a];
+            rs->rules[rs->n].info.index = rs->n;
+            rs->rules[rs->n].adopted = true;
+            rs->n++;
+        }
+    }
+    return true;
+}
+
 void em_builder_rule(ig_rules_builder *b, const sg_rule *r)
 {
     ig_rules *rs = b->rs;
@@ -143,6 +195,8 @@ void em_builder_rule(ig_rules_builder *b, const sg_rule *r)
     }
     if (!selected(b, &rs->rules[rs->n].info)) {
         b->filtered++;
+        if (rs->rules[rs->n].corr == NULL)
+            set_aside(b, &rs->rules[rs->n]);
         return;
     }
     rs->rules[rs->n].info.index = rs->n;
@@ -395,7 +449,10 @@ static void corr_error(void *ud, const char *file, unsigned line, const char *wh
 ig_rules *ig_rules_builder_finish(ig_rules_builder *b)
 {
     ig_rules *rs = b->rs;
-    bool resolved = cm_resolve(rs, corr_error, b);
+    bool resolved = adopt_bases(b) && cm_resolve(rs, corr_error, b);
+    for (uint32_t i = 0; i < rs->n; i++)
+        if (rs->rules[i].adopted)
+            rs->rules[i].suppress = true; /* whatever `generate` says */
     b->rs = NULL;
     ig_rules_builder_destroy(b);
     if (!resolved || !build_index(rs) || !pf_build(rs) || !bucket_fields(rs)) {
@@ -410,12 +467,21 @@ void ig_rules_builder_destroy(ig_rules_builder *b)
     if (b == NULL)
         return;
     ig_rules_destroy(b->rs);
+    ig_free(b->aside);
     ig_free(b);
 }
 
 size_t ig_rules_count(const ig_rules *r)
 {
     return r->n;
+}
+
+size_t ig_rules_adopted(const ig_rules *r)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < r->n; i++)
+        n += r->rules[i].adopted;
+    return n;
 }
 
 const ig_rule_info *ig_rules_info(const ig_rules *r, size_t i)

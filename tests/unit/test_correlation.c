@@ -28,12 +28,15 @@ static const char *base_rules =
     "logsource:\n  product: windows\n  service: security\n"
     "detection:\n  sel:\n    EventID: 4624\n  condition: sel\nlevel: low\n---\n";
 
+static ig_level min_level = IG_LEVEL_INFORMATIONAL;
+
 static ig_rules *rules(const char *corr)
 {
     char text[4096];
     snprintf(text, sizeof(text), "%s%s", base_rules, corr);
     errors[0] = '\0';
     ig_rules_builder *b = ig_rules_builder_create(on_error, NULL);
+    ig_rules_builder_set_min_level(b, min_level);
     ig_rules_builder_add_text(b, "c.yml", text, strlen(text), NULL, NULL);
     return ig_rules_builder_finish(b);
 }
@@ -230,6 +233,31 @@ static void aliases_and_errors(void)
     ig_rules_destroy(rs);
 }
 
+/* Rules left out by the selection (here --min-level high: the low base
+ * rules) stay as bases of a selected correlation, without alerts of their
+ * own even when it says generate: true; a correlation left out does not
+ * keep its bases. */
+static void selection(void)
+{
+    const evspec ev[] = {
+        {4625, "A", "u", 0}, {4625, "A", "u", 1}, {4625, "A", "u", 2}, {4624, "A", "u", 3}};
+    min_level = IG_LEVEL_HIGH;
+    RUN(brute, ev, 1, "event_count Computer=A count=3 n=3 first=0;");
+    CHECK(plain_alerts == 0);
+    char gen[1024];
+    snprintf(gen, sizeof(gen), "%sgenerate: true\n", brute);
+    RUN(gen, ev, 2, "event_count Computer=A count=3 n=3 first=0;");
+    CHECK(plain_alerts == 0);
+    ig_rules *rs = rules(brute);
+    CHECK(rs != NULL && ig_rules_count(rs) == 2 && ig_rules_adopted(rs) == 1 && errors[0] == '\0');
+    ig_rules_destroy(rs);
+    min_level = IG_LEVEL_CRITICAL;
+    rs = rules(brute);
+    CHECK(rs != NULL && ig_rules_count(rs) == 0 && ig_rules_adopted(rs) == 0);
+    ig_rules_destroy(rs);
+    min_level = IG_LEVEL_INFORMATIONAL;
+}
+
 int main(void)
 {
     event_count();
@@ -237,5 +265,6 @@ int main(void)
     temporal();
     absent();
     aliases_and_errors();
+    selection();
     TEST_MAIN_END();
 }
