@@ -67,6 +67,7 @@ typedef struct em_pat {
 
 typedef struct em_item {
     uint32_t field; /* interned id, EV_NO_ID for keywords (any field) */
+    uint32_t kf;    /* keywords: their prefilter field (pf_table, set by pf_build) */
     bool all;       /* patterns ANDed (modifier `all`), else ORed */
     const em_pat *pats;
     uint32_t npats;
@@ -184,7 +185,8 @@ typedef struct pf_table {
     uint32_t *list;   /* pids grouped by slot */
     uint32_t *lw1;    /* the w1 of each pid in list */
     uint64_t *bloom;  /* 2^PF_BLOOM_LOG2 bits: set for every key in slots */
-    uint32_t nfields; /* interned fields + 1: the last stands for keywords */
+    uint32_t nnamed;  /* interned fields; */
+    uint32_t nfields; /* then keyword fields: one per set of channels (keyword_groups) */
     /* per field (prefilter.c: index_shorts): the kinds of literals it has,
      * its longest equals literal, its contains literals of 1 byte (one), of
      * 2-3 bytes (two, by first two bytes twop, in bitmap twomap), and its

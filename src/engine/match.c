@@ -102,8 +102,9 @@ void em_prefilter_event(em_state *st, ig_event *ev, const bool *fields)
                 pf_scan(t, id, v.p, v.len, st->seen, st->epoch, st->hits, &st->nhits);
         st->fscan[id] = st->epoch;
     }
-    uint32_t kf = t->nfields - 1;
-    if (fields[kf] && st->fscan[kf] != st->epoch) {
+    for (uint32_t kf = t->nnamed; kf < t->nfields; kf++) { /* keywords: every field */
+        if (!fields[kf] || st->fscan[kf] == st->epoch)
+            continue;
         for (uint32_t fi = 0; fi < ev->n; fi++)
             if (ev_lower(ev, fi, &v))
                 pf_scan(t, kf, v.p, v.len, st->seen, st->epoch, st->hits, &st->nhits);
@@ -296,7 +297,7 @@ static bool item_match(em_state *st, ig_event *ev, const em_item *it)
     if (it->field == EV_NO_ID) {
         /* keywords: a pattern matches when any field's value does; the
          * literals are found by one prefilter pass over every field */
-        uint32_t kf = st->rs->pf.nfields - 1;
+        uint32_t kf = it->kf;
         if (st->fscan[kf] != st->epoch) {
             for (uint32_t fi = 0; fi < ev->n; fi++) {
                 ig_strv v;

@@ -259,6 +259,59 @@ static bool index_keys(pf_table *t, ent *ents)
     return index_pairs(t);
 }
 
+/* Is every channel of rule a one of rule b's? */
+static bool channels_within(const em_rule *a, const em_rule *b)
+{
+    for (uint32_t i = 0; i < a->nsrcs; i++) {
+        const char *ch = a->srcs[i].channel;
+        bool found = false;
+        for (uint32_t k = 0; k < b->nsrcs && !found; k++) {
+            const char *o = b->srcs[k].channel;
+            found = ch == NULL || o == NULL ? ch == o : strcmp(ch, o) == 0;
+        }
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+/* Do rules a and b have the same channels (any: none given)? */
+static bool same_channels(const em_rule *a, const em_rule *b)
+{
+    return (a->nsrcs == 0) == (b->nsrcs == 0) && channels_within(a, b) && channels_within(b, a);
+}
+
+/* Gives every keyword item its prefilter field (em_item.kf): one from
+ * `first` on per set of channels, so that an event is scanned for the
+ * keywords of its channel's rules (and of rules of any channel) only.
+ * Returns the number of those fields (at least one), UINT32_MAX when out of
+ * memory. */
+static uint32_t keyword_groups(ig_rules *rs, uint32_t first)
+{
+    uint32_t *rep = ig_malloc(sizeof(*rep) * (rs->n ? rs->n : 1)); /* a rule per group */
+    if (rep == NULL)
+        return UINT32_MAX;
+    uint32_t ng = 0;
+    for (uint32_t r = 0; r < rs->n; r++) {
+        const em_rule *er = &rs->rules[r];
+        uint32_t g = UINT32_MAX;
+        for (uint32_t s = 0; s < er->nsearches; s++)
+            for (uint32_t m = 0; m < er->searches[s].nmaps; m++)
+                for (uint32_t i = 0; i < er->searches[s].maps[m].nitems; i++) {
+                    em_item *it = (em_item *)&er->searches[s].maps[m].items[i]; /* ours */
+                    if (it->field != EV_NO_ID)
+                        continue;
+                    for (g = 0; g < ng && !same_channels(&rs->rules[rep[g]], er); g++)
+                        ;
+                    if (g == ng)
+                        rep[ng++] = r;
+                    it->kf = first + g;
+                }
+    }
+    ig_free(rep);
+    return ng ? ng : 1;
+}
+
 bool pf_build(ig_rules *rs)
 {
     pf_table *t = &rs->pf;
@@ -277,8 +330,13 @@ bool pf_build(ig_rules *rs)
                         n += cased_literal(&map->items[i], &map->items[i].pats[k]);
                     }
             }
-    /* one more "field" for keywords (items without a field): every field */
-    t->nfields = ev_names_count(&rs->names) + 1;
+    /* more "fields" for keywords (items without a field, looked for in every
+     * field): one per set of channels of the rules that have them */
+    t->nnamed = ev_names_count(&rs->names);
+    uint32_t nkw = keyword_groups(rs, t->nnamed);
+    if (nkw == UINT32_MAX)
+        return false;
+    t->nfields = t->nnamed + nkw;
     t->pats = ig_malloc(sizeof(*t->pats) * (n ? n : 1));
     ent *ents = ig_malloc(sizeof(*ents) * (n ? n : 1));
     if (t->pats == NULL || ents == NULL || t->nfields >= (1u << 28)) {
@@ -302,7 +360,7 @@ bool pf_build(ig_rules *rs)
                     const em_item *it = &map->items[i];
                     for (uint32_t k = 0; k < it->npats; k++) {
                         em_pat *p = (em_pat *)&it->pats[k]; /* ours until finished */
-                        uint32_t f = it->field == EV_NO_ID ? t->nfields - 1 : it->field;
+                        uint32_t f = it->field == EV_NO_ID ? it->kf : it->field;
                         const char *piece;
                         uint32_t plen = glob_piece(it, p, &piece);
                         p->pid = UINT32_MAX;

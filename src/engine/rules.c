@@ -396,7 +396,7 @@ static bool build_index(ig_rules *rs)
 }
 
 /* Marks the fields whose literals rule `r` looks for. */
-static void mark_fields(const ig_rules *rs, const em_rule *r, bool *f)
+static void mark_fields(const em_rule *r, bool *f)
 {
     for (uint32_t s = 0; s < r->nsearches; s++)
         for (uint32_t m = 0; m < r->searches[s].nmaps; m++) {
@@ -406,7 +406,7 @@ static void mark_fields(const ig_rules *rs, const em_rule *r, bool *f)
                     if (map->items[i].pats[k].pid != UINT32_MAX ||
                         map->items[i].pats[k].req != UINT32_MAX) {
                         uint32_t id = map->items[i].field;
-                        f[id == EV_NO_ID ? rs->pf.nfields - 1 : id] = true;
+                        f[id == EV_NO_ID ? map->items[i].kf : id] = true;
                     }
         }
 }
@@ -422,7 +422,7 @@ static bool bucket_fields(ig_rules *rs)
         return false;
     memset(any, 0, nf);
     for (uint32_t i = 0; i < rs->nany; i++)
-        mark_fields(rs, &rs->rules[rs->any[i]], any);
+        mark_fields(&rs->rules[rs->any[i]], any);
     rs->any_fields = any;
     for (uint32_t bi = 0; bi < rs->nbuckets; bi++) {
         em_bucket *b = &rs->buckets[bi];
@@ -433,7 +433,7 @@ static bool bucket_fields(ig_rules *rs)
         if (b->fields == NULL || b->open == NULL)
             return false;
         for (uint32_t i = 0; i < b->n; i++) {
-            mark_fields(rs, &rs->rules[b->rules[i].rule], b->fields);
+            mark_fields(&rs->rules[b->rules[i].rule], b->fields);
             if (!rs->rules[b->rules[i].rule].triggered)
                 b->open[b->nopen++] = i;
         }

@@ -317,6 +317,63 @@ static void log_sources(void)
     ig_rules_destroy(rs);
 }
 
+static char kw_hits[256];
+static void on_kw_alert(void *ud, const ig_alert *a)
+{
+    (void)ud;
+    size_t n = strlen(kw_hits);
+    snprintf(kw_hits + n, sizeof(kw_hits) - n, "%s;", a->rule->title);
+}
+
+/* The rules that alert for an event of `channel` whose Data is `data`. */
+static const char *kw_scan(ig_rules *rs, const char *channel, const char *data)
+{
+    ig_arena a;
+    ig_arena_init(&a, 0);
+    ig_event ev;
+    ev_init(&ev, &a);
+    ev_add(&ev, "Channel", 7, channel, (uint32_t)strlen(channel), NULL);
+    ev_add(&ev, "EventID", 7, "7045", 4, NULL);
+    ev_add(&ev, "Data", 4, data, (uint32_t)strlen(data), NULL);
+    kw_hits[0] = '\0';
+    ig_scanner *s = ig_scanner_create(rs, on_kw_alert, NULL);
+    ig_scanner_scan(s, &ev);
+    ig_scanner_destroy(s);
+    ev_free(&ev);
+    ig_arena_destroy(&a);
+    return kw_hits;
+}
+
+/* Keywords are looked for per set of channels: a rule's keywords for the
+ * events of its channels, those of a rule of any channel for every event. */
+static void keyword_channels(void)
+{
+#define KWRULE(t, ls, kws)                                                                         \
+    "title: " t "\nid: " t "\nlogsource:\n  product: windows\n" ls "detection:\n  kw:\n" kws       \
+    "  condition: kw\n---\n"
+    const char *text = KWRULE("any", "", "    - 'mimikatz'\n    - 'sekurlsa::'\n")
+        KWRULE("sys", "  service: system\n", "    - 'evilsvc'\n")
+            KWRULE("app", "  service: application\n", "    - 'evilsvc'\n    - 'crashdump'\n")
+                KWRULE("sys2", "  service: system\n", "    - 'othersys'\n    - 'ab'\n");
+#undef KWRULE
+    ig_rules_builder *b = ig_rules_builder_create(on_error, NULL);
+    ig_rules_builder_add_text(b, "k.yml", text, strlen(text), NULL, NULL);
+    ig_rules *rs = ig_rules_builder_finish(b);
+    CHECK(rs != NULL && ig_rules_count(rs) == 4);
+    if (rs == NULL)
+        return;
+    CHECK(rs->pf.nfields - rs->pf.nnamed == 3); /* any, System, Application */
+    CHECK_STR(kw_scan(rs, "System", "install EvilSvc now"), "sys;");
+    CHECK_STR(kw_scan(rs, "Application", "evilsvc"), "app;");
+    CHECK_STR(kw_scan(rs, "Application", "a crashdump and OTHERSYS"), "app;");
+    CHECK_STR(kw_scan(rs, "Security", "evilsvc crashdump othersys"), "");
+    CHECK_STR(kw_scan(rs, "Security", "run MIMIKATZ"), "any;");
+    CHECK_STR(kw_scan(rs, "System", "othersys mimikatz"), "sys2;any;"); /* channel rules first */
+    CHECK_STR(kw_scan(rs, "System", "xaby"), "sys2;");
+    CHECK_STR(kw_scan(rs, "Nowhere", "sekurlsa::logonpasswords evilsvc"), "any;");
+    ig_rules_destroy(rs);
+}
+
 /* Time modifiers (appendix v2.1): a part of a date value, compared as a
  * number; ISO 8601 weeks; an offset moves the date to UTC. */
 static void time_parts(void)
@@ -487,5 +544,6 @@ int main(void)
     encodings();
     conditions();
     log_sources();
+    keyword_channels();
     TEST_MAIN_END();
 }
