@@ -174,7 +174,7 @@ typedef struct pf_slot {
     uint32_t nshort; /* the first nshort are below 8 bytes; the others by w1 */
 } pf_slot;
 
-#define PF_PAIRS_MAX  64 /* contains keys of a field given a pairs bitmap (8 KiB) */
+#define PF_FP_MAX     32 /* contains keys of a field given fingerprints (pf_fp) */
 #define PF_BLOOM_LOG2 18 /* 32 KiB: stays in L1/L2 while slots may not */
 
 typedef struct pf_table {
@@ -200,7 +200,8 @@ typedef struct pf_table {
     uint32_t *ntwo;
     uint32_t **anch;
     uint32_t *nanch;
-    uint64_t **pairs; /* per field with few contains literals: their first two bytes */
+    struct pf_fp **fp; /* per field with few contains keys (NULL: none, or no SSSE3) */
+    bool *joinable;    /* per keyword field: only contains literals, none with a NUL byte */
     /* rules a literal triggers: trig[tfirst[pid] .. tfirst[pid + 1]) */
     uint32_t *tfirst;
     uint32_t *trig;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/ascii.h"
 #include "core/civil.h"
 #include "core/limits.h"
 #include "core/timefmt.h"
@@ -49,6 +50,7 @@ void em_state_free(em_state *st)
     ig_free(st->hits);
     ig_free(st->rule_epoch);
     ig_free(st->trules);
+    ig_free(st->joined);
     memset(st, 0, sizeof(*st));
 }
 
@@ -58,6 +60,7 @@ void em_state_next_event(em_state *st)
         memset(st->seen, 0, sizeof(*st->seen) * (st->rs->pf.npats ? st->rs->pf.npats : 1));
         memset(st->fscan, 0, sizeof(*st->fscan) * (st->rs->pf.nfields ? st->rs->pf.nfields : 1));
         memset(st->rule_epoch, 0, sizeof(*st->rule_epoch) * (st->rs->n ? st->rs->n : 1));
+        st->joined_epoch = 0;
         st->epoch = 1;
     }
     st->nhits = 0;
@@ -85,6 +88,58 @@ static void sort_u32(uint32_t *v, uint32_t n)
     }
 }
 
+/* The event's values, lower-cased, joined by NUL bytes into st->joined
+ * (once per event).  False when out of memory. */
+static bool join_values(em_state *st, ig_event *ev)
+{
+    if (st->joined_epoch == st->epoch)
+        return true;
+    st->njoined = 0;
+    for (uint32_t fi = 0; fi < ev->n; fi++) {
+        ig_strv v;
+        if (!ev_text(ev, fi, &v))
+            continue;
+        if (v.len + 1 > st->capjoined - st->njoined) {
+            size_t cap = st->capjoined ? st->capjoined : 4096;
+            while (cap - st->njoined < v.len + 1)
+                cap *= 2;
+            char *p = ig_realloc(st->joined, cap);
+            if (p == NULL)
+                return false;
+            st->joined = p;
+            st->capjoined = cap;
+        }
+        const ev_field *f = &ev->f[fi];
+        if (f->lowered)
+            memcpy(st->joined + st->njoined, f->lstr, v.len);
+        else
+            ig_lower_copy(st->joined + st->njoined, v.p, v.len);
+        st->njoined += v.len;
+        st->joined[st->njoined++] = '\0';
+    }
+    st->joined_epoch = st->epoch;
+    return true;
+}
+
+/* Scans every value of `ev` for the literals of keyword field `kf` (those
+ * found recorded in st->hits when `record`): joined when the field's
+ * literals are all contains and hold no NUL (none can then be found across
+ * two values), else value by value. */
+static void scan_keywords(em_state *st, ig_event *ev, uint32_t kf, bool record)
+{
+    const pf_table *t = &st->rs->pf;
+    uint32_t *hits = record ? st->hits : NULL, *nhits = record ? &st->nhits : NULL;
+    if (t->joinable[kf] && join_values(st, ev)) {
+        pf_scan(t, kf, st->joined, st->njoined, st->seen, st->epoch, hits, nhits);
+    } else {
+        ig_strv v;
+        for (uint32_t fi = 0; fi < ev->n; fi++)
+            if (ev_lower(ev, fi, &v))
+                pf_scan(t, kf, v.p, v.len, st->seen, st->epoch, hits, nhits);
+    }
+    st->fscan[kf] = st->epoch;
+}
+
 void em_prefilter_event(em_state *st, ig_event *ev, const bool *fields)
 {
     const pf_table *t = &st->rs->pf;
@@ -102,14 +157,9 @@ void em_prefilter_event(em_state *st, ig_event *ev, const bool *fields)
                 pf_scan(t, id, v.p, v.len, st->seen, st->epoch, st->hits, &st->nhits);
         st->fscan[id] = st->epoch;
     }
-    for (uint32_t kf = t->nnamed; kf < t->nfields; kf++) { /* keywords: every field */
-        if (!fields[kf] || st->fscan[kf] == st->epoch)
-            continue;
-        for (uint32_t fi = 0; fi < ev->n; fi++)
-            if (ev_lower(ev, fi, &v))
-                pf_scan(t, kf, v.p, v.len, st->seen, st->epoch, st->hits, &st->nhits);
-        st->fscan[kf] = st->epoch;
-    }
+    for (uint32_t kf = t->nnamed; kf < t->nfields; kf++) /* keywords: every field */
+        if (fields[kf] && st->fscan[kf] != st->epoch)
+            scan_keywords(st, ev, kf, true);
     for (uint32_t h = 0; h < st->nhits; h++) {
         uint32_t pid = st->hits[h];
         for (uint32_t k = t->tfirst[pid]; k < t->tfirst[pid + 1]; k++) {
@@ -297,15 +347,8 @@ static bool item_match(em_state *st, ig_event *ev, const em_item *it)
     if (it->field == EV_NO_ID) {
         /* keywords: a pattern matches when any field's value does; the
          * literals are found by one prefilter pass over every field */
-        uint32_t kf = it->kf;
-        if (st->fscan[kf] != st->epoch) {
-            for (uint32_t fi = 0; fi < ev->n; fi++) {
-                ig_strv v;
-                if (ev_lower(ev, fi, &v))
-                    pf_scan(&st->rs->pf, kf, v.p, v.len, st->seen, st->epoch, NULL, NULL);
-            }
-            st->fscan[kf] = st->epoch;
-        }
+        if (st->fscan[it->kf] != st->epoch)
+            scan_keywords(st, ev, it->kf, false);
         for (uint32_t k = 0; k < it->npats; k++) {
             bool hit = false;
             if (it->pats[k].pid != UINT32_MAX)

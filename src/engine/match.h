@@ -20,11 +20,16 @@ typedef struct em_state {
     uint32_t *rule_epoch; /* per rule: epoch when one of its triggers held */
     uint32_t *trules;     /* the rules triggered by the current event, ascending */
     uint32_t ntrules;
+    /* the event's lower-cased values joined by NUL bytes (keywords) */
+    char *joined;
+    size_t njoined, capjoined;
+    uint32_t joined_epoch;
 } em_state;
 
-/* Scans the fields of `ev` marked in `fields` (by field id; the last entry
- * stands for keywords) for their literals and marks the rules they
- * trigger (rule_epoch), listing them in ascending order (trules). */
+/* Scans the fields of `ev` marked in `fields` (by prefilter field id:
+ * interned fields, then keyword fields) for their literals and marks the
+ * rules they trigger (rule_epoch), listing them in ascending order
+ * (trules). */
 void em_prefilter_event(em_state *st, ig_event *ev, const bool *fields);
 
 bool em_state_init(em_state *st, const ig_rules *rs);

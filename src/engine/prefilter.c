@@ -133,12 +133,15 @@ static bool index_shorts(pf_table *t, const ent *ents)
     t->ntwo = ig_calloc(nf, sizeof(*t->ntwo));
     t->anch = ig_calloc(nf, sizeof(*t->anch));
     t->nanch = ig_calloc(nf, sizeof(*t->nanch));
+    t->joinable = ig_calloc(nf, sizeof(*t->joinable));
+    bool *nul = ig_calloc(nf, sizeof(*nul));
     bool ok = t->kinds != NULL && t->eqmax != NULL && t->one != NULL && t->two != NULL &&
               t->twop != NULL && t->twomap != NULL && t->ntwo != NULL && t->anch != NULL &&
-              t->nanch != NULL;
+              t->nanch != NULL && t->joinable != NULL && nul != NULL;
     for (uint32_t i = 0; ok && i < t->npats; i++) {
         const pf_pat *p = &t->pats[i];
         uint32_t f = ents[i].field;
+        nul[f] |= p->len > 0 && memchr(p->s, 0, p->len) != NULL;
         if (ents[i].key != 0) {
             t->kinds[f] |= (uint8_t)(1u << key_kind(ents[i].key));
             if (p->op == EM_EQ && p->len > t->eqmax[f])
@@ -185,34 +188,62 @@ static bool index_shorts(pf_table *t, const ent *ents)
             t->twomap[f][pr >> 6] |= 1ull << (pr & 63);
         }
     }
+    /* keyword fields whose values can be scanned joined (match.c) */
+    for (uint32_t f = t->nnamed; ok && f < nf; f++)
+        t->joinable[f] = (t->kinds[f] & ~(1u << PF_K_SCAN | PF_SHORTS)) == 0 && !nul[f];
+    ig_free(nul);
     return ok;
 }
 
-/* Fields with few contains literals (the keyword field, most named ones)
- * get a bitmap of their literals' first two bytes: a value's positions are
- * tested against it before any hashing. */
-static bool index_pairs(pf_table *t)
+static int cmp_u32(const void *a, const void *b)
 {
-    uint32_t *n = ig_calloc(t->nfields, sizeof(*n));
-    t->pairs = ig_calloc(t->nfields, sizeof(*t->pairs));
-    if (n == NULL || t->pairs == NULL) {
-        ig_free(n);
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Fields with few contains keys (keyword fields, most named fields) get a
+ * pf_fp: the first three bytes of each key, in eight buckets, as bitmaps
+ * by low and high nibble (prefilter_scan.c tests 16 positions at a time
+ * with them).  Keys are bucketed in order, so that keys alike share a
+ * bucket and its nibble sets stay small.  Only where the processor has
+ * SSSE3. */
+static bool index_fingerprints(pf_table *t)
+{
+    t->fp = ig_calloc(t->nfields, sizeof(*t->fp));
+    if (t->fp == NULL)
         return false;
-    }
-    for (uint32_t h = 0; h < t->nslots; h++)
+    if (!pf_simd_usable())
+        return true;
+    uint32_t *n = ig_calloc(t->nfields, sizeof(*n));
+    uint32_t *keys = ig_malloc(sizeof(*keys) * PF_FP_MAX);
+    bool ok = n != NULL && keys != NULL;
+    for (uint32_t h = 0; ok && h < t->nslots; h++)
         if (t->slots[h].key != 0 && key_kind(t->slots[h].key) == PF_K_SCAN)
             n[(uint32_t)(t->slots[h].key >> 32) - 1]++;
-    bool ok = true;
-    for (uint32_t f = 0; ok && f < t->nfields; f++)
-        if (n[f] > 0 && n[f] <= PF_PAIRS_MAX)
-            ok = (t->pairs[f] = ig_calloc(65536 / 64, sizeof(uint64_t))) != NULL;
-    for (uint32_t h = 0; ok && h < t->nslots; h++) {
-        uint64_t key = t->slots[h].key;
-        if (key == 0 || key_kind(key) != PF_K_SCAN || t->pairs[(uint32_t)(key >> 32) - 1] == NULL)
+    for (uint32_t f = 0; ok && f < t->nfields; f++) {
+        if (n[f] == 0 || n[f] > PF_FP_MAX)
             continue;
-        uint32_t pair = (uint32_t)key & 0xFFFF;
-        t->pairs[(uint32_t)(key >> 32) - 1][pair >> 6] |= 1ull << (pair & 63);
+        uint32_t nk = 0;
+        for (uint32_t h = 0; h < t->nslots; h++) {
+            uint64_t key = t->slots[h].key;
+            if (key != 0 && key_kind(key) == PF_K_SCAN && (uint32_t)(key >> 32) - 1 == f)
+                keys[nk++] = (uint32_t)key;
+        }
+        qsort(keys, nk, sizeof(*keys), cmp_u32); /* by first byte, then the next */
+        pf_fp *fp = ig_calloc(1, sizeof(*fp));
+        if ((ok = fp != NULL)) {
+            for (uint32_t k = 0; k < nk; k++) {
+                uint8_t bit = (uint8_t)(1u << (k * 8 / nk));
+                for (int j = 0; j < 3; j++) {
+                    uint8_t c = (uint8_t)(keys[k] >> (8 * j));
+                    fp->lo[j][c & 15] |= bit;
+                    fp->hi[j][c >> 4] |= bit;
+                }
+            }
+            t->fp[f] = fp;
+        }
     }
+    ig_free(keys);
     ig_free(n);
     return ok;
 }
@@ -256,7 +287,7 @@ static bool index_keys(pf_table *t, ent *ents)
         at += j - i;
         i = j;
     }
-    return index_pairs(t);
+    return index_fingerprints(t);
 }
 
 /* Is every channel of rule a one of rule b's? */
@@ -395,9 +426,10 @@ void pf_free(pf_table *t)
         if (t->anch != NULL)
             ig_free(t->anch[f]);
     }
-    for (uint32_t f = 0; t->pairs != NULL && f < t->nfields; f++)
-        ig_free(t->pairs[f]);
-    ig_free(t->pairs);
+    for (uint32_t f = 0; t->fp != NULL && f < t->nfields; f++)
+        ig_free(t->fp[f]);
+    ig_free(t->fp);
+    ig_free(t->joinable);
     ig_free(t->one);
     ig_free(t->two);
     ig_free(t->twop);

@@ -93,6 +93,15 @@ static inline uint16_t pair_of(const char *s)
     return ig_le16((const uint8_t *)s);
 }
 
+/* Fingerprints of a field's contains keys: bit b of lo[j][n] / hi[j][n]:
+ * some key of bucket b has low / high nibble n in its byte j (0..2). */
+typedef struct pf_fp {
+    uint8_t lo[3][16], hi[3][16];
+} pf_fp;
+
+/* Can this processor run the fingerprint scan (SSSE3)? */
+bool pf_simd_usable(void);
+
 /* Sets em_rule.triggered and pf_table's trigger lists (triggers.c). */
 bool pf_triggers(ig_rules *rs);
 

@@ -1,10 +1,17 @@
 /* Scanning a value for the prefilter's literals (prefilter.c builds the
  * index): the literals anchored at its start or end, or equal to it, are
  * looked up once; contains literals at every position, through a bloom
- * bitmap (and, for fields with few, a bitmap of first byte pairs); short
- * literals by a byte table and a byte-pair bitmap. */
+ * bitmap (for fields with few, after a SIMD test of sixteen positions at a
+ * time against their first three bytes); short literals by a byte table and
+ * a byte-pair bitmap. */
 #include <stdint.h>
 #include <string.h>
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define PF_SIMD 1
+#else
+#define PF_SIMD 0
+#endif
 
 #include "engine/prefilter.h"
 
@@ -159,6 +166,68 @@ static void try_once(const pf_table *t, uint64_t key, const char *v, size_t len,
         try_key(t, key, kh, v, len, i, known, seen, epoch, hits, nhits);
 }
 
+#if PF_SIMD
+bool pf_simd_usable(void)
+{
+    return __builtin_cpu_supports("ssse3");
+}
+
+/* The positions of s[0, 16) whose first three bytes are, by nibble, in a
+ * bucket of the fingerprints lo / hi (s[0, 18) is read). */
+__attribute__((target("ssse3"))) static inline unsigned fp_block(const __m128i *lo,
+                                                                 const __m128i *hi, const char *s)
+{
+    const __m128i nib = _mm_set1_epi8(0x0f);
+    __m128i m = _mm_set1_epi8(-1);
+    for (int j = 0; j < 3; j++) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
+        __m128i l = _mm_shuffle_epi8(lo[j], _mm_and_si128(x, nib));
+        __m128i h = _mm_shuffle_epi8(hi[j], _mm_and_si128(_mm_srli_epi16(x, 4), nib));
+        m = _mm_and_si128(m, _mm_and_si128(l, h));
+    }
+    return ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(m, _mm_setzero_si128())) & 0xffffu;
+}
+
+/* The contains keys of fingerprints `fp` at every position of v: sixteen
+ * positions at a time, each byte of a position's first three classified by
+ * nibble into the buckets that have it there; a position in some bucket for
+ * all three is looked up like any other.  The last bytes are copied into a
+ * zeroed block first (no read past v; positions without 4 bytes left out). */
+__attribute__((target("ssse3"))) static void scan_fp(const pf_table *t, const pf_fp *fp,
+                                                     uint64_t base, const char *v, size_t len,
+                                                     uint32_t *seen, uint32_t epoch, uint32_t *hits,
+                                                     uint32_t *nhits)
+{
+    __m128i lo[3], hi[3];
+    for (int j = 0; j < 3; j++) {
+        lo[j] = _mm_loadu_si128((const __m128i *)(const void *)fp->lo[j]);
+        hi[j] = _mm_loadu_si128((const __m128i *)(const void *)fp->hi[j]);
+    }
+    char tail[48];
+    for (size_t i = 0; i + 4 <= len; i += 16) {
+        const char *s = v + i;
+        if (len - i < 18) { /* the block would read past v */
+            memset(tail, 0, sizeof(tail));
+            memcpy(tail, v + i, len - i);
+            s = tail;
+        }
+        for (unsigned bits = fp_block(lo, hi, s); bits != 0; bits &= bits - 1) {
+            size_t p = i + (unsigned)__builtin_ctz(bits);
+            if (p + 4 > len)
+                break; /* and so are the higher ones */
+            uint64_t key = base | text4(v + p), kh = key_hash(key);
+            if (in_bloom(t, kh))
+                try_scan(t, key, kh, v, len, p, seen, epoch, hits, nhits);
+        }
+    }
+}
+#else
+bool pf_simd_usable(void)
+{
+    return false;
+}
+#endif
+
 void pf_scan(const pf_table *t, uint32_t field, const char *v, size_t len, uint32_t *seen,
              uint32_t epoch, uint32_t *hits, uint32_t *nhits)
 {
@@ -193,18 +262,12 @@ void pf_scan(const pf_table *t, uint32_t field, const char *v, size_t len, uint3
     if ((kinds & 1u << PF_K_SCAN) == 0)
         return;
     uint64_t base = key_make(PF_K_SCAN, field, 0);
-    const uint64_t *pairs = t->pairs[field];
-    if (pairs != NULL) {
-        for (size_t i = 0; i + 4 <= len; i++) {
-            uint32_t pair = ig_le16((const uint8_t *)v + i);
-            if ((pairs[pair >> 6] >> (pair & 63) & 1) == 0)
-                continue;
-            uint64_t key = base | text4(v + i), kh = key_hash(key);
-            if (in_bloom(t, kh))
-                try_scan(t, key, kh, v, len, i, seen, epoch, hits, nhits);
-        }
+#if PF_SIMD
+    if (t->fp[field] != NULL) {
+        scan_fp(t, t->fp[field], base, v, len, seen, epoch, hits, nhits);
         return;
     }
+#endif
     for (size_t i = 0; i + 4 <= len; i++) {
         uint64_t key = base | text4(v + i), kh = key_hash(key);
         if (in_bloom(t, kh))

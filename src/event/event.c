@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/ascii.h"
 #include "core/limits.h"
 
 void ev_init(ig_event *ev, ig_arena *arena)
@@ -117,42 +118,6 @@ bool ev_text(ig_event *ev, uint32_t i, ig_strv *out)
     return true;
 }
 
-/* The high bit of each byte of `w` that is an ASCII capital letter. */
-static inline uint64_t capitals(uint64_t w)
-{
-    const uint64_t ones = 0x0101010101010101u, high = ones * 0x80;
-    uint64_t h = w & ~high; /* no carry between bytes below */
-    return (h + ones * (0x80 - 'A')) & ~(h + ones * (0x80 - 'Z' - 1)) & ~w & high;
-}
-
-/* Any ASCII capital in s[0, len)?  Eight bytes a step. */
-static bool has_capital(const char *s, size_t len)
-{
-    uint64_t any = 0, w;
-    size_t k = 0;
-    for (; k + 8 <= len; k += 8) {
-        memcpy(&w, s + k, 8);
-        any |= capitals(w);
-    }
-    for (; k < len; k++)
-        any |= s[k] >= 'A' && s[k] <= 'Z';
-    return any != 0;
-}
-
-/* d = s[0, len) with ASCII capitals lower-cased. */
-static void lower_copy(char *d, const char *s, size_t len)
-{
-    uint64_t w;
-    size_t k = 0;
-    for (; k + 8 <= len; k += 8) {
-        memcpy(&w, s + k, 8);
-        w |= capitals(w) >> 2; /* 0x80 >> 2: the case bit */
-        memcpy(d + k, &w, 8);
-    }
-    for (; k < len; k++)
-        d[k] = s[k] >= 'A' && s[k] <= 'Z' ? (char)(s[k] + 32) : s[k];
-}
-
 bool ev_lower(ig_event *ev, uint32_t i, ig_strv *out)
 {
     ig_strv t;
@@ -160,13 +125,13 @@ bool ev_lower(ig_event *ev, uint32_t i, ig_strv *out)
         return false;
     ev_field *f = &ev->f[i];
     if (!f->lowered) {
-        if (!has_capital(t.p, t.len)) {
+        if (!ig_has_capital(t.p, t.len)) {
             f->lstr = t.p; /* already lower case: share */
         } else {
             char *d = ig_arena_alloc(ev->arena, t.len + 1);
             if (d == NULL)
                 return false;
-            lower_copy(d, t.p, t.len);
+            ig_lower_copy(d, t.p, t.len);
             f->lstr = d;
         }
         f->lowered = true;
