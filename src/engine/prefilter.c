@@ -115,6 +115,12 @@ static bool is_short(const ent *e, const pf_pat *p)
     return e->key == 0 && p->op == EM_CONTAINS && p->len > 0;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
 /* Per field: the kinds of keys it has (PF_K_* bits, PF_SHORTS,
  * PF_ANCHORED), its longest equals literal, its short contains literals —
  * one byte: one[f][c] = pid + 1; two or three bytes: pids ordered by their
@@ -178,27 +184,31 @@ static bool index_shorts(pf_table *t, const ent *ents)
             t->one[f][(uint8_t)p->s[0]] = i + 1; /* one literal per byte: they are unique */
         } else {
             uint16_t pr = pair_of(p->s);
-            uint32_t k = t->ntwo[f]++;
-            for (; k > 0 && t->twop[f][k - 1] > pr; k--) { /* by pair, stable */
-                t->twop[f][k] = t->twop[f][k - 1];
-                t->two[f][k] = t->two[f][k - 1];
-            }
-            t->twop[f][k] = pr;
-            t->two[f][k] = i;
+            t->two[f][t->ntwo[f]++] = i;
             t->twomap[f][pr >> 6] |= 1ull << (pr & 63);
         }
+    }
+    /* each field's 2-3 byte literals by their first two bytes */
+    for (uint32_t f = 0; ok && f < nf; f++) {
+        if (t->ntwo[f] == 0)
+            continue;
+        uint64_t *o = ig_malloc(sizeof(*o) * t->ntwo[f]);
+        if (!(ok = o != NULL))
+            break;
+        for (uint32_t k = 0; k < t->ntwo[f]; k++)
+            o[k] = (uint64_t)pair_of(t->pats[t->two[f][k]].s) << 32 | t->two[f][k];
+        qsort(o, t->ntwo[f], sizeof(*o), cmp_u64);
+        for (uint32_t k = 0; k < t->ntwo[f]; k++) {
+            t->twop[f][k] = (uint16_t)(o[k] >> 32);
+            t->two[f][k] = (uint32_t)o[k];
+        }
+        ig_free(o);
     }
     /* keyword fields whose values can be scanned joined (match.c) */
     for (uint32_t f = t->nnamed; ok && f < nf; f++)
         t->joinable[f] = (t->kinds[f] & ~(1u << PF_K_SCAN | PF_SHORTS)) == 0 && !nul[f];
     ig_free(nul);
     return ok;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
 }
 
 /* Fields with few contains keys (keyword fields, most named fields) get a
@@ -214,37 +224,39 @@ static bool index_fingerprints(pf_table *t)
         return false;
     if (!pf_simd_usable())
         return true;
-    uint32_t *n = ig_calloc(t->nfields, sizeof(*n));
-    uint32_t *keys = ig_malloc(sizeof(*keys) * PF_FP_MAX);
-    bool ok = n != NULL && keys != NULL;
-    for (uint32_t h = 0; ok && h < t->nslots; h++)
-        if (t->slots[h].key != 0 && key_kind(t->slots[h].key) == PF_K_SCAN)
-            n[(uint32_t)(t->slots[h].key >> 32) - 1]++;
-    for (uint32_t f = 0; ok && f < t->nfields; f++) {
-        if (n[f] == 0 || n[f] > PF_FP_MAX)
-            continue;
-        uint32_t nk = 0;
-        for (uint32_t h = 0; h < t->nslots; h++) {
-            uint64_t key = t->slots[h].key;
-            if (key != 0 && key_kind(key) == PF_K_SCAN && (uint32_t)(key >> 32) - 1 == f)
-                keys[nk++] = (uint32_t)key;
-        }
-        qsort(keys, nk, sizeof(*keys), cmp_u32); /* by first byte, then the next */
-        pf_fp *fp = ig_calloc(1, sizeof(*fp));
-        if ((ok = fp != NULL)) {
-            for (uint32_t k = 0; k < nk; k++) {
-                uint8_t bit = (uint8_t)(1u << (k * 8 / nk));
-                for (int j = 0; j < 3; j++) {
-                    uint8_t c = (uint8_t)(keys[k] >> (8 * j));
-                    fp->lo[j][c & 15] |= bit;
-                    fp->hi[j][c >> 4] |= bit;
-                }
-            }
-            t->fp[f] = fp;
-        }
+    /* the contains keys as field << 32 | their first four bytes in reading
+     * order, sorted: by field, then alike keys together */
+    uint64_t *k = ig_malloc(sizeof(*k) * t->nslots);
+    if (k == NULL)
+        return false;
+    uint32_t nk = 0;
+    for (uint32_t h = 0; h < t->nslots; h++) {
+        uint64_t key = t->slots[h].key;
+        if (key != 0 && key_kind(key) == PF_K_SCAN)
+            k[nk++] = ((key >> 32) - 1) << 32 | __builtin_bswap32((uint32_t)key);
     }
-    ig_free(keys);
-    ig_free(n);
+    qsort(k, nk, sizeof(*k), cmp_u64);
+    bool ok = true;
+    for (uint32_t i = 0, j; ok && i < nk; i = j) {
+        uint32_t f = (uint32_t)(k[i] >> 32);
+        for (j = i; j < nk && (uint32_t)(k[j] >> 32) == f; j++)
+            ;
+        if (j - i > PF_FP_MAX)
+            continue;
+        pf_fp *fp = ig_calloc(1, sizeof(*fp));
+        if (!(ok = fp != NULL))
+            break;
+        for (uint32_t x = i; x < j; x++) {
+            uint8_t bit = (uint8_t)(1u << ((x - i) * 8 / (j - i)));
+            for (int b = 0; b < 3; b++) {
+                uint8_t c = (uint8_t)(k[x] >> (24 - 8 * b)); /* byte b of the key */
+                fp->lo[b][c & 15] |= bit;
+                fp->hi[b][c >> 4] |= bit;
+            }
+        }
+        t->fp[f] = fp;
+    }
+    ig_free(k);
     return ok;
 }
 
