@@ -196,17 +196,42 @@ bool ig_utf16le_append(ig_buf *b, const uint8_t *p, size_t nchars, ig_esc esc)
     return true;
 }
 
+/* The index of the first byte of p[i, n) that `esc` (JSON or XML) must
+ * escape, n when none: sixteen bytes a step with SSE2. */
+static size_t plain_until(const uint8_t *p, size_t i, size_t n, ig_esc esc)
+{
+#ifdef __SSE2__
+    const __m128i ctl = _mm_set1_epi8(0x1f), quot = _mm_set1_epi8('"');
+    const __m128i c2 = _mm_set1_epi8(esc == IG_ESC_JSON ? '\\' : '&');
+    const __m128i c3 = _mm_set1_epi8(esc == IG_ESC_JSON ? '"' : '<');
+    const __m128i c4 = _mm_set1_epi8(esc == IG_ESC_JSON ? '"' : '>');
+    const __m128i c5 = _mm_set1_epi8(esc == IG_ESC_JSON ? '"' : '\'');
+    for (; n - i >= 16; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x),
+                                   _mm_or_si128(_mm_cmpeq_epi8(x, quot), _mm_cmpeq_epi8(x, c2)));
+        hit = _mm_or_si128(
+            hit, _mm_or_si128(_mm_cmpeq_epi8(x, c3),
+                              _mm_or_si128(_mm_cmpeq_epi8(x, c4), _mm_cmpeq_epi8(x, c5))));
+        unsigned m = (unsigned)_mm_movemask_epi8(hit);
+        if (m != 0)
+            return i + (unsigned)__builtin_ctz(m);
+    }
+#endif
+    while (i < n && !(p[i] < 0x80 && needs_escape(p[i], esc)))
+        i++;
+    return i;
+}
+
 bool ig_utf8_append_escaped(ig_buf *b, const uint8_t *p, size_t n, ig_esc esc)
 {
     if (esc == IG_ESC_NONE)
         return ig_buf_put(b, p, n);
     size_t start = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] < 0x80 && needs_escape(p[i], esc)) {
-            if (!ig_buf_put(b, p + start, i - start) || !put_escaped_ascii(b, p[i], esc))
-                return false;
-            start = i + 1;
-        }
+    for (size_t i = 0; (i = plain_until(p, i, n, esc)) < n; i++) {
+        if (!ig_buf_put(b, p + start, i - start) || !put_escaped_ascii(b, p[i], esc))
+            return false;
+        start = i + 1;
     }
     return ig_buf_put(b, p + start, n - start);
 }

@@ -2,6 +2,7 @@
  * allocation failure injection. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <zlib.h>
 
 #include "core/alloc.h"
@@ -97,6 +98,45 @@ static void test_utf16(void)
     ig_buf_free(&b);
 }
 
+/* Escaping UTF-8 text (sixteen bytes a step) agrees with escaping the same
+ * ASCII text given as UTF-16 (a byte at a time), for JSON and XML, every
+ * ASCII byte at every offset; bytes above 0x7F are copied as they are. */
+static void test_escape_runs(void)
+{
+    ig_buf a, b;
+    ig_buf_init(&a, 0);
+    ig_buf_init(&b, 0);
+    uint8_t s[80], w[160];
+    int wrong = 0;
+    uint32_t seed = 7;
+    for (int round = 0; round < 4000; round++) {
+        size_t n = (size_t)round % 80;
+        for (size_t k = 0; k < n; k++) {
+            seed = seed * 1103515245u + 12345u;
+            uint8_t c = (uint8_t)(seed >> 16);
+            s[k] = (seed >> 8) % 5 ? (uint8_t)('a' + c % 26) : (uint8_t)(c & 0x7f);
+        }
+        for (size_t k = 0; k < n; k++)
+            w[2 * k] = s[k], w[2 * k + 1] = 0;
+        for (int e = 0; e < 2; e++) {
+            ig_esc esc = e ? IG_ESC_XML : IG_ESC_JSON;
+            ig_buf_reset(&a);
+            ig_buf_reset(&b);
+            wrong += !ig_utf8_append_escaped(&a, s, n, esc) || !ig_utf16le_append(&b, w, n, esc) ||
+                     a.len != b.len || (a.len && memcmp(a.data, b.data, a.len) != 0);
+        }
+    }
+    CHECK(wrong == 0);
+    /* bytes above 0x7F (UTF-8 sequences, or anything) are not touched */
+    for (size_t k = 0; k < 64; k++)
+        s[k] = (uint8_t)(0x80 + k);
+    ig_buf_reset(&a);
+    CHECK(ig_utf8_append_escaped(&a, s, 64, IG_ESC_JSON) && a.len == 64 &&
+          memcmp(a.data, s, 64) == 0);
+    ig_buf_free(&a);
+    ig_buf_free(&b);
+}
+
 static void test_num(void)
 {
     uint64_t v = 42;
@@ -152,6 +192,7 @@ int main(void)
     test_arena();
     test_buf();
     test_utf16();
+    test_escape_runs();
     test_num();
     test_alloc_failure();
     TEST_MAIN_END();
