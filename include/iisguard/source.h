@@ -43,6 +43,13 @@ typedef struct ig_src_stats {
  * IG_EMALFORMED (the input ended early because of an error). */
 IG_API ig_err ig_source_read_text(const char *path, ig_src_format fmt, ig_src_event_fn on_event,
                                   ig_src_error_fn on_error, void *ud, ig_src_stats *stats);
+/* Same for the open descriptor `fd` (a pipe, standard input), whose first
+ * `nhead` bytes were already read into `head` (to tell its format): they
+ * are read first.  `name` names the input in errors and events; fd is left
+ * open. */
+IG_API ig_err ig_source_read_text_fd(const char *name, int fd, const uint8_t *head, size_t nhead,
+                                     ig_src_format fmt, ig_src_event_fn on_event,
+                                     ig_src_error_fn on_error, void *ud, ig_src_stats *stats);
 
 /* JSON events one line at a time, for callers that read the lines
  * themselves (a stream): each line (untrusted, without its line break) is

@@ -3,6 +3,7 @@
 #define IG_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -41,5 +42,25 @@ void cli_out_anomaly(void *ud, const struct ig_evtx_anomaly *a);
  * file is refused (with a message naming `cmd`) unless `force`.  NULL on
  * failure, reported. */
 FILE *cli_open_output(const char *path, bool force, const char *cmd);
+
+/* Inputs that are not regular files: standard input ("-") and pipes
+ * (process substitution, FIFOs) can be read once only, so their first
+ * bytes, read to tell their format, are kept (piped.c). */
+typedef struct cli_pipe {
+    int fd;
+    uint8_t head[4096];
+    size_t nhead;
+} cli_pipe;
+
+/* Is `path` standard input or something other than a regular file or a
+ * folder? */
+bool cli_is_piped(const char *path);
+/* Opens `path` ("-": standard input) and reads its first bytes into
+ * p->head.  False when it cannot be read (errno set). */
+bool cli_pipe_open(cli_pipe *p, const char *path);
+/* The whole input (head included) in a malloc'd *data of *len bytes; false
+ * with *why on a read error or beyond `max` bytes. */
+bool cli_pipe_slurp(cli_pipe *p, size_t max, uint8_t **data, size_t *len, const char **why);
+void cli_pipe_close(cli_pipe *p);
 
 #endif

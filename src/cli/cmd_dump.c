@@ -1,9 +1,11 @@
 /* iisguard dump FILE|DIR... [--format jsonl|xml] [--threads N] [-o FILE] [-q] */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/limits.h"
 #include "core/num.h"
 #include "iisguard/iisguard.h"
 
@@ -96,10 +98,33 @@ int cmd_dump(int argc, char **argv)
         cli_free_paths(paths, n);
         return 1;
     }
-    for (long i = 0; i < n && !st.failed; i++)
-        ig_evtx_dumper_file(d, paths[i]);
+    uint64_t piped_failed = 0;
+    for (long i = 0; i < n && !st.failed; i++) {
+        if (!cli_is_piped(paths[i])) {
+            ig_evtx_dumper_file(d, paths[i]);
+            continue;
+        }
+        /* standard input or a pipe: held in memory whole */
+        cli_pipe p;
+        uint8_t *data = NULL;
+        size_t len = 0;
+        const char *why = NULL;
+        if (!cli_pipe_open(&p, paths[i]))
+            why = strerror(errno);
+        else if (cli_pipe_slurp(&p, IG_MAX_PIPED_EVTX, &data, &len, &why))
+            ig_evtx_dumper_buffer(d, paths[i], data, len);
+        if (p.fd >= 0)
+            cli_pipe_close(&p);
+        free(data);
+        if (why != NULL) {
+            fprintf(stderr, "iisguard: %s: cannot read: %s\n", paths[i], why);
+            piped_failed++;
+        }
+    }
     ig_evtx_stats s;
     ig_evtx_dumper_stats(d, &s);
+    s.files += piped_failed;
+    s.files_failed += piped_failed;
     ig_evtx_dumper_destroy(d);
     cli_free_paths(paths, n);
     if (fflush(st.f) != 0)

@@ -249,6 +249,55 @@ static ig_src_format detect(const char *path)
     return ig_source_detect(head, n);
 }
 
+static void on_text_error(void *ud, const char *path, uint64_t line, const char *what);
+
+/* Standard input or a pipe, read once: JSON lines and event XML as they
+ * come, an EVTX log held in memory whole (IG_MAX_PIPED_EVTX). */
+static void hunt_piped(hunt *h, ig_evtx_dumper *d, const char *path, cli_out *os,
+                       hunt_thread **main_t, ig_src_stats *tst, uint64_t *files, uint64_t *failed)
+{
+    cli_pipe p;
+    if (!cli_pipe_open(&p, path)) {
+        text_run run = {NULL, NULL, os};
+        on_text_error(&run, path, 0, strerror(errno));
+        ++*files, ++*failed;
+        return;
+    }
+    ig_src_format f = ig_source_detect(p.head, p.nhead);
+    if (f == IG_SRC_JSONL || f == IG_SRC_XML) {
+        ig_evtx_stats flush; /* what the EVTX threads have in flight goes first */
+        ig_evtx_dumper_stats(d, &flush);
+        ++*files;
+        if (*main_t == NULL && (*main_t = thread_init(h)) == NULL) {
+            ++*failed;
+            cli_pipe_close(&p);
+            return;
+        }
+        ig_buf out;
+        ig_buf_init(&out, 0);
+        text_run run = {*main_t, &out, os};
+        if (ig_source_read_text_fd(path, p.fd, p.head, p.nhead, f, on_text_event, on_text_error,
+                                   &run, tst) != IG_OK)
+            ++*failed;
+        if (out.len)
+            cli_out_write(os, (const char *)out.data, out.len);
+        ig_buf_free(&out);
+    } else { /* EVTX, or not an event log: the EVTX reader says which */
+        uint8_t *data;
+        size_t len;
+        const char *why;
+        if (cli_pipe_slurp(&p, IG_MAX_PIPED_EVTX, &data, &len, &why)) {
+            ig_evtx_dumper_buffer(d, path, data, len);
+            free(data);
+        } else {
+            text_run run = {NULL, NULL, os};
+            on_text_error(&run, path, 0, why);
+            ++*files, ++*failed;
+        }
+    }
+    cli_pipe_close(&p);
+}
+
 static void on_text_error(void *ud, const char *path, uint64_t line, const char *what)
 {
     text_run *r = ud;
@@ -666,6 +715,10 @@ int cmd_hunt(int argc, char **argv)
     ig_src_stats tst = {0, 0};
     uint64_t text_files = 0, text_failed = 0;
     for (long i = 0; i < n && !os.failed; i++) {
+        if (cli_is_piped(paths[i])) {
+            hunt_piped(&h, d, paths[i], &os, &main_t, &tst, &text_files, &text_failed);
+            continue;
+        }
         ig_src_format f = detect(paths[i]);
         if (f == IG_SRC_EVTX || f == IG_SRC_UNKNOWN) {
             /* not EVTX either: the reader says so, naming the file */
@@ -679,8 +732,7 @@ int cmd_hunt(int argc, char **argv)
         unsigned nt = threads ? threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
         if (nt > IG_MAX_THREADS)
             nt = IG_MAX_THREADS;
-        if (f == IG_SRC_JSONL && nt > 1 && strcmp(paths[i], "-") != 0 &&
-            hj_line_per_event(paths[i])) {
+        if (f == IG_SRC_JSONL && nt > 1 && hj_line_per_event(paths[i])) {
             /* JSON lines: blocks of lines over several threads */
             hunt_thread *ts[IG_MAX_THREADS];
             unsigned made = 0;

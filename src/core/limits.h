@@ -46,5 +46,7 @@
 #define IG_MAX_PE_DEBUG_ENTRIES   64u
 /* Decoding threads. */
 #define IG_MAX_THREADS            256u
+/* An EVTX log read from a pipe or standard input is held in memory whole. */
+#define IG_MAX_PIPED_EVTX         (1024u * 1024u * 1024u)
 
 #endif

@@ -52,7 +52,23 @@ typedef struct text_ctx {
     ig_src_stats *st;
     ig_event ev;
     ig_arena arena;
+    int fd;
+    const uint8_t *head; /* bytes of fd already read, given back first */
+    size_t nhead;
 } text_ctx;
+
+/* read(2) on the input, the bytes already read first. */
+static ssize_t in_read(text_ctx *c, void *buf, size_t n)
+{
+    if (c->nhead > 0) {
+        size_t k = n < c->nhead ? n : c->nhead;
+        memcpy(buf, c->head, k);
+        c->head += k;
+        c->nhead -= k;
+        return (ssize_t)k;
+    }
+    return read(c->fd, buf, n);
+}
 
 /* One JSON text (a line, or a value spanning lines that starts on line
  * `lineno`): an event, or an error naming the line and column. */
@@ -93,7 +109,7 @@ static void jsonl_line(text_ctx *c, const char *line, size_t len, uint64_t linen
     c->on_event(c->ud, &c->ev);
 }
 
-static ig_err read_json_values(text_ctx *c, int fd, ig_buf *b);
+static ig_err read_json_values(text_ctx *c, ig_buf *b);
 
 /* True when the text is not one JSON object per line: pretty-printed
  * objects (the first line is a lone "{"), a JSON array, evtx_dump's
@@ -115,7 +131,7 @@ static bool multiline_json(const uint8_t *p, size_t n)
     return p[i] == '{' && j < n && p[j] == '\n';
 }
 
-static ig_err read_jsonl(text_ctx *c, int fd)
+static ig_err read_jsonl(text_ctx *c)
 {
     ig_buf b;
     ig_buf_init(&b, MAX_LINE + BLOCK);
@@ -127,7 +143,7 @@ static ig_err read_jsonl(text_ctx *c, int fd)
             res = IG_ENOMEM;
             break;
         }
-        ssize_t r = read(fd, b.data + b.len, BLOCK);
+        ssize_t r = in_read(c, b.data + b.len, BLOCK);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
@@ -137,7 +153,7 @@ static ig_err read_jsonl(text_ctx *c, int fd)
         size_t old = b.len;
         b.len += (size_t)r;
         if (lineno == 1 && old == 0 && multiline_json(b.data, b.len)) {
-            res = read_json_values(c, fd, &b);
+            res = read_json_values(c, &b);
             break;
         }
         size_t start = 0;
@@ -187,7 +203,7 @@ static void js_bad(void *ud, uint64_t line, const char *what)
 }
 
 /* JSON texts in any layout (jstream.h); `b` holds the first bytes read. */
-static ig_err read_json_values(text_ctx *c, int fd, ig_buf *b)
+static ig_err read_json_values(text_ctx *c, ig_buf *b)
 {
     js_split sp;
     js_split_init(&sp, MAX_LINE);
@@ -204,7 +220,7 @@ static ig_err read_json_values(text_ctx *c, int fd, ig_buf *b)
         b->len -= done;
         if (ig_buf_reserve(b, BLOCK) != IG_OK)
             return IG_ENOMEM;
-        ssize_t r = read(fd, b->data + b->len, BLOCK);
+        ssize_t r = in_read(c, b->data + b->len, BLOCK);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
@@ -233,7 +249,7 @@ static void wx_on_error(void *ud, uint64_t line, uint64_t column, const char *wh
     }
 }
 
-static ig_err read_xml(text_ctx *c, int fd)
+static ig_err read_xml(text_ctx *c)
 {
     wx_reader *r = wx_create(c->path, wx_on_event, wx_on_error, c);
     char *buf = ig_malloc(BLOCK);
@@ -244,7 +260,7 @@ static ig_err read_xml(text_ctx *c, int fd)
     }
     ig_err res = IG_OK;
     for (;;) {
-        ssize_t n = read(fd, buf, BLOCK);
+        ssize_t n = in_read(c, buf, BLOCK);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
@@ -323,6 +339,24 @@ void ig_json_lines_destroy(ig_json_lines *j)
     ig_free(j);
 }
 
+ig_err ig_source_read_text_fd(const char *name, int fd, const uint8_t *head, size_t nhead,
+                              ig_src_format fmt, ig_src_event_fn on_event, ig_src_error_fn on_error,
+                              void *ud, ig_src_stats *stats)
+{
+    if (fmt != IG_SRC_JSONL && fmt != IG_SRC_XML)
+        return IG_EFORMAT;
+    ig_src_stats local = {0, 0};
+    text_ctx c = {name, on_event, on_error, ud, stats ? stats : &local, {0}, {0}, fd, head, nhead};
+    ig_arena_init(&c.arena, 0);
+    ev_init(&c.ev, &c.arena);
+    ig_err e = fmt == IG_SRC_JSONL ? read_jsonl(&c) : read_xml(&c);
+    if (e == IG_EIO && on_error != NULL)
+        on_error(ud, name, 0, "read error");
+    ev_free(&c.ev);
+    ig_arena_destroy(&c.arena);
+    return e;
+}
+
 ig_err ig_source_read_text(const char *path, ig_src_format fmt, ig_src_event_fn on_event,
                            ig_src_error_fn on_error, void *ud, ig_src_stats *stats)
 {
@@ -334,15 +368,7 @@ ig_err ig_source_read_text(const char *path, ig_src_format fmt, ig_src_event_fn 
             on_error(ud, path, 0, strerror(errno));
         return IG_EIO;
     }
-    ig_src_stats local = {0, 0};
-    text_ctx c = {path, on_event, on_error, ud, stats ? stats : &local, {0}, {0}};
-    ig_arena_init(&c.arena, 0);
-    ev_init(&c.ev, &c.arena);
-    ig_err e = fmt == IG_SRC_JSONL ? read_jsonl(&c, fd) : read_xml(&c, fd);
-    if (e == IG_EIO && on_error != NULL)
-        on_error(ud, path, 0, "read error");
-    ev_free(&c.ev);
-    ig_arena_destroy(&c.arena);
+    ig_err e = ig_source_read_text_fd(path, fd, NULL, 0, fmt, on_event, on_error, ud, stats);
     if (fd != 0)
         close(fd);
     return e;

@@ -78,6 +78,22 @@ echo keep >"$tmp/out"
 hunt --format jsonl "$d" -o "$tmp/out" --force; cmp -s "$tmp/out" "$tmp/all.jsonl" && ok || ko "--force"
 hunt --format jsonl "$d" -o - | cmp -s - "$tmp/all.jsonl" && ok || ko "-o -"
 
+# standard input and pipes: read once, whatever the format
+"$exe" dump -q "$d" -o "$tmp/demo.jsonl" 2>/dev/null
+# (alerts compared without where their events were read from)
+key() { jq -c '[.rule.id, ."@timestamp", .winlog.record_id, .correlation.count]'; }
+key <"$tmp/all.jsonl" >"$tmp/s1"
+hunt --format jsonl - <"$d" | key | cmp -s - "$tmp/s1" && ok || ko "EVTX on standard input"
+hunt --format jsonl - <"$tmp/demo.jsonl" | key | cmp -s - "$tmp/s1" && ok || ko "JSON lines on standard input"
+hunt --format jsonl --threads 2 <(cat "$tmp/demo.jsonl") | key | cmp -s - "$tmp/s1" && ok || ko "JSON lines through a pipe (process substitution)"
+hunt --format jsonl <(cat "$d") | key | cmp -s - "$tmp/s1" && ok || ko "EVTX through a pipe"
+mkfifo "$tmp/fifo.jsonl"
+cat "$tmp/demo.jsonl" >"$tmp/fifo.jsonl" &
+timeout 60 "$exe" hunt -q --format jsonl "$tmp/fifo.jsonl" | key | cmp -s - "$tmp/s1" && ok || ko "a FIFO (read once, no hang)"
+wait
+printf 'not an event log\n' | "$exe" hunt - >/dev/null 2>"$tmp/e"; rc=$?
+[ $rc -eq 2 ] && grep -q "^iisguard: -: " "$tmp/e" && ok || ko "junk on standard input: exit $rc, $(head -1 "$tmp/e")"
+
 # formats and a stable order (two runs, any thread count)
 hunt --format csv "$d" >"$tmp/c"
 [ "$(wc -l <"$tmp/c")" -eq 35 ] && head -1 "$tmp/c" | grep -q '^timestamp,level,rule_id,' && ok || ko "csv: header + 34 rows"

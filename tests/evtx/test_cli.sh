@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The dump command's contract: formats, exit codes, summary, bad inputs.
+# The dump command's contract: formats, exit codes, summary, bad inputs, pipes.
+# usage: test_cli.sh IISGUARD [SHARED_DIR]
 set -uo pipefail
-exe=$1
+exe=$1 shared=${2:-../shared}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
@@ -38,6 +39,20 @@ grep -q "1 files (1 unreadable)" "$tmp/err" && ok || ko "folder walk: $(cat "$tm
 # -o - is standard output (no file named "-")
 (cd "$tmp" && "$exe" dump -q "$tmp/d" -o - >"$tmp/dash.out" 2>/dev/null); rc=$?
 [ $rc -eq 2 ] && [ ! -e "$tmp/-" ] && ok || ko "-o - made a file or failed (rc $rc)"
+
+# standard input and pipes: the log is read once, whole (a sample of the
+# shared corpus when present; records carry the name they were read from)
+f=$(ls "$shared"/data/evtx/*.evtx 2>/dev/null | head -1)
+if [ -n "$f" ]; then
+    "$exe" dump -q "$f" 2>/dev/null | sed 's|"path":"[^"]*"||g' >"$tmp/direct.jsonl"
+    "$exe" dump -q - <"$f" 2>/dev/null | sed 's|"path":"[^"]*"||g' | cmp -s - "$tmp/direct.jsonl" && ok || ko "dump from standard input"
+    "$exe" dump -q <(cat "$f") 2>/dev/null | sed 's|"path":"[^"]*"||g' | cmp -s - "$tmp/direct.jsonl" && ok || ko "dump from a pipe"
+    [ -s "$tmp/direct.jsonl" ] && ok || ko "the sample gave no record"
+else
+    echo "SKIP: dump from a pipe (no shared EVTX samples)"
+fi
+printf 'not an event log' | "$exe" dump - >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] && grep -q -- "-: offset 0x0: not an EVTX file" "$tmp/err" && ok || ko "junk on standard input: exit $rc"
 
 "$exe" dump --help | grep -q "usage: iisguard dump" && ok || ko "help"
 echo "$pass passed, $fail failed"
