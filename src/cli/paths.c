@@ -56,7 +56,10 @@ static int cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static bool walk(plist *l, const char *dir, const char *ext, unsigned *errors, int depth)
+/* Adds the files of `dir` and its subfolders whose names end in `ext`;
+ * counts the other regular files in *skipped. */
+static bool walk(plist *l, const char *dir, const char *ext, unsigned *errors, unsigned *skipped,
+                 int depth)
 {
     if (depth > 64)
         return true;
@@ -84,9 +87,11 @@ static bool walk(plist *l, const char *dir, const char *ext, unsigned *errors, i
             fprintf(stderr, "iisguard: %s: %s\n", p, strerror(errno));
             (*errors)++;
         } else if (S_ISDIR(st.st_mode)) {
-            ok = walk(l, p, ext, errors, depth + 1);
+            ok = walk(l, p, ext, errors, skipped, depth + 1);
         } else if (S_ISREG(st.st_mode) && has_ext(e->d_name, ext)) {
             ok = add(l, p);
+        } else if (S_ISREG(st.st_mode)) {
+            (*skipped)++;
         }
         free(p);
     }
@@ -96,15 +101,38 @@ static bool walk(plist *l, const char *dir, const char *ext, unsigned *errors, i
     return ok;
 }
 
+/* Says that folder `dir` gave no input: no file ending in one of `ext`,
+ * `skipped` other files. */
+static void say_nothing(const char *dir, const char *ext, unsigned skipped)
+{
+    fprintf(stderr, "iisguard: %s: no input in this folder", dir);
+    if (ext != NULL) {
+        fputs(" (no file named ", stderr);
+        for (const char *e = ext; *e;) {
+            size_t n = strcspn(e, "|");
+            fprintf(stderr, "%s*%.*s", e == ext ? "" : ", ", (int)n, e);
+            e += n + (e[n] == '|');
+        }
+        fprintf(stderr, "; %u other file%s)", skipped, skipped == 1 ? "" : "s");
+    }
+    fputc('\n', stderr);
+}
+
 long cli_collect(char **args, int nargs, const char *ext, char ***out, unsigned *errors)
 {
     plist l = {0};
     for (int i = 0; i < nargs; i++) {
         struct stat st;
         bool ok;
-        if (stat(args[i], &st) == 0 && S_ISDIR(st.st_mode))
-            ok = walk(&l, args[i], ext, errors, 0);
-        else
+        if (stat(args[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            long before = l.n;
+            unsigned skipped = 0;
+            ok = walk(&l, args[i], ext, errors, &skipped, 0);
+            if (ok && l.n == before) { /* not a silent nothing */
+                say_nothing(args[i], ext, skipped);
+                (*errors)++;
+            }
+        } else
             ok = add(&l, args[i]); /* errors are reported when it is opened */
         if (!ok) {
             cli_free_paths(l.v, l.n);

@@ -91,6 +91,9 @@ mkfifo "$tmp/fifo.jsonl"
 cat "$tmp/demo.jsonl" >"$tmp/fifo.jsonl" &
 timeout 60 "$exe" hunt -q --format jsonl "$tmp/fifo.jsonl" | key | cmp -s - "$tmp/s1" && ok || ko "a FIFO (read once, no hang)"
 wait
+mkdir "$tmp/nothing" && echo notes >"$tmp/nothing/readme.txt"
+"$exe" hunt "$tmp/nothing" >/dev/null 2>"$tmp/e"; rc=$?
+[ $rc -eq 2 ] && grep -q "nothing: no input in this folder (no file named \*.evtx, .*; 1 other file)" "$tmp/e" && ok || ko "a folder without event logs is said: exit $rc, $(head -1 "$tmp/e")"
 printf 'not an event log\n' | "$exe" hunt - >/dev/null 2>"$tmp/e"; rc=$?
 [ $rc -eq 2 ] && grep -q "^iisguard: -: " "$tmp/e" && ok || ko "junk on standard input: exit $rc, $(head -1 "$tmp/e")"
 
