@@ -85,6 +85,7 @@ key() { jq -c '[.rule.id, ."@timestamp", .winlog.record_id, .correlation.count]'
 key <"$tmp/all.jsonl" >"$tmp/s1"
 hunt --format jsonl - <"$d" | key | cmp -s - "$tmp/s1" && ok || ko "EVTX on standard input"
 hunt --format jsonl - <"$tmp/demo.jsonl" | key | cmp -s - "$tmp/s1" && ok || ko "JSON lines on standard input"
+"$exe" dump -q --format xml "$d" 2>/dev/null | hunt --format jsonl - | key | cmp -s - "$tmp/s1" && ok || ko "event XML on standard input"
 hunt --format jsonl --threads 2 <(cat "$tmp/demo.jsonl") | key | cmp -s - "$tmp/s1" && ok || ko "JSON lines through a pipe (process substitution)"
 hunt --format jsonl <(cat "$d") | key | cmp -s - "$tmp/s1" && ok || ko "EVTX through a pipe"
 mkfifo "$tmp/fifo.jsonl"
