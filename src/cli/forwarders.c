@@ -81,7 +81,8 @@ fwd_index *fwd_index_build(char **paths, long n, bool siblings)
         if (d != NULL)
             closedir(d);
     }
-    qsort(x->v, x->n, sizeof(*x->v), by_base);
+    if (x->n > 1)
+        qsort(x->v, x->n, sizeof(*x->v), by_base);
     return x;
 fail:
     fwd_index_free(x);

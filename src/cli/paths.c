@@ -96,7 +96,7 @@ static bool walk(plist *l, const char *dir, const char *ext, unsigned *errors, u
         free(p);
     }
     closedir(d);
-    if (ok)
+    if (ok && l->n - start > 1)
         qsort(l->v + start, (size_t)(l->n - start), sizeof(*l->v), cmp);
     return ok;
 }

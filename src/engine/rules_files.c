@@ -297,6 +297,8 @@ ig_err ig_rules_builder_add_path(ig_rules_builder *b, const char *path, unsigned
         e = IG_EIO;
     } else if (S_ISDIR(st.st_mode)) {
         walk(&L, path, 0);
+        if (L.n == 0 && !L.oom) /* not a silent nothing */
+            em_builder_report(b, path, 0, "no rule file (*.yml, *.yaml) in this folder");
     } else {
         list_add(&L, path, NULL);
     }

@@ -95,6 +95,9 @@ wait
 mkdir "$tmp/nothing" && echo notes >"$tmp/nothing/readme.txt"
 "$exe" hunt "$tmp/nothing" >/dev/null 2>"$tmp/e"; rc=$?
 [ $rc -eq 2 ] && grep -q "nothing: no input in this folder (no file named \*.evtx, .*; 1 other file)" "$tmp/e" && ok || ko "a folder without event logs is said: exit $rc, $(head -1 "$tmp/e")"
+mkdir "$tmp/norules"
+"$exe" hunt --rules "$tmp/norules" "$d" >/dev/null 2>"$tmp/e"
+grep -q "norules:0: no rule file (\*.yml, \*.yaml) in this folder" "$tmp/e" && ok || ko "a rule folder without rules is said: $(head -1 "$tmp/e")"
 printf 'not an event log\n' | "$exe" hunt - >/dev/null 2>"$tmp/e"; rc=$?
 [ $rc -eq 2 ] && grep -q "^iisguard: -: " "$tmp/e" && ok || ko "junk on standard input: exit $rc, $(head -1 "$tmp/e")"
 
