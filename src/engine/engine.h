@@ -195,7 +195,7 @@ typedef struct pf_table {
     uint32_t *eqmax;
     uint32_t **one;
     uint32_t **two;
-    uint16_t **twop;
+    uint32_t **twop;
     uint64_t **twomap;
     uint32_t *ntwo;
     uint32_t **anch;

@@ -199,7 +199,7 @@ static bool index_shorts(pf_table *t, const ent *ents)
             o[k] = (uint64_t)pair_of(t->pats[t->two[f][k]].s) << 32 | t->two[f][k];
         qsort(o, t->ntwo[f], sizeof(*o), cmp_u64);
         for (uint32_t k = 0; k < t->ntwo[f]; k++) {
-            t->twop[f][k] = (uint16_t)(o[k] >> 32);
+            t->twop[f][k] = (uint32_t)(o[k] >> 32);
             t->two[f][k] = (uint32_t)o[k];
         }
         ig_free(o);

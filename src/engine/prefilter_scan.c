@@ -48,6 +48,19 @@ static inline bool holds(const pf_pat *p, const char *v, size_t len, size_t i, u
             hits[(*nhits)++] = (pid);                                                              \
     } while (0)
 
+/* The first index of sorted v[lo, hi) whose value is not below x (hi: none). */
+static inline uint32_t lower_bound(const uint32_t *v, uint32_t lo, uint32_t hi, uint32_t x)
+{
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* The slot of `key`, whose hash is `kh`, known to be in the bloom bitmap
  * (NULL: no literal has it after all). */
 static inline const pf_slot *probe(const pf_table *t, uint64_t key, uint64_t kh)
@@ -105,15 +118,8 @@ static void try_scan(const pf_table *t, uint64_t key, uint64_t kh, const char *v
     if (s->n == s->nshort || i + 8 > len)
         return;
     const uint32_t *w1 = t->lw1 + s->first;
-    uint32_t w = ig_le32((const uint8_t *)v + i + 4), lo = s->nshort, hi = s->n;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (w1[mid] < w)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (uint32_t k = lo; k < s->n && w1[k] == w; k++)
+    uint32_t w = ig_le32((const uint8_t *)v + i + 4);
+    for (uint32_t k = lower_bound(w1, s->nshort, s->n, w); k < s->n && w1[k] == w; k++)
         if (seen[list[k]] != epoch && holds(&t->pats[list[k]], v, len, i, 4))
             MARK(list[k]);
 }
@@ -133,22 +139,13 @@ static void scan_shorts(const pf_table *t, uint32_t field, const char *v, size_t
     const uint64_t *map = t->twomap[field];
     if (map == NULL)
         return;
-    const uint32_t *two = t->two[field];
-    const uint16_t *twop = t->twop[field];
+    const uint32_t *two = t->two[field], *twop = t->twop[field];
     uint32_t n = t->ntwo[field];
     for (size_t i = 0; i + 2 <= len; i++) {
         uint16_t pr = pair_of(v + i);
         if ((map[pr >> 6] >> (pr & 63) & 1) == 0)
             continue;
-        uint32_t lo = 0, hi = n;
-        while (lo < hi) {
-            uint32_t mid = lo + (hi - lo) / 2;
-            if (twop[mid] < pr)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        for (uint32_t k = lo; k < n && twop[k] == pr; k++) {
+        for (uint32_t k = lower_bound(twop, 0, n, pr); k < n && twop[k] == pr; k++) {
             const pf_pat *p = &t->pats[two[k]];
             if (seen[two[k]] != epoch && (p->len == 2 || (i + 3 <= len && v[i + 2] == p->s[2])))
                 MARK(two[k]);
