@@ -19,6 +19,7 @@ bool em_state_init(em_state *st, const ig_rules *rs)
 {
     memset(st, 0, sizeof(*st));
     st->rs = rs;
+    ig_buf_init(&st->joined, (size_t)1 << 30); /* an event's values are far smaller */
     st->seen = ig_calloc(rs->pf.npats ? rs->pf.npats : 1, sizeof(*st->seen));
     st->fscan = ig_calloc(rs->pf.nfields ? rs->pf.nfields : 1, sizeof(*st->fscan));
     st->hits = ig_calloc(rs->pf.npats ? rs->pf.npats : 1, sizeof(*st->hits));
@@ -50,7 +51,7 @@ void em_state_free(em_state *st)
     ig_free(st->hits);
     ig_free(st->rule_epoch);
     ig_free(st->trules);
-    ig_free(st->joined);
+    ig_buf_free(&st->joined);
     memset(st, 0, sizeof(*st));
 }
 
@@ -92,32 +93,25 @@ static void sort_u32(uint32_t *v, uint32_t n)
  * (once per event).  False when out of memory. */
 static bool join_values(em_state *st, ig_event *ev)
 {
+    ig_buf *j = &st->joined;
     if (st->joined_epoch == st->epoch)
-        return true;
-    st->njoined = 0;
+        return !j->failed;
+    ig_buf_reset(j);
+    st->joined_epoch = st->epoch;
     for (uint32_t fi = 0; fi < ev->n; fi++) {
         ig_strv v;
         if (!ev_text(ev, fi, &v))
             continue;
-        if (v.len + 1 > st->capjoined - st->njoined) {
-            size_t cap = st->capjoined ? st->capjoined : 4096;
-            while (cap - st->njoined < v.len + 1)
-                cap *= 2;
-            char *p = ig_realloc(st->joined, cap);
-            if (p == NULL)
-                return false;
-            st->joined = p;
-            st->capjoined = cap;
-        }
+        if (v.len + 1 > j->cap - j->len && ig_buf_reserve(j, v.len + 1) != IG_OK)
+            return false;
         const ev_field *f = &ev->f[fi];
         if (f->lowered)
-            memcpy(st->joined + st->njoined, f->lstr, v.len);
+            memcpy(j->data + j->len, f->lstr, v.len);
         else
-            ig_lower_copy(st->joined + st->njoined, v.p, v.len);
-        st->njoined += v.len;
-        st->joined[st->njoined++] = '\0';
+            ig_lower_copy((char *)j->data + j->len, v.p, v.len);
+        j->len += v.len;
+        j->data[j->len++] = '\0';
     }
-    st->joined_epoch = st->epoch;
     return true;
 }
 
@@ -130,7 +124,8 @@ static void scan_keywords(em_state *st, ig_event *ev, uint32_t kf, bool record)
     const pf_table *t = &st->rs->pf;
     uint32_t *hits = record ? st->hits : NULL, *nhits = record ? &st->nhits : NULL;
     if (t->joinable[kf] && join_values(st, ev)) {
-        pf_scan(t, kf, st->joined, st->njoined, st->seen, st->epoch, hits, nhits);
+        pf_scan(t, kf, (const char *)st->joined.data, st->joined.len, st->seen, st->epoch, hits,
+                nhits);
     } else {
         ig_strv v;
         for (uint32_t fi = 0; fi < ev->n; fi++)

@@ -2,6 +2,7 @@
 #ifndef IG_ENGINE_MATCH_H
 #define IG_ENGINE_MATCH_H
 
+#include "core/buf.h"
 #include "engine/engine.h"
 
 typedef struct em_state {
@@ -21,8 +22,7 @@ typedef struct em_state {
     uint32_t *trules;     /* the rules triggered by the current event, ascending */
     uint32_t ntrules;
     /* the event's lower-cased values joined by NUL bytes (keywords) */
-    char *joined;
-    size_t njoined, capjoined;
+    ig_buf joined;
     uint32_t joined_epoch;
 } em_state;
 
