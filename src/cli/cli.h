@@ -58,9 +58,11 @@ bool cli_is_piped(const char *path);
 /* Opens `path` ("-": standard input) and reads its first bytes into
  * p->head.  False when it cannot be read (errno set). */
 bool cli_pipe_open(cli_pipe *p, const char *path);
-/* The whole input (head included) in a malloc'd *data of *len bytes; false
- * with *why on a read error or beyond `max` bytes. */
-bool cli_pipe_slurp(cli_pipe *p, size_t max, uint8_t **data, size_t *len, const char **why);
+/* Reads the whole input (an EVTX log, at most IG_MAX_PIPED_EVTX bytes,
+ * head included) and decodes it with `d` as `name`; false with *why when
+ * it cannot be read whole. */
+struct ig_evtx_dumper;
+bool cli_pipe_dump_evtx(cli_pipe *p, struct ig_evtx_dumper *d, const char *name, const char **why);
 void cli_pipe_close(cli_pipe *p);
 
 #endif

@@ -1,11 +1,9 @@
 /* iisguard dump FILE|DIR... [--format jsonl|xml] [--threads N] [-o FILE] [-q] */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "core/limits.h"
 #include "core/num.h"
 #include "iisguard/iisguard.h"
 
@@ -106,16 +104,12 @@ int cmd_dump(int argc, char **argv)
         }
         /* standard input or a pipe: held in memory whole */
         cli_pipe p;
-        uint8_t *data = NULL;
-        size_t len = 0;
         const char *why = NULL;
         if (!cli_pipe_open(&p, paths[i]))
             why = strerror(errno);
-        else if (cli_pipe_slurp(&p, IG_MAX_PIPED_EVTX, &data, &len, &why))
-            ig_evtx_dumper_buffer(d, paths[i], data, len);
-        if (p.fd >= 0)
-            cli_pipe_close(&p);
-        free(data);
+        else
+            cli_pipe_dump_evtx(&p, d, paths[i], &why);
+        cli_pipe_close(&p);
         if (why != NULL) {
             fprintf(stderr, "iisguard: %s: cannot read: %s\n", paths[i], why);
             piped_failed++;

@@ -283,13 +283,8 @@ static void hunt_piped(hunt *h, ig_evtx_dumper *d, const char *path, cli_out *os
             cli_out_write(os, (const char *)out.data, out.len);
         ig_buf_free(&out);
     } else { /* EVTX, or not an event log: the EVTX reader says which */
-        uint8_t *data;
-        size_t len;
         const char *why;
-        if (cli_pipe_slurp(&p, IG_MAX_PIPED_EVTX, &data, &len, &why)) {
-            ig_evtx_dumper_buffer(d, path, data, len);
-            free(data);
-        } else {
+        if (!cli_pipe_dump_evtx(&p, d, path, &why)) {
             text_run run = {NULL, NULL, os};
             on_text_error(&run, path, 0, why);
             ++*files, ++*failed;

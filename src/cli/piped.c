@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/buf.h"
+#include "core/limits.h"
+#include "iisguard/evtx.h"
 
 bool cli_is_piped(const char *path)
 {
@@ -51,45 +54,44 @@ bool cli_pipe_open(cli_pipe *p, const char *path)
     return true;
 }
 
-bool cli_pipe_slurp(cli_pipe *p, size_t max, uint8_t **data, size_t *len, const char **why)
+/* The whole input (head included) into b, at most `max` bytes; false with
+ * *why on a read error or beyond. */
+static bool slurp(cli_pipe *p, size_t max, ig_buf *b, const char **why)
 {
-    size_t cap = 1u << 20, n = p->nhead;
-    uint8_t *buf = malloc(cap);
-    if (buf == NULL) {
+    ig_buf_init(b, max + 1); /* one byte more: an input over max shows */
+    if (!ig_buf_put(b, p->head, p->nhead)) {
         *why = "out of memory";
         return false;
     }
-    memcpy(buf, p->head, n);
     for (;;) {
-        if (n == cap) {
-            uint8_t *b = cap < max + 1 ? realloc(buf, cap * 2 < max + 1 ? cap * 2 : max + 1) : NULL;
-            if (b == NULL) {
-                free(buf);
-                *why = cap >= max + 1 ? "too large to be read from a pipe; save it to a file"
-                                      : "out of memory";
-                return false;
-            }
-            cap = cap * 2 < max + 1 ? cap * 2 : max + 1;
-            buf = b;
+        size_t room = b->max - b->len, want = room < (1u << 20) ? room : 1u << 20;
+        if (room == 0) {
+            *why = "too large to be read from a pipe; save it to a file";
+            return false;
         }
-        ssize_t r = read_full(p->fd, buf + n, cap - n);
+        if (ig_buf_reserve(b, want) != IG_OK) {
+            *why = "out of memory";
+            return false;
+        }
+        ssize_t r = read_full(p->fd, b->data + b->len, want);
         if (r < 0) {
-            free(buf);
             *why = strerror(errno);
             return false;
         }
-        n += (size_t)r;
-        if (n < cap)
-            break; /* the end */
+        b->len += (size_t)r;
+        if ((size_t)r < want)
+            return true; /* the end */
     }
-    if (n > max) {
-        free(buf);
-        *why = "too large to be read from a pipe; save it to a file";
-        return false;
-    }
-    *data = buf;
-    *len = n;
-    return true;
+}
+
+bool cli_pipe_dump_evtx(cli_pipe *p, ig_evtx_dumper *d, const char *name, const char **why)
+{
+    ig_buf b;
+    bool ok = slurp(p, IG_MAX_PIPED_EVTX, &b, why);
+    if (ok)
+        ig_evtx_dumper_buffer(d, name, b.data ? b.data : p->head, b.len);
+    ig_buf_free(&b);
+    return ok;
 }
 
 void cli_pipe_close(cli_pipe *p)
