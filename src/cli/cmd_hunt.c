@@ -238,15 +238,16 @@ static void on_text_event(void *ud, ig_event *ev)
     }
 }
 
-static ig_src_format detect(const char *path)
+/* The format of file `path`, told from its first bytes (up to `cap`, read
+ * into head, *n of them: JSON lines are then looked at again). */
+static ig_src_format detect(const char *path, uint8_t *head, size_t cap, size_t *n)
 {
-    uint8_t head[4096];
     FILE *f = fopen(path, "rb");
+    *n = f != NULL ? fread(head, 1, cap, f) : 0;
     if (f == NULL)
         return IG_SRC_UNKNOWN;
-    size_t n = fread(head, 1, sizeof(head), f);
     fclose(f);
-    return ig_source_detect(head, n);
+    return ig_source_detect(head, *n < 4096 ? *n : 4096);
 }
 
 static void on_text_error(void *ud, const char *path, uint64_t line, const char *what);
@@ -714,7 +715,9 @@ int cmd_hunt(int argc, char **argv)
             hunt_piped(&h, d, paths[i], &os, &main_t, &tst, &text_files, &text_failed);
             continue;
         }
-        ig_src_format f = detect(paths[i]);
+        uint8_t first[65536];
+        size_t nfirst;
+        ig_src_format f = detect(paths[i], first, sizeof(first), &nfirst);
         if (f == IG_SRC_EVTX || f == IG_SRC_UNKNOWN) {
             /* not EVTX either: the reader says so, naming the file */
             ig_evtx_dumper_file(d, paths[i]);
@@ -727,7 +730,7 @@ int cmd_hunt(int argc, char **argv)
         unsigned nt = threads ? threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
         if (nt > IG_MAX_THREADS)
             nt = IG_MAX_THREADS;
-        if (f == IG_SRC_JSONL && nt > 1 && hj_line_per_event(paths[i])) {
+        if (f == IG_SRC_JSONL && nt > 1 && hj_line_per_event(first, nfirst)) {
             /* JSON lines: blocks of lines over several threads */
             hunt_thread *ts[IG_MAX_THREADS];
             unsigned made = 0;

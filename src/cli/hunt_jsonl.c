@@ -167,13 +167,9 @@ static void *worker(void *ud)
     return NULL;
 }
 
-bool hj_line_per_event(const char *path)
+bool hj_line_per_event(const uint8_t *head, size_t n)
 {
-    FILE *f = fopen(path, "rb");
-    char buf[65536];
-    size_t n = f ? fread(buf, 1, sizeof(buf), f) : 0;
-    if (f)
-        fclose(f);
+    const char *buf = (const char *)head;
     size_t i = 0;
     while (i < n && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
         i++;

@@ -16,9 +16,10 @@
  * appended to `out`. */
 typedef void (*hj_event_fn)(void *tud, ig_event *ev, ig_evtx_emit *out);
 
-/* True for a JSON-lines file (its first line a whole object): those can
- * be hunted by hj_hunt; other layouts go one event after the other. */
-bool hj_line_per_event(const char *path);
+/* True for a JSON-lines file whose first bytes are head[0, n) (its first
+ * line a whole object): those can be hunted by hj_hunt; other layouts go one
+ * event after the other. */
+bool hj_line_per_event(const uint8_t *head, size_t n);
 
 /* Hunts JSON-lines file `path` with `nt` threads, thread i scanning with
  * state tuds[i] through `on_event`; writes to `os`; adds the events and
