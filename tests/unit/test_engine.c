@@ -7,6 +7,7 @@
 
 #include "core/arena.h"
 #include "engine/engine.h"
+#include "engine/match.h"
 #include "engine/prefilter.h"
 #include "event/event.h"
 #include "iisguard/rules.h"
@@ -440,24 +441,20 @@ static bool pf_want(const pf_pat *p, const char *text, size_t n)
     }
 }
 
-/* The literal prefilter finds what a plain comparison finds, for every
- * operator (contains, startswith, endswith, equals), literals of 1 to 12
- * bytes, at every offset of a value including its last bytes; with many
- * literals on a field (`nlit` 120) and with few (`nlit` 16: the field's
- * first-two-bytes bitmap). */
-static void prefilter_paths(int nlit)
+/* A rule on CommandLine with `nlit` random literals (1-12 bytes of a-h)
+ * per operator: contains, startswith, endswith, equals (lits[op]). */
+static ig_rules *pf_rule(int nlit, char lits[4][120][16], uint32_t *seed)
 {
     static const char *const ops[] = {"contains", "startswith", "endswith", ""};
-    char lits[4][120][16], det[16384];
-    uint32_t seed = 12345u + (uint32_t)nlit;
+    char det[16384];
     size_t o = 0;
     for (int op = 0; op < 4; op++) {
         o += (size_t)snprintf(det + o, sizeof(det) - o, "  sel%d:\n    CommandLine%s%s:\n", op,
                               *ops[op] ? "|" : "", ops[op]);
         for (int i = 0; i < nlit; i++) {
-            int len = 1 + (int)(lcg(&seed) % 12);
+            int len = 1 + (int)(lcg(seed) % 12);
             for (int k = 0; k < len; k++)
-                lits[op][i][k] = "abcdefgh"[lcg(&seed) % 8];
+                lits[op][i][k] = "abcdefgh"[lcg(seed) % 8];
             lits[op][i][len] = '\0';
             o += (size_t)snprintf(det + o, sizeof(det) - o, "      - '%s'\n", lits[op][i]);
         }
@@ -465,6 +462,39 @@ static void prefilter_paths(int nlit)
     snprintf(det + o, sizeof(det) - o, "  condition: 1 of sel*\n");
     ig_rules *rs = rule(det);
     CHECK(rs != NULL && ig_rules_count(rs) == 1);
+    return rs;
+}
+
+/* A random value of up to 95 bytes (a-j) into text, with 0-3 of the
+ * literals planted: at its start, its end, anywhere, or as the whole
+ * value; returns its length. */
+static size_t pf_text(char text[96], char lits[4][120][16], int nlit, uint32_t *seed)
+{
+    size_t n = lcg(seed) % 96;
+    for (size_t k = 0; k < n; k++)
+        text[k] = "abcdefghij"[lcg(seed) % 10];
+    for (int p = (int)(lcg(seed) % 4); p > 0; p--) {
+        int op = (int)(lcg(seed) % 4);
+        const char *l = lits[op][lcg(seed) % (uint32_t)nlit];
+        size_t ln = strlen(l);
+        if (op == 3 && p == 1) /* a whole value */
+            memcpy(text, l, n = ln);
+        else if (ln <= n)
+            memcpy(text + (op == 1 ? 0 : op == 2 ? n - ln : lcg(seed) % (n - ln + 1)), l, ln);
+    }
+    return n;
+}
+
+/* The literal prefilter finds what a plain comparison finds, for every
+ * operator (contains, startswith, endswith, equals), literals of 1 to 12
+ * bytes, at every offset of a value including its last bytes; with many
+ * literals on a field (`nlit` 120) and with few (`nlit` 16: the field's
+ * first-two-bytes bitmap). */
+static void prefilter_paths(int nlit)
+{
+    char lits[4][120][16];
+    uint32_t seed = 12345u + (uint32_t)nlit;
+    ig_rules *rs = pf_rule(nlit, lits, &seed);
     if (rs == NULL)
         return;
     const pf_table *t = &rs->pf;
@@ -477,18 +507,7 @@ static void prefilter_paths(int nlit)
     uint32_t epoch = 0;
     for (int round = 0; round < 4000 && seen && hits && got; round++) {
         char text[96];
-        size_t n = lcg(&seed) % sizeof(text);
-        for (size_t k = 0; k < n; k++)
-            text[k] = "abcdefghij"[lcg(&seed) % 10];
-        for (int p = (int)(lcg(&seed) % 4); p > 0; p--) { /* literals planted */
-            int op = (int)(lcg(&seed) % 4);
-            const char *l = lits[op][lcg(&seed) % (uint32_t)nlit];
-            size_t ln = strlen(l);
-            if (op == 3 && p == 1) /* a whole value */
-                memcpy(text, l, n = ln);
-            else if (ln <= n)
-                memcpy(text + (op == 1 ? 0 : op == 2 ? n - ln : lcg(&seed) % (n - ln + 1)), l, ln);
-        }
+        size_t n = pf_text(text, lits, nlit, &seed);
         uint32_t nhits = 0;
         pf_scan(t, field, text, n, seen, ++epoch, hits, &nhits);
         memset(got, 0, t->npats * sizeof(*got));
@@ -507,6 +526,59 @@ static void prefilter_paths(int nlit)
     free(seen);
     free(hits);
     free(got);
+    ig_rules_destroy(rs);
+}
+
+/* Prefilter results remembered by value (scan_memo.c) are those of a
+ * scan: events of 1-3 values drawn from a pool (so that values come back,
+ * in the same event too, and more of them than the memo has slots), each
+ * literal listed once per event; the memo's scratch epoch wraps midway. */
+static void prefilter_memo(void)
+{
+    char lits[4][120][16];
+    uint32_t seed = 777u;
+    ig_rules *rs = pf_rule(120, lits, &seed);
+    if (rs == NULL)
+        return;
+    const pf_table *t = &rs->pf;
+    uint32_t field = ev_names_lookup(&rs->names, "CommandLine", 11);
+    enum { POOL = 6000 };
+    static char pool[POOL][96];
+    static size_t plen[POOL];
+    for (int i = 0; i < POOL; i++)
+        plen[i] = pf_text(pool[i], lits, 120, &seed);
+    em_state st;
+    CHECK(em_state_init(&st, rs));
+    int *count = calloc(t->npats, sizeof(*count));
+    int wrong = 0, dup = 0, listed = 0;
+    for (int ev = 0; ev < 30000 && count != NULL; ev++) {
+        if (ev == 15000)
+            st.mepoch = UINT32_MAX - 3;
+        em_state_next_event(&st);
+        memset(count, 0, t->npats * sizeof(*count));
+        int nv = 1 + (int)(lcg(&seed) % 3), pick[3];
+        for (int k = 0; k < nv; k++) {
+            /* mostly the first 300 values (they come back), sometimes any */
+            pick[k] = (int)(lcg(&seed) % (lcg(&seed) % 4 ? 300u : (unsigned)POOL));
+            em_scan_value(&st, field, pool[pick[k]], plen[pick[k]], true);
+        }
+        for (uint32_t h = 0; h < st.nhits; h++)
+            count[st.hits[h]]++;
+        for (uint32_t pid = 0; pid < t->npats; pid++) {
+            bool want = false;
+            for (int k = 0; k < nv && !want; k++)
+                want = pf_want(&t->pats[pid], pool[pick[k]], plen[pick[k]]);
+            wrong += want != (st.seen[pid] == st.epoch) || want != (count[pid] > 0);
+            dup += count[pid] > 1;
+            listed += count[pid] > 0;
+        }
+    }
+    CHECK(wrong == 0);
+    CHECK(dup == 0);
+    CHECK(listed > 10000);
+    CHECK(st.memo_hits > 20000); /* remembered values were used */
+    free(count);
+    em_state_free(&st);
     ig_rules_destroy(rs);
 }
 
@@ -549,6 +621,7 @@ int main(void)
 {
     prefilter_paths(120);
     prefilter_paths(16);
+    prefilter_memo();
     lowering();
     time_parts();
     strings();
