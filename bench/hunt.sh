@@ -9,7 +9,9 @@
 #     selects what the jq filter selects;
 #   - 1 → 2 threads (target: ≥ 1.8×); peak RSS printed;
 #   - loading every SigmaHQ rule alone (a one-line input), and with the
-#     one-rule hunt what no rule evaluation can go below.
+#     one-rule hunt what no rule evaluation can go below;
+#   - the same rules compiled ahead (`iisguard rules compile`): loading them,
+#     and the JSONL hunt with them.
 #   usage: bench/hunt.sh [REPEAT]   (REPEAT of the corpus in the large file, default 4)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,9 +68,14 @@ r11=$(measure jsonl-hunt-select-1t 3 "$ig" hunt -q --no-builtin --threads 1 --fo
 head -1 "$work/big.jsonl" > "$work/one.jsonl"
 r12=$(measure rules-load-1t 5 "$ig" hunt -q --no-builtin --threads 1 --format jsonl --rules "$rules" "$work/one.jsonl" -o /dev/null)
 r13=$(measure rules-load-2t 5 "$ig" hunt -q --no-builtin --threads 2 --format jsonl --rules "$rules" "$work/one.jsonl" -o /dev/null)
+"$ig" rules compile "$rules" -o "$work/rules.igr" >/dev/null || true
+r14=$(measure compiled-load-1t 5 "$ig" hunt -q --no-builtin --threads 1 --format jsonl --rules "$work/rules.igr" "$work/one.jsonl" -o /dev/null)
+r15=$(measure jsonl-compiled-1t 3 "$ig" hunt -q --no-builtin --threads 1 --format jsonl --rules "$work/rules.igr" "$work/big.jsonl" -o /dev/null)
+r16=$(measure jsonl-compiled-2t 3 "$ig" hunt -q --no-builtin --threads 2 --format jsonl --rules "$work/rules.igr" "$work/big.jsonl" -o /dev/null)
 
 python3 - "$records" "$alerts" "$(stat -c %s "$work/big.evtx")" "$(stat -c %s "$work/big.jsonl")" \
-  "$r1" "$r2" "$r3" "$r4" "$r5" "$r6" "$r7" "$r8" "$r9" "$r10" "$r11" "$r12" "$r13" <<'PY'
+  "$r1" "$r2" "$r3" "$r4" "$r5" "$r6" "$r7" "$r8" "$r9" "$r10" "$r11" "$r12" "$r13" \
+  "$r14" "$r15" "$r16" <<'PY'
 import sys
 records, alerts, big, jl = map(int, sys.argv[1:5])
 rows = {}
@@ -91,10 +98,15 @@ ratio('jsonl-jq', 'jsonl-hunt-sigma-2t', 10, 'JSONL: hunt, every SigmaHQ rule (2
 ratio('jsonl-jq', 'jsonl-hunt-pack-1t', 10, 'JSONL: hunt, built-in pack (1 thread) vs jq')
 ratio('jsonl-jq', 'jsonl-hunt-select-1t', 10, 'JSONL: hunt, the jq filter as a rule (1 thread) vs jq')
 ratio('jsonl-hunt-sigma-1t', 'jsonl-hunt-sigma-2t', 1.8, 'JSONL, every SigmaHQ rule: 1 -> 2 threads')
+ratio('jsonl-jq', 'jsonl-compiled-1t', 10, 'JSONL: hunt, every SigmaHQ rule compiled (1 thread) vs jq')
+ratio('jsonl-jq', 'jsonl-compiled-2t', 10, 'JSONL: hunt, every SigmaHQ rule compiled (2 threads) vs jq')
+ratio('jsonl-compiled-1t', 'jsonl-compiled-2t', 1.8, 'JSONL, every SigmaHQ rule compiled: 1 -> 2 threads')
 # what no rule evaluation can go below: loading every rule (a one-line input)
 # plus reading the JSON lines into events (the one-rule hunt)
 floor = rows['rules-load-1t'][0] + rows['jsonl-hunt-select-1t'][0]
 print(f'JSONL, every SigmaHQ rule, 1 thread: loading the rules ({rows["rules-load-1t"][0]:.3f} s) + '
       f'reading the events ({rows["jsonl-hunt-select-1t"][0]:.3f} s) alone: '
       f'{rows["jsonl-jq"][0] / floor:.1f}x jq')
+print(f'loading every SigmaHQ rule: YAML {rows["rules-load-1t"][0]:.3f} s, compiled '
+      f'{rows["compiled-load-1t"][0]:.3f} s (1 thread, with process start)')
 PY

@@ -1,14 +1,19 @@
 /* libFuzzer target: the Sigma loader (YAML → AST, collections,
- * correlations) and, separately, the condition parser.  The bytes go to
- * sg_load_text as a rule file (fresh arena each run, destroyed after); a
- * NUL-terminated copy goes to sg_parse_condition.  Every delivered rule is
- * walked so that the sanitizers see any dangling or short pointer. */
+ * correlations), compiled rule files, and the condition parser.  The bytes
+ * go to sg_load_text as a rule file (fresh arena each run, destroyed
+ * after), recorded as a compiled rule file which, read back, must deliver
+ * as many rules and errors; then they go to sg_load_compiled as the
+ * records of a compiled file; a NUL-terminated copy goes to
+ * sg_parse_condition.  Every delivered rule is walked so that the
+ * sanitizers see any dangling or short pointer. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/buf.h"
+#include "core/crc32.h"
 #include "engine/sigma_ast.h"
 
 static volatile size_t sink;
@@ -28,9 +33,14 @@ static void walk_cond(const sg_cond *c)
     walk_cond(c->b);
 }
 
+typedef struct counts {
+    unsigned rules, errors;
+} counts;
+
 static void on_rule(void *ud, const sg_rule *r)
 {
-    (void)ud;
+    if (ud != NULL)
+        ((counts *)ud)->rules++;
     touch(r->file);
     touch(r->title);
     touch(r->id);
@@ -64,7 +74,8 @@ static void on_rule(void *ud, const sg_rule *r)
 
 static void on_error(void *ud, const sg_error *e)
 {
-    (void)ud;
+    if (ud != NULL)
+        ((counts *)ud)->errors++;
     touch(e->file);
     touch(e->reason);
     sink += e->line;
@@ -76,8 +87,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     ig_arena arena;
     ig_arena_init(&arena, 0);
-    sg_load_text("fuzz.yml", (const char *)data, size, &arena, on_rule, on_error, NULL);
+    ig_buf bin;
+    ig_buf_init(&bin, (size_t)1 << 28);
+    uint8_t head[SG_COMPILED_HEADER] = {0};
+    ig_buf_put(&bin, head, sizeof(head)); /* filled below */
+    counts yaml = {0, 0}, back = {0, 0};
+    sg_load_text_rec("fuzz.yml", (const char *)data, size, &arena, on_rule, on_error, &yaml, &bin);
     ig_arena_destroy(&arena);
+    if (!bin.failed) {
+        sg_compiled_header(head, ig_crc32(0, bin.data + sizeof(head), bin.len - sizeof(head)));
+        memcpy(bin.data, head, sizeof(head));
+        ig_arena_init(&arena, 0);
+        sg_load_compiled("fuzz.igr", bin.data, bin.len, &arena, on_rule, on_error, &back, NULL);
+        ig_arena_destroy(&arena);
+        if (back.rules != yaml.rules || back.errors != yaml.errors)
+            abort(); /* the compiled file does not give what its YAML gave */
+    }
+    /* the bytes as records */
+    ig_buf_reset(&bin);
+    sg_compiled_header(head, ig_crc32(0, data, size));
+    ig_buf_put(&bin, head, sizeof(head));
+    ig_buf_put(&bin, data, size);
+    ig_arena_init(&arena, 0);
+    sg_load_compiled("fuzz.igr", bin.data, bin.len, &arena, on_rule, on_error, NULL, NULL);
+    ig_arena_destroy(&arena);
+    ig_buf_free(&bin);
 
     char *copy = malloc(size + 1);
     if (copy == NULL)

@@ -24,6 +24,17 @@ for bin in build/fuzz/fuzz_*; do
   fi
   if [ "$t" = fuzz_sigma ] && [ -d ../shared/data/sigma/rules/windows ]; then
     find ../shared/data/sigma/rules/windows -name '*.yml' | head -n 300 | xargs -r -I{} cp {} "$work/seeds/" || true
+    # compiled rule files, their records only (the target adds the header)
+    ig=$(ls build/asan/iisguard build/release/iisguard 2>/dev/null | head -n 1 || true)
+    if [ -n "$ig" ]; then
+      i=0
+      for f in $(find ../shared/data/sigma/rules/windows -name '*.yml' | head -n 40); do
+        i=$((i + 1))
+        "$ig" rules compile "$f" -o "$work/c.igr" --force >/dev/null 2>&1 || true
+        [ -f "$work/c.igr" ] && tail -c +17 "$work/c.igr" > "$work/seeds/compiled$i.bin"
+        rm -f "$work/c.igr"
+      done
+    fi
   fi
   if [ "$t" = fuzz_match ] && [ -d ../shared/data/sigma/rules/windows ]; then
     # SigmaHQ rules, each followed by a process-creation event

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "iisguard/error.h"
 #include "iisguard/event.h"
@@ -95,6 +96,17 @@ IG_API ig_err ig_rules_builder_add_builtin(ig_rules_builder *b, unsigned *loaded
 /* The built-in pack's files, in name order: returns the i-th file's name
  * ("rules/windows/....yml") and sets its YAML text; NULL past the end. */
 IG_API const char *ig_builtin_rule_file(size_t i, const char **text, size_t *len);
+
+/* Compiled rule files ("iisguard rules compile"): once recording, every
+ * rule file added next is also kept as its YAML reader saw it (the YAML
+ * parsed; rules and messages as they were), and ig_rules_builder_save
+ * writes that to `f` as one file.  Adding a compiled rule file (recognised
+ * by its first bytes, whatever its name) loads the same rules, with the
+ * same messages naming the original files and lines, without parsing YAML.
+ * The selection (level, status, tags, ids) is not applied to what is
+ * saved.  save: IG_EARG when not recording, IG_ENOMEM, IG_EIO. */
+IG_API ig_err ig_rules_builder_record(ig_rules_builder *b);
+IG_API ig_err ig_rules_builder_save(ig_rules_builder *b, FILE *f);
 
 /* Compiles what was added into an immutable rule set and frees the builder
  * (also on failure).  Returns NULL when out of memory. */

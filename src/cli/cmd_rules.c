@@ -1,4 +1,5 @@
 /* iisguard rules check [--builtin] FILE|DIR...
+ * iisguard rules compile FILE|DIR... -o OUT [--force]
  * iisguard rules list|show ID|test [--no-builtin] [FILE|DIR...]
  * (coverage, export and navigator: cmd_rules_pack.c) */
 #include <errno.h>
@@ -24,6 +25,7 @@ static void on_error(void *ud, const ig_rule_error *e)
 static void usage(FILE *f)
 {
     fputs("usage: iisguard rules check [--builtin] FILE|DIR...\n"
+          "       iisguard rules compile FILE|DIR... -o OUT [--force]\n"
           "       iisguard rules list [--no-builtin] [FILE|DIR...]\n"
           "       iisguard rules show ID [--no-builtin] [FILE|DIR...]\n"
           "       iisguard rules test [--no-builtin] [--tests DIR FILE|DIR...]\n"
@@ -34,6 +36,10 @@ static void usage(FILE *f)
           "            line per rejected rule (file:line: reason) and ends with\n"
           "            'loaded N, rejected M'; --builtin checks the built-in pack too.\n"
           "            Exit status: 0 all loaded, 1 some rejected, 2 usage.\n"
+          "  compile   checks like 'check' and writes the rules to OUT as one compiled rule\n"
+          "            file (kept if it exists, unless --force), which --rules of hunt,\n"
+          "            stream and rules take like the YAML, with the same messages, without\n"
+          "            parsing YAML again.  Exit 2 when OUT cannot be written.\n"
           "  list      prints id, level, status and title of every rule that loads (the\n"
           "            built-in pack first, unless --no-builtin).\n"
           "  show      prints a rule (by id or name): its YAML and the event log channels\n"
@@ -48,32 +54,42 @@ static void usage(FILE *f)
           f);
 }
 
-static int check(int argc, char **argv)
+/* Loads the rules of `paths` (and the built-in pack), printing every
+ * rejection and the counts; when `out` is set, also writes them as a
+ * compiled rule file there.  Exit status: 0 all loaded, 1 some rejected,
+ * 2 the compiled file could not be written. */
+static int check_paths(char **paths, int npaths, bool builtin, const char *out, bool force)
 {
-    bool builtin = false;
-    int npaths = 0;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--builtin") == 0)
-            builtin = true;
-        else
-            argv[npaths++] = argv[i];
-    }
-    if (npaths == 0 && !builtin) {
-        usage(stderr);
-        return 2;
-    }
     unsigned errors = 0;
     ig_rules_builder *b = ig_rules_builder_create(on_error, &errors);
-    if (b == NULL)
+    if (b == NULL || (out != NULL && ig_rules_builder_record(b) != IG_OK)) {
+        ig_rules_builder_destroy(b);
+        fputs("iisguard rules: out of memory\n", stderr);
         return 2;
+    }
     unsigned loaded = 0, rejected = 0;
     if (builtin)
         ig_rules_builder_add_builtin(b, &loaded, &rejected);
     for (int i = 0; i < npaths; i++) {
         unsigned l = 0, r = 0;
-        ig_rules_builder_add_path(b, argv[i], &l, &r);
+        ig_rules_builder_add_path(b, paths[i], &l, &r);
         loaded += l;
         rejected += r;
+    }
+    if (out != NULL) {
+        FILE *f = cli_open_output(out, force, "rules compile");
+        ig_err e = f != NULL ? ig_rules_builder_save(b, f) : IG_EIO;
+        if (f != NULL && f != stdout && fclose(f) != 0 && e == IG_OK)
+            e = IG_EIO;
+        if (e != IG_OK) {
+            if (f != NULL) {
+                fprintf(stderr, "iisguard rules compile: %s: %s\n", out, ig_strerror(e));
+                if (f != stdout)
+                    remove(out); /* not half a file */
+            }
+            ig_rules_builder_destroy(b);
+            return 2;
+        }
     }
     /* references of correlation rules are resolved when the set is built:
      * a correlation rejected then was counted as loaded */
@@ -85,6 +101,31 @@ static int check(int argc, char **argv)
     rejected += late;
     printf("loaded %u, rejected %u\n", loaded, rejected);
     return rejected ? 1 : 0;
+}
+
+static int check(int argc, char **argv)
+{
+    bool builtin = rules_cli_flag(&argc, argv, "--builtin");
+    if (argc == 0 && !builtin) {
+        usage(stderr);
+        return 2;
+    }
+    return check_paths(argv, argc, builtin, NULL, false);
+}
+
+static int compile(int argc, char **argv)
+{
+    bool bad = false, force = rules_cli_flag(&argc, argv, "--force");
+    const char *out = rules_cli_option(&argc, argv, "-o", &bad);
+    const char *out2 = rules_cli_option(&argc, argv, "--output", &bad);
+    out = out2 != NULL ? out2 : out;
+    for (int i = 0; i < argc && !bad; i++)
+        bad = argv[i][0] == '-' && argv[i][1] != '\0';
+    if (bad || out == NULL || argc == 0) {
+        usage(stderr);
+        return 2;
+    }
+    return check_paths(argv, argc, false, out, force);
 }
 
 ig_rules *rules_cli_load(int argc, char **argv, bool builtin)
@@ -268,6 +309,8 @@ int cmd_rules(int argc, char **argv)
     }
     if (strcmp(argv[1], "check") == 0)
         return check(argc - 2, argv + 2);
+    if (strcmp(argv[1], "compile") == 0)
+        return compile(argc - 2, argv + 2);
     if (strcmp(argv[1], "list") == 0)
         return list(argc - 2, argv + 2);
     if (strcmp(argv[1], "show") == 0)

@@ -260,5 +260,7 @@ void em_builder_rule(ig_rules_builder *b, const sg_rule *r);
 ig_arena *em_builder_arena(ig_rules_builder *b);
 void em_builder_counts(ig_rules_builder *b, unsigned **loaded, unsigned **rejected);
 unsigned em_builder_threads(const ig_rules_builder *b);
+/* The records of the compiled rule file being made (NULL: not compiling). */
+struct ig_buf *em_builder_rec(ig_rules_builder *b);
 
 #endif

@@ -7,6 +7,8 @@
 #include <strings.h>
 
 #include "core/alloc.h"
+#include "core/buf.h"
+#include "core/crc32.h"
 #include "core/limits.h"
 #include "engine/engine.h"
 #include "engine/correlate.h"
@@ -43,7 +45,40 @@ struct ig_rules_builder {
     em_rule *aside;
     uint32_t naside, capaside;
     unsigned threads; /* for parsing rule files; 0: one per processor */
+    ig_buf *rec;      /* compiling: the records of a compiled rule file (sigma_bin.c) */
 };
+
+#define MAX_COMPILED_RECORDS ((size_t)1 << 30)
+
+ig_err ig_rules_builder_record(ig_rules_builder *b)
+{
+    if (b->rec != NULL)
+        return IG_OK;
+    if ((b->rec = ig_malloc(sizeof(*b->rec))) == NULL)
+        return IG_ENOMEM;
+    ig_buf_init(b->rec, MAX_COMPILED_RECORDS);
+    return IG_OK;
+}
+
+ig_buf *em_builder_rec(ig_rules_builder *b)
+{
+    return b->rec;
+}
+
+ig_err ig_rules_builder_save(ig_rules_builder *b, FILE *f)
+{
+    if (b->rec == NULL)
+        return IG_EARG;
+    if (b->rec->failed)
+        return IG_ENOMEM;
+    uint8_t head[SG_COMPILED_HEADER];
+    sg_compiled_header(head, ig_crc32(0, b->rec->data, b->rec->len));
+    if (fwrite(head, 1, sizeof(head), f) != sizeof(head) ||
+        (b->rec->len > 0 && fwrite(b->rec->data, 1, b->rec->len, f) != b->rec->len) ||
+        fflush(f) != 0)
+        return IG_EIO;
+    return IG_OK;
+}
 
 void ig_rules_builder_set_threads(ig_rules_builder *b, unsigned n)
 {
@@ -245,7 +280,7 @@ ig_err ig_rules_builder_add_text(ig_rules_builder *b, const char *name, const ch
     const char *file = ig_arena_dup(&b->rs->arena, name, strlen(name) + 1);
     if (file == NULL)
         return IG_ENOMEM;
-    sg_load_text(file, text, len, &b->rs->arena, on_rule, on_load_error, b);
+    sg_load_text_rec(file, text, len, &b->rs->arena, on_rule, on_load_error, b, b->rec);
     if (loaded)
         *loaded = b->loaded;
     if (rejected)
@@ -468,6 +503,9 @@ void ig_rules_builder_destroy(ig_rules_builder *b)
         return;
     ig_rules_destroy(b->rs);
     ig_free(b->aside);
+    if (b->rec != NULL)
+        ig_buf_free(b->rec);
+    ig_free(b->rec);
     ig_free(b);
 }
 

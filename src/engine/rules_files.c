@@ -17,11 +17,13 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "engine/engine.h"
 
-#define MAX_RULE_FILE (4u * 1024u * 1024u)
-#define MAX_LOADERS   8u  /* parsing threads */
-#define MIN_PARALLEL  16u /* fewer files are parsed by the calling thread */
+#define MAX_RULE_FILE     (4u * 1024u * 1024u)
+#define MAX_COMPILED_FILE ((size_t)1 << 30)
+#define MAX_LOADERS       8u  /* parsing threads */
+#define MIN_PARALLEL      16u /* fewer files are parsed by the calling thread */
 
 /* What parsing one file gave, in order: a rule tree or a rejection. */
 typedef struct load_ev {
@@ -36,6 +38,7 @@ typedef struct load_item {
     const char *error; /* set: this path could not be read (reported, not parsed) */
     int err;           /* or this errno (strerror is not for the parsing threads) */
     load_ev *first, *last;
+    ig_buf rec;         /* compiling: its records (sigma_bin.c) */
     atomic_bool parsed; /* first .. last are complete */
 } load_item;
 
@@ -49,6 +52,7 @@ typedef struct loader {
     load_item *items;
     size_t n;
     atomic_size_t next;
+    bool record; /* compiling: keep each file's records */
 } loader;
 
 typedef struct load_worker {
@@ -84,7 +88,9 @@ static void list_add(load_list *L, const char *path, const char *error)
         return;
     }
     memcpy(p, path, strlen(path) + 1);
-    L->v[L->n++] = (load_item){p, error, 0, NULL, NULL, false};
+    L->v[L->n] = (load_item){p, error, 0, NULL, NULL, {0}, false};
+    ig_buf_init(&L->v[L->n].rec, (size_t)1 << 30);
+    L->n++;
 }
 
 typedef struct dir_entry {
@@ -199,7 +205,8 @@ static void parse_item(load_worker *w, load_item *it)
         return;
     }
     w->cur = it;
-    sg_load_text(it->path, w->buf, n, &w->arena, on_rule, on_error, w);
+    sg_load_text_rec(it->path, w->buf, n, &w->arena, on_rule, on_error, w,
+                     w->l->record ? &it->rec : NULL);
 }
 
 /* Parses the next item not taken yet; false when there is none. */
@@ -222,12 +229,19 @@ static void *work(void *ud)
 
 /* What item `it` gave, to the builder: its read error, its rules (compiled)
  * and its rejections, in order; *e is set to IG_EIO on a read error. */
-static void deliver(ig_rules_builder *b, const load_item *it, ig_err *e)
+static void deliver(ig_rules_builder *b, load_item *it, ig_err *e)
 {
+    ig_buf *rec = em_builder_rec(b);
     if (it->error != NULL || it->err != 0) {
-        em_builder_report(b, it->path, 0, it->error ? it->error : strerror(it->err));
+        const char *why = it->error ? it->error : strerror(it->err);
+        em_builder_report(b, it->path, 0, why);
+        if (rec != NULL)
+            sg_record_error(rec, it->path, 0, why);
         *e = IG_EIO;
     }
+    if (rec != NULL && (it->rec.failed || !ig_buf_put(rec, it->rec.data, it->rec.len)))
+        rec->failed = true;
+    ig_buf_free(&it->rec);
     for (const load_ev *v = it->first; v != NULL; v = v->next) {
         if (v->rule != NULL)
             em_builder_rule(b, v->rule);
@@ -248,7 +262,7 @@ static bool parse_all(ig_rules_builder *b, load_item *items, size_t n, ig_err *e
         nt = 1;
     if (nt > MAX_LOADERS)
         nt = MAX_LOADERS;
-    loader l = {items, n, 0};
+    loader l = {items, n, 0, em_builder_rec(b) != NULL};
     load_worker w[MAX_LOADERS];
     pthread_t tid[MAX_LOADERS];
     bool started[MAX_LOADERS] = {false};
@@ -283,6 +297,71 @@ static bool parse_all(ig_rules_builder *b, load_item *items, size_t n, ig_err *e
     return ok;
 }
 
+/* The end of ig_rules_builder_add_path: frees the list, passes the counts. */
+static ig_err finish_add(ig_rules_builder *b, load_list *L, unsigned *loaded, unsigned *rejected,
+                         ig_err e)
+{
+    unsigned *bl, *br;
+    em_builder_counts(b, &bl, &br);
+    for (size_t i = 0; i < L->n; i++) {
+        ig_free(L->v[i].path);
+        ig_buf_free(&L->v[i].rec);
+    }
+    ig_free(L->v);
+    if (loaded)
+        *loaded = *bl;
+    if (rejected)
+        *rejected = *br;
+    return e;
+}
+
+static void on_compiled_rule(void *ud, const sg_rule *r)
+{
+    em_builder_rule(ud, r);
+}
+
+static void on_compiled_error(void *ud, const sg_error *e)
+{
+    em_builder_report(ud, e->file, e->line, e->reason);
+}
+
+/* When file `path` (stat `st`) is a compiled rule file, loads it (or, when
+ * compiling, also keeps its records) and returns true; *e is set to IG_EIO
+ * when it cannot be read.  False: not one (YAML). */
+static bool add_compiled(ig_rules_builder *b, const char *path, const struct stat *st, ig_err *e)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    uint8_t head[8];
+    if (fd < 0)
+        return false; /* reported when read as YAML */
+    ssize_t got;
+    while ((got = read(fd, head, sizeof(head))) < 0 && errno == EINTR)
+        ;
+    if (got != (ssize_t)sizeof(head) || !sg_is_compiled(head, sizeof(head))) {
+        close(fd);
+        return false;
+    }
+    size_t len = (size_t)st->st_size, n = 0;
+    uint8_t *data = len <= MAX_COMPILED_FILE ? ig_malloc(len ? len : 1) : NULL;
+    if (data != NULL && lseek(fd, 0, SEEK_SET) == 0)
+        while (n < len && ((got = read(fd, data + n, len - n)) > 0 || (got < 0 && errno == EINTR)))
+            n += got > 0 ? (size_t)got : 0;
+    close(fd);
+    if (data == NULL || n != len) {
+        em_builder_report(b, path, 0,
+                          len > MAX_COMPILED_FILE ? "compiled rule file larger than 1 GiB"
+                          : data == NULL          ? "out of memory"
+                                                  : "read error");
+        ig_free(data);
+        *e = IG_EIO;
+        return true;
+    }
+    sg_load_compiled(path, data, len, em_builder_arena(b), on_compiled_rule, on_compiled_error, b,
+                     em_builder_rec(b));
+    ig_free(data);
+    return true;
+}
+
 ig_err ig_rules_builder_add_path(ig_rules_builder *b, const char *path, unsigned *loaded,
                                  unsigned *rejected)
 {
@@ -297,19 +376,18 @@ ig_err ig_rules_builder_add_path(ig_rules_builder *b, const char *path, unsigned
         e = IG_EIO;
     } else if (S_ISDIR(st.st_mode)) {
         walk(&L, path, 0);
-        if (L.n == 0 && !L.oom) /* not a silent nothing */
-            em_builder_report(b, path, 0, "no rule file (*.yml, *.yaml) in this folder");
+        if (L.n == 0 && !L.oom) { /* not a silent nothing */
+            static const char none[] = "no rule file (*.yml, *.yaml) in this folder";
+            em_builder_report(b, path, 0, none);
+            if (em_builder_rec(b) != NULL)
+                sg_record_error(em_builder_rec(b), path, 0, none);
+        }
+    } else if (add_compiled(b, path, &st, &e)) {
+        return finish_add(b, &L, loaded, rejected, e);
     } else {
         list_add(&L, path, NULL);
     }
     if (L.oom || !parse_all(b, L.v, L.n, &e))
         e = IG_ENOMEM;
-    for (size_t i = 0; i < L.n; i++)
-        ig_free(L.v[i].path);
-    ig_free(L.v);
-    if (loaded)
-        *loaded = *bl;
-    if (rejected)
-        *rejected = *br;
-    return e;
+    return finish_add(b, &L, loaded, rejected, e);
 }

@@ -13,9 +13,9 @@
 #include "core/hash.h"
 #include "engine/match.h"
 
-#define MEMO_SLOTS  4096u /* a power of two */
-#define MEMO_MIN    8u    /* shorter values are scanned: a few lookups */
-#define MEMO_MAX    4096u /* longer ones too (rarely repeated, costly to keep) */
+#define MEMO_SLOTS  4096u                /* a power of two */
+#define MEMO_MIN    8u                   /* shorter values are scanned: a few lookups */
+#define MEMO_MAX    4096u                /* longer ones too (rarely repeated, costly to keep) */
 #define MEMO_BUDGET (8u * 1024u * 1024u) /* bytes of kept texts and results */
 
 struct em_memo_slot {

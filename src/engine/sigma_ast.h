@@ -14,6 +14,8 @@
 
 #include "core/arena.h"
 
+struct ig_buf;
+
 typedef enum sg_level {
     SG_LEVEL_NONE = 0, /* not given */
     SG_LEVEL_INFORMATIONAL,
@@ -209,6 +211,38 @@ typedef void (*sg_error_fn)(void *ud, const sg_error *e);
  * be NUL-terminated and is not referenced after the call. */
 unsigned sg_load_text(const char *file, const char *text, size_t len, ig_arena *arena,
                       sg_rule_fn on_rule, sg_error_fn on_error, void *ud);
+
+/* sg_load_text that also appends the file, as its YAML gave it, to `rec`
+ * (when not NULL): the name, each document's tree and each error found
+ * before a tree was made, as records of a compiled rule file (sigma_bin.c)
+ * that sg_load_compiled turns into the same rules and errors without
+ * parsing YAML. */
+unsigned sg_load_text_rec(const char *file, const char *text, size_t len, ig_arena *arena,
+                          sg_rule_fn on_rule, sg_error_fn on_error, void *ud, struct ig_buf *rec);
+
+/* A compiled rule file: SG_COMPILED_MAGIC, a version, the CRC-32 of the
+ * records, then records (a tag byte, a 32-bit length, that many bytes).
+ * sg_compiled_header writes the header for records of `len` bytes whose
+ * CRC-32 is `crc` into out[SG_COMPILED_HEADER]. */
+#define SG_COMPILED_MAGIC  "IGSIGMA\x1a"
+#define SG_COMPILED_HEADER 16u
+void sg_compiled_header(uint8_t out[SG_COMPILED_HEADER], uint32_t crc);
+bool sg_is_compiled(const uint8_t *data, size_t len);
+/* Appends to `rec` an error about `file` found before it was parsed (it
+ * could not be read, a folder without rule files). */
+void sg_record_error(struct ig_buf *rec, const char *file, unsigned line, const char *reason);
+
+/* Reads the compiled rule file `data`/`len` (untrusted) named `path`:
+ * delivers its rules and errors exactly as sg_load_text delivered them from
+ * the YAML (the errors naming the rule files compiled), each document's
+ * tree checked against the limits the YAML reader applies.  A damaged
+ * header or record is reported to `on_error` (file `path`, line 0, the
+ * byte offset in the reason) and reading goes on with the next record
+ * while the framing holds.  When `rec` is not NULL and the header is
+ * valid, the records are appended to it too.  Returns the number of rules
+ * delivered. */
+unsigned sg_load_compiled(const char *path, const uint8_t *data, size_t len, ig_arena *arena,
+                          sg_rule_fn on_rule, sg_error_fn on_error, void *ud, struct ig_buf *rec);
 
 /* Parses a condition expression (spec "Condition": and/or/not, parentheses,
  * "1 of x*", "all of x*", "1 of them", "all of them"; keywords are

@@ -26,58 +26,9 @@
 #include "core/num.h"
 #include "engine/sigma_ast.h"
 #include "engine/sigma_limits.h"
+#include "engine/sigma_tree.h"
 
 /* ---------------------------------------------------------------- tree -- */
-
-typedef enum yn_kind { YN_SCALAR, YN_SEQ, YN_MAP } yn_kind;
-
-typedef struct ynode {
-    yn_kind kind;
-    bool plain;      /* plain scalar without a tag forcing a string */
-    unsigned line;   /* 1-based line in the file */
-    uint32_t size;   /* nodes this one expands to (itself included) */
-    uint32_t height; /* 1 for a scalar */
-    const char *s;   /* scalar text, NUL-terminated */
-    size_t len;
-    struct ynode **kids; /* seq: n items; map: n (key, value) pairs = 2n */
-    unsigned n;
-} ynode;
-
-typedef struct frame {
-    ynode *node;
-    ynode **kids; /* ig_realloc'd while open */
-    size_t nkids, cap;
-    const char *anchor;
-} frame;
-
-typedef struct anchor {
-    const char *name;
-    ynode *node;
-} anchor;
-
-typedef struct loader {
-    const char *file;
-    ig_arena *out;    /* the caller's: rules and error texts */
-    ig_arena scratch; /* trees, collection templates */
-    sg_rule_fn on_rule;
-    sg_error_fn on_error;
-    void *ud;
-    unsigned delivered, ndocs;
-    uint64_t work;              /* condition resolution steps of the current rule */
-    const ynode *global, *prev; /* collection state */
-    /* the current document */
-    unsigned base_line; /* lines before the current segment */
-    frame stack[IG_MAX_SIGMA_DEPTH];
-    unsigned depth;
-    ynode *root;
-    anchor anchors[IG_MAX_SIGMA_ANCHORS];
-    unsigned nanchors;
-    uint32_t used; /* expanded nodes so far */
-    /* the first error of the current document */
-    bool failed;
-    unsigned eline;
-    const char *ereason;
-} loader;
 
 static const char oom_text[] = "out of memory";
 
@@ -89,6 +40,7 @@ static bool fail(loader *L, unsigned line, const char *fmt, ...)
     if (L->failed)
         return false;
     L->failed = true;
+    L->converting_error = L->converting;
     L->eline = line;
     char buf[512];
     va_list ap;
@@ -108,11 +60,13 @@ static bool fail(loader *L, unsigned line, const char *fmt, ...)
 }
 
 /* Delivers the current error (if any) and clears it. */
-static void flush_error(loader *L)
+void sgt_flush_error(loader *L)
 {
     if (!L->failed)
         return;
     sg_error e = {L->file, L->eline ? L->eline : 1, L->ereason ? L->ereason : oom_text};
+    if (L->rec != NULL && !L->converting_error) /* found again when the tree is read back */
+        sgt_put_error(L->rec, e.line, e.reason);
     if (L->on_error != NULL)
         L->on_error(L->ud, &e);
     L->failed = false;
@@ -236,7 +190,7 @@ static ynode *new_ynode(loader *L, yn_kind kind, const yaml_mark_t *mark)
     return n;
 }
 
-static bool same_key(const ynode *a, const ynode *b)
+bool sgt_same_key(const ynode *a, const ynode *b)
 {
     return a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
 }
@@ -270,7 +224,7 @@ static bool close_node(loader *L)
             if (k->kind != YN_SCALAR)
                 return fail(L, k->line, "a mapping key must be a scalar, not %s", kind_name(k));
             for (unsigned j = 0; j < i; j++)
-                if (same_key(n->kids[2 * j], k))
+                if (sgt_same_key(n->kids[2 * j], k))
                     return fail(L, k->line, "duplicate key '%s'", qn(L, k));
         }
     } else {
@@ -431,7 +385,7 @@ static const ynode *merge(loader *L, const ynode *a, const ynode *b, const char 
         if (skip != NULL && k->len == skiplen && memcmp(k->s, skip, skiplen) == 0)
             continue;
         unsigned j = 0;
-        while (j < n && !same_key(kids[2 * j], k))
+        while (j < n && !sgt_same_key(kids[2 * j], k))
             j++;
         if (j < n) {
             const ynode *mv = merge(L, kids[2 * j + 1], v, NULL);
@@ -1219,7 +1173,7 @@ static bool convert(loader *L, const ynode *root, sg_rule *r)
 }
 
 /* A finished YAML document: collections, then conversion and delivery. */
-static void process_document(loader *L, const ynode *root)
+void sgt_process_document(loader *L, const ynode *root)
 {
     if (root == NULL || (root->kind == YN_SCALAR && is_null(root)))
         return; /* an empty document */
@@ -1322,7 +1276,7 @@ static bool parse_segment(loader *L, const char *seg, size_t seglen)
     yaml_parser_t p;
     if (!yaml_parser_initialize(&p)) {
         fail(L, to_line(L, 0), "%s", oom_text);
-        flush_error(L);
+        sgt_flush_error(L);
         return true;
     }
     yaml_parser_set_input_string(&p, (const unsigned char *)seg, seglen);
@@ -1345,9 +1299,14 @@ static bool parse_segment(loader *L, const char *seg, size_t seglen)
             tree_reset(L);
             in_doc = true;
         } else if (ev.type == YAML_DOCUMENT_END_EVENT) {
-            if (in_doc && !L->failed)
-                process_document(L, L->root);
-            flush_error(L);
+            if (in_doc && !L->failed) {
+                if (L->rec != NULL && L->root != NULL)
+                    sgt_put_tree(L->rec, L->root);
+                L->converting = true;
+                sgt_process_document(L, L->root);
+                L->converting = false;
+            }
+            sgt_flush_error(L);
             tree_reset(L);
             in_doc = false;
         } else if (!on_event(L, &ev)) {
@@ -1357,7 +1316,7 @@ static bool parse_segment(loader *L, const char *seg, size_t seglen)
         if (stop)
             break;
     }
-    flush_error(L);
+    sgt_flush_error(L);
     tree_reset(L);
     yaml_parser_delete(&p);
     return more;
@@ -1365,6 +1324,12 @@ static bool parse_segment(loader *L, const char *seg, size_t seglen)
 
 unsigned sg_load_text(const char *file, const char *text, size_t len, ig_arena *arena,
                       sg_rule_fn on_rule, sg_error_fn on_error, void *ud)
+{
+    return sg_load_text_rec(file, text, len, arena, on_rule, on_error, ud, NULL);
+}
+
+unsigned sg_load_text_rec(const char *file, const char *text, size_t len, ig_arena *arena,
+                          sg_rule_fn on_rule, sg_error_fn on_error, void *ud, ig_buf *rec)
 {
     if (arena == NULL || (text == NULL && len > 0))
         return 0;
@@ -1383,9 +1348,12 @@ unsigned sg_load_text(const char *file, const char *text, size_t len, ig_arena *
     if (f != NULL)
         memcpy(f, file, flen + 1);
     L->file = f ? f : file;
+    L->rec = rec;
+    if (rec != NULL)
+        sgt_put_file(rec, L->file);
     if (len > IG_MAX_SIGMA_FILE_BYTES) {
         fail(L, 1, "file is larger than %u bytes", IG_MAX_SIGMA_FILE_BYTES);
-        flush_error(L);
+        sgt_flush_error(L);
     } else if (len >= 2 && (((unsigned char)text[0] == 0xFF && (unsigned char)text[1] == 0xFE) ||
                             ((unsigned char)text[0] == 0xFE && (unsigned char)text[1] == 0xFF))) {
         parse_segment(L, text, len); /* UTF-16: libyaml decodes; no splitting */
