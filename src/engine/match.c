@@ -26,7 +26,7 @@ bool em_state_init(em_state *st, const ig_rules *rs)
     st->rule_epoch = ig_calloc(rs->n ? rs->n : 1, sizeof(*st->rule_epoch));
     st->trules = ig_calloc(rs->n ? rs->n : 1, sizeof(*st->trules));
     if (st->seen == NULL || st->fscan == NULL || st->hits == NULL || st->rule_epoch == NULL ||
-        st->trules == NULL || !em_memo_init(st)) {
+        st->trules == NULL) {
         em_state_free(st);
         return false;
     }
@@ -52,7 +52,6 @@ void em_state_free(em_state *st)
     ig_free(st->rule_epoch);
     ig_free(st->trules);
     ig_buf_free(&st->joined);
-    em_memo_free(st);
     memset(st, 0, sizeof(*st));
 }
 
@@ -131,7 +130,7 @@ static void scan_keywords(em_state *st, ig_event *ev, uint32_t kf, bool record)
         ig_strv v;
         for (uint32_t fi = 0; fi < ev->n; fi++)
             if (ev_lower(ev, fi, &v))
-                em_scan_value(st, kf, v.p, v.len, record);
+                pf_scan(t, kf, v.p, v.len, st->seen, st->epoch, hits, nhits);
     }
     st->fscan[kf] = st->epoch;
 }
@@ -150,7 +149,7 @@ void em_prefilter_event(em_state *st, ig_event *ev, const bool *fields)
             continue; /* from its first occurrence, every occurrence */
         for (uint32_t k = fi; k != UINT32_MAX; k = ev->f[k].next_same)
             if (ev_lower(ev, k, &v))
-                em_scan_value(st, id, v.p, v.len, true);
+                pf_scan(t, id, v.p, v.len, st->seen, st->epoch, st->hits, &st->nhits);
         st->fscan[id] = st->epoch;
     }
     for (uint32_t kf = t->nnamed; kf < t->nfields; kf++) /* keywords: every field */
@@ -275,7 +274,7 @@ static bool seen_lit(em_state *st, ig_event *ev, uint32_t pid, uint32_t fi, uint
         ig_strv v;
         for (uint32_t k = fi; k != UINT32_MAX; k = ev->f[k].next_same)
             if (ev_lower(ev, k, &v))
-                em_scan_value(st, fid, v.p, v.len, false);
+                pf_scan(&st->rs->pf, fid, v.p, v.len, st->seen, st->epoch, NULL, NULL);
         st->fscan[fid] = st->epoch;
     }
     return st->seen[pid] == st->epoch;

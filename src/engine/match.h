@@ -24,13 +24,6 @@ typedef struct em_state {
     /* the event's lower-cased values joined by NUL bytes (keywords) */
     ig_buf joined;
     uint32_t joined_epoch;
-    /* prefilter results by value (scan_memo.c) */
-    struct em_memo_slot *memo_slots;
-    uint32_t *mseen; /* scratch seen/hits for a value being scanned */
-    uint32_t *mhits;
-    uint32_t mepoch;
-    size_t memo_bytes;
-    uint64_t memo_hits;
 } em_state;
 
 /* Scans the fields of `ev` marked in `fields` (by prefilter field id:
@@ -38,13 +31,6 @@ typedef struct em_state {
  * rules they trigger (rule_epoch), listing them in ascending order
  * (trules). */
 void em_prefilter_event(em_state *st, ig_event *ev, const bool *fields);
-
-/* Scans value v (lower-cased) of prefilter field `field` for its literals,
- * marking them seen in the current event (and listing them in st->hits when
- * `record`); a value scanned recently is not scanned again (scan_memo.c). */
-void em_scan_value(em_state *st, uint32_t field, const char *v, size_t len, bool record);
-bool em_memo_init(em_state *st);
-void em_memo_free(em_state *st);
 
 bool em_state_init(em_state *st, const ig_rules *rs);
 /* Starts a new event (forgets the previous one's prefilter results). */

@@ -7,7 +7,6 @@
 
 #include "core/arena.h"
 #include "engine/engine.h"
-#include "engine/match.h"
 #include "engine/prefilter.h"
 #include "event/event.h"
 #include "iisguard/rules.h"
@@ -529,59 +528,6 @@ static void prefilter_paths(int nlit)
     ig_rules_destroy(rs);
 }
 
-/* Prefilter results remembered by value (scan_memo.c) are those of a
- * scan: events of 1-3 values drawn from a pool (so that values come back,
- * in the same event too, and more of them than the memo has slots), each
- * literal listed once per event; the memo's scratch epoch wraps midway. */
-static void prefilter_memo(void)
-{
-    char lits[4][120][16];
-    uint32_t seed = 777u;
-    ig_rules *rs = pf_rule(120, lits, &seed);
-    if (rs == NULL)
-        return;
-    const pf_table *t = &rs->pf;
-    uint32_t field = ev_names_lookup(&rs->names, "CommandLine", 11);
-    enum { POOL = 6000 };
-    static char pool[POOL][96];
-    static size_t plen[POOL];
-    for (int i = 0; i < POOL; i++)
-        plen[i] = pf_text(pool[i], lits, 120, &seed);
-    em_state st;
-    CHECK(em_state_init(&st, rs));
-    int *count = calloc(t->npats, sizeof(*count));
-    int wrong = 0, dup = 0, listed = 0;
-    for (int ev = 0; ev < 30000 && count != NULL; ev++) {
-        if (ev == 15000)
-            st.mepoch = UINT32_MAX - 3;
-        em_state_next_event(&st);
-        memset(count, 0, t->npats * sizeof(*count));
-        int nv = 1 + (int)(lcg(&seed) % 3), pick[3];
-        for (int k = 0; k < nv; k++) {
-            /* mostly the first 300 values (they come back), sometimes any */
-            pick[k] = (int)(lcg(&seed) % (lcg(&seed) % 4 ? 300u : (unsigned)POOL));
-            em_scan_value(&st, field, pool[pick[k]], plen[pick[k]], true);
-        }
-        for (uint32_t h = 0; h < st.nhits; h++)
-            count[st.hits[h]]++;
-        for (uint32_t pid = 0; pid < t->npats; pid++) {
-            bool want = false;
-            for (int k = 0; k < nv && !want; k++)
-                want = pf_want(&t->pats[pid], pool[pick[k]], plen[pick[k]]);
-            wrong += want != (st.seen[pid] == st.epoch) || want != (count[pid] > 0);
-            dup += count[pid] > 1;
-            listed += count[pid] > 0;
-        }
-    }
-    CHECK(wrong == 0);
-    CHECK(dup == 0);
-    CHECK(listed > 10000);
-    CHECK(st.memo_hits > 20000); /* remembered values were used */
-    free(count);
-    em_state_free(&st);
-    ig_rules_destroy(rs);
-}
-
 /* Lower-casing (event.c, eight bytes a step) agrees with a byte-by-byte
  * one for every byte value at every offset and length. */
 static void lowering(void)
@@ -621,7 +567,6 @@ int main(void)
 {
     prefilter_paths(120);
     prefilter_paths(16);
-    prefilter_memo();
     lowering();
     time_parts();
     strings();
