@@ -38,7 +38,12 @@ typedef struct load_item {
     const char *error; /* set: this path could not be read (reported, not parsed) */
     int err;           /* or this errno (strerror is not for the parsing threads) */
     load_ev *first, *last;
-    ig_buf rec;         /* compiling: its records (sigma_bin.c) */
+    ig_buf rec; /* compiling: its records (sigma_bin.c) */
+    /* or a run of a compiled rule file's records, bin[start, end) (path:
+     * that file), `cut` when the file's framing breaks at its end */
+    const uint8_t *bin;
+    size_t start, end;
+    bool cut;
     atomic_bool parsed; /* first .. last are complete */
 } load_item;
 
@@ -88,7 +93,7 @@ static void list_add(load_list *L, const char *path, const char *error)
         return;
     }
     memcpy(p, path, strlen(path) + 1);
-    L->v[L->n] = (load_item){p, error, 0, NULL, NULL, {0}, false};
+    L->v[L->n] = (load_item){p, error, 0, NULL, NULL, {0}, NULL, 0, 0, false, false};
     ig_buf_init(&L->v[L->n].rec, (size_t)1 << 30);
     L->n++;
 }
@@ -189,6 +194,12 @@ static void parse_item(load_worker *w, load_item *it)
 {
     if (it->error != NULL)
         return;
+    if (it->bin != NULL) {
+        w->cur = it;
+        sg_load_compiled_run(it->path, it->bin, it->start, it->end, it->cut, &w->arena, on_rule,
+                             on_error, w);
+        return;
+    }
     int fd = open(it->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         it->err = errno ? errno : EIO;
@@ -315,19 +326,16 @@ static ig_err finish_add(ig_rules_builder *b, load_list *L, unsigned *loaded, un
     return e;
 }
 
-static void on_compiled_rule(void *ud, const sg_rule *r)
-{
-    em_builder_rule(ud, r);
-}
-
 static void on_compiled_error(void *ud, const sg_error *e)
 {
     em_builder_report(ud, e->file, e->line, e->reason);
 }
 
 /* When file `path` (stat `st`) is a compiled rule file, loads it (or, when
- * compiling, also keeps its records) and returns true; *e is set to IG_EIO
- * when it cannot be read.  False: not one (YAML). */
+ * compiling, also keeps its records) and returns true: its runs of records
+ * (one per rule file) are read by the builder's threads like rule files;
+ * *e is set to IG_EIO when it cannot be read, IG_ENOMEM.  False: not one
+ * (YAML). */
 static bool add_compiled(ig_rules_builder *b, const char *path, const struct stat *st, ig_err *e)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -348,16 +356,39 @@ static bool add_compiled(ig_rules_builder *b, const char *path, const struct sta
             n += got > 0 ? (size_t)got : 0;
     close(fd);
     if (data == NULL || n != len) {
-        em_builder_report(b, path, 0,
-                          len > MAX_COMPILED_FILE ? "compiled rule file larger than 1 GiB"
+        const char *why = len > MAX_COMPILED_FILE ? "compiled rule file larger than 1 GiB"
                           : data == NULL          ? "out of memory"
-                                                  : "read error");
+                                                  : "read error";
+        em_builder_report(b, path, 0, why);
         ig_free(data);
         *e = IG_EIO;
         return true;
     }
-    sg_load_compiled(path, data, len, em_builder_arena(b), on_compiled_rule, on_compiled_error, b,
-                     em_builder_rec(b));
+    if (!sg_compiled_open(path, data, len, em_builder_arena(b), on_compiled_error, b)) {
+        ig_free(data);
+        return true;
+    }
+    load_list L = {NULL, 0, 0, false};
+    bool cut = false;
+    size_t pos = SG_COMPILED_HEADER;
+    while (pos < len && !cut && !L.oom) {
+        size_t end = sg_compiled_run(data, len, pos, &cut);
+        list_add(&L, path, NULL);
+        if (!L.oom) {
+            load_item *it = &L.v[L.n - 1];
+            it->bin = data;
+            it->start = pos;
+            it->end = end;
+            it->cut = cut;
+        }
+        pos = end;
+    }
+    ig_buf *rec = em_builder_rec(b);
+    if (rec != NULL && !ig_buf_put(rec, data + SG_COMPILED_HEADER, pos - SG_COMPILED_HEADER))
+        rec->failed = true; /* what is framed */
+    if (L.oom || !parse_all(b, L.v, L.n, e))
+        *e = IG_ENOMEM;
+    finish_add(b, &L, NULL, NULL, IG_OK); /* frees the list */
     ig_free(data);
     return true;
 }

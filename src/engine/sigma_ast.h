@@ -239,10 +239,24 @@ void sg_record_error(struct ig_buf *rec, const char *file, unsigned line, const 
  * header or record is reported to `on_error` (file `path`, line 0, the
  * byte offset in the reason) and reading goes on with the next record
  * while the framing holds.  When `rec` is not NULL and the header is
- * valid, the records are appended to it too.  Returns the number of rules
- * delivered. */
+ * valid, the records up to where the framing breaks are appended to it
+ * too.  Returns the number of rules delivered. */
 unsigned sg_load_compiled(const char *path, const uint8_t *data, size_t len, ig_arena *arena,
                           sg_rule_fn on_rule, sg_error_fn on_error, void *ud, struct ig_buf *rec);
+
+/* sg_load_compiled in parts, for several threads: sg_compiled_open checks
+ * the header (false, reported, when the records cannot be read) and the
+ * checksum (reported); sg_compiled_run returns where the run of records
+ * starting at `pos` ends (a file name record and the records up to the
+ * next one), *cut set when the framing breaks there; sg_load_compiled_run
+ * delivers the rules and errors of records [start, end) (one run, any
+ * thread, its own arena) and, when `cut`, reports the break at `end`. */
+bool sg_compiled_open(const char *path, const uint8_t *data, size_t len, ig_arena *arena,
+                      sg_error_fn on_error, void *ud);
+size_t sg_compiled_run(const uint8_t *data, size_t len, size_t pos, bool *cut);
+unsigned sg_load_compiled_run(const char *path, const uint8_t *data, size_t start, size_t end,
+                              bool cut, ig_arena *arena, sg_rule_fn on_rule, sg_error_fn on_error,
+                              void *ud);
 
 /* Parses a condition expression (spec "Condition": and/or/not, parentheses,
  * "1 of x*", "all of x*", "1 of them", "all of them"; keywords are

@@ -412,13 +412,13 @@ static bool record(bin *c, uint8_t tag, ig_rd *r)
     return true; /* an unknown tag: skipped */
 }
 
-unsigned sg_load_compiled(const char *path, const uint8_t *data, size_t len, ig_arena *arena,
-                          sg_rule_fn on_rule, sg_error_fn on_error, void *ud, ig_buf *rec)
+bool sg_compiled_open(const char *path, const uint8_t *data, size_t len, ig_arena *arena,
+                      sg_error_fn on_error, void *ud)
 {
-    bin c = {path, data, arena, on_rule, on_error, ud, NULL, 0, 0, NULL, 0, 0, NULL, 0};
+    bin c = {path, data, arena, NULL, on_error, ud, NULL, 0, 0, NULL, 0, 0, NULL, 0};
     if (!sg_is_compiled(data, len) || len < SG_COMPILED_HEADER) {
         report(&c, 0, "not a compiled rule file (no IGSIGMA header)");
-        return 0;
+        return false;
     }
     uint32_t version = ig_le32(data + 8), crc = ig_le32(data + 12);
     if (version != SG_COMPILED_VERSION) {
@@ -426,28 +426,77 @@ unsigned sg_load_compiled(const char *path, const uint8_t *data, size_t len, ig_
         snprintf(why, sizeof(why), "format version %u, this iisguard reads version %u", version,
                  SG_COMPILED_VERSION);
         report(&c, 8, why);
-        return 0;
+        return false;
     }
-    if (rec != NULL && !ig_buf_put(rec, data + SG_COMPILED_HEADER, len - SG_COMPILED_HEADER))
-        rec->failed = true;
     if (ig_crc32(0, data + SG_COMPILED_HEADER, len - SG_COMPILED_HEADER) != crc)
         report(&c, 12, "the checksum of the records does not match (the records are still read)");
+    return true;
+}
+
+/* The record at `pos`: its tag, and where the next one starts; false when
+ * it is cut short. */
+static bool framed(const uint8_t *data, size_t len, size_t pos, uint8_t *tag, size_t *next)
+{
     ig_rd r = ig_rd_make(data, len);
-    r.pos = SG_COMPILED_HEADER;
-    while (ig_rd_left(&r) > 0) {
-        size_t at = r.pos;
-        uint8_t tag;
-        uint32_t n;
-        const uint8_t *p;
-        if (!ig_rd_u8(&r, &tag) || !ig_rd_u32le(&r, &n) || !ig_rd_bytes(&r, n, &p)) {
-            report(&c, at, "a record is cut short (the rest of the file is not read)");
-            break;
+    uint32_t n;
+    r.pos = pos;
+    if (!ig_rd_u8(&r, tag) || !ig_rd_u32le(&r, &n) || !ig_rd_skip(&r, n))
+        return false;
+    *next = r.pos;
+    return true;
+}
+
+size_t sg_compiled_run(const uint8_t *data, size_t len, size_t pos, bool *cut)
+{
+    uint8_t tag;
+    size_t next;
+    *cut = false;
+    for (bool first = true; pos < len; first = false) {
+        if (!framed(data, len, pos, &tag, &next)) {
+            *cut = true;
+            return pos;
         }
-        ig_rd body = ig_rd_make(p, n);
+        if (tag == 'F' && !first)
+            return pos;
+        pos = next;
+    }
+    return pos;
+}
+
+unsigned sg_load_compiled_run(const char *path, const uint8_t *data, size_t start, size_t end,
+                              bool cut, ig_arena *arena, sg_rule_fn on_rule, sg_error_fn on_error,
+                              void *ud)
+{
+    bin c = {path, data, arena, on_rule, on_error, ud, NULL, 0, 0, NULL, 0, 0, NULL, 0};
+    for (size_t pos = start, next; pos < end; pos = next) {
+        uint8_t tag;
+        if (!framed(data, end, pos, &tag, &next))
+            break; /* not for a run sg_compiled_run gave */
+        ig_rd body = ig_rd_make(data + pos + 5, next - pos - 5);
         if (!record(&c, tag, &body))
             report(&c, c.at, c.why);
     }
+    if (cut)
+        report(&c, end, "a record is cut short (the rest of the file is not read)");
     close_file(&c);
     ig_free(c.done);
     return c.delivered;
+}
+
+unsigned sg_load_compiled(const char *path, const uint8_t *data, size_t len, ig_arena *arena,
+                          sg_rule_fn on_rule, sg_error_fn on_error, void *ud, ig_buf *rec)
+{
+    if (!sg_compiled_open(path, data, len, arena, on_error, ud))
+        return 0;
+    unsigned n = 0;
+    bool cut = false;
+    size_t pos = SG_COMPILED_HEADER;
+    while (pos < len && !cut) {
+        size_t end = sg_compiled_run(data, len, pos, &cut);
+        n += sg_load_compiled_run(path, data, pos, end, cut, arena, on_rule, on_error, ud);
+        pos = end;
+    }
+    if (rec != NULL && !ig_buf_put(rec, data + SG_COMPILED_HEADER, pos - SG_COMPILED_HEADER))
+        rec->failed = true; /* what is framed */
+    return n;
 }

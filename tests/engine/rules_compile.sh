@@ -53,6 +53,10 @@ head -c $((size - 40)) "$tmp/pack.igr" >"$tmp/cut.igr"
 "$exe" hunt --no-builtin --format jsonl --rules "$tmp/cut.igr" "$tmp/demo.evtx" >"$tmp/h5" 2>"$tmp/e5"; rc=$?
 grep -q "cut.igr:0: damaged compiled rule file at byte [0-9]*: a record is cut short" "$tmp/e5" && grep -q "checksum" "$tmp/e5" && ok || ko "a cut file is reported: $(grep -i damaged "$tmp/e5" | head -3)"
 [ $rc -eq 1 ] && [ -s "$tmp/h5" ] && ok || ko "the rest of a cut file still hunts (exit $rc)"
+# a compiled file's runs are read by several threads: messages and alerts in the same order
+"$exe" hunt --no-builtin --format jsonl --threads 1 --rules "$tmp/cut.igr" --rules "$tmp/pack.igr" "$tmp/demo.evtx" >"$tmp/t1" 2>"$tmp/u1"
+"$exe" hunt --no-builtin --format jsonl --threads 2 --rules "$tmp/cut.igr" --rules "$tmp/pack.igr" "$tmp/demo.evtx" >"$tmp/t2" 2>"$tmp/u2"
+cmp -s "$tmp/t1" "$tmp/t2" && diff <(untimed <"$tmp/u1") <(untimed <"$tmp/u2") >/dev/null && ok || ko "--threads 1 and 2 load a compiled file alike: $(diff <(untimed <"$tmp/u1") <(untimed <"$tmp/u2") | head -3)"
 printf 'IGSIGMA\032\001\000\000\000\000\000\000\000F\377\377\377\377' >"$tmp/bad.igr"
 "$exe" rules check "$tmp/bad.igr" >"$tmp/b6"; rc=$?
 grep -q "bad.igr:0: damaged compiled rule file at byte 16" "$tmp/b6" && [ $rc -eq 1 ] && ok || ko "a hand-made bad record: exit $rc, $(cat "$tmp/b6")"
