@@ -168,10 +168,12 @@ typedef struct pf_pat {
 } pf_pat;
 
 typedef struct pf_slot {
-    uint64_t key;    /* kind, field id + 1, 32 bits of text (prefilter.c); 0 = empty */
-    uint32_t first;  /* into pf_table.list */
-    uint32_t n;      /* literals */
-    uint32_t nshort; /* the first nshort are below 8 bytes; the others by w1 */
+    uint64_t key;   /* kind, field id + 1, 32 bits of text (prefilter.c); 0 = empty */
+    uint32_t first; /* into pf_table.list */
+    uint32_t n;     /* literals: */
+    uint32_t nlin;  /* the first nlin tried one by one, */
+    uint32_t nmid;  /* the next nmid ordered by a 32-bit, the rest by a 64-bit sub-key
+                       (prefilter.h: pf_sub) */
 } pf_slot;
 
 #define PF_FP_MAX     32 /* contains keys of a field given fingerprints (pf_fp) */
@@ -183,7 +185,7 @@ typedef struct pf_table {
     pf_slot *slots;
     uint32_t nslots;
     uint32_t *list;   /* pids grouped by slot */
-    uint32_t *lw1;    /* the w1 of each pid in list */
+    uint64_t *lsub;   /* the sub-key of each pid in list */
     uint64_t *bloom;  /* 2^PF_BLOOM_LOG2 bits: set for every key in slots */
     uint32_t nnamed;  /* interned fields; */
     uint32_t nfields; /* then keyword fields: one per set of channels (keyword_groups) */

@@ -73,8 +73,9 @@ static char *lower_dup(ig_arena *a, const char *s, uint32_t len)
 
 typedef struct ent {
     uint64_t key; /* 0 for a short pattern */
-    uint64_t sub; /* order within a key: 0 below 8 bytes, else 1 << 32 | w1 */
+    uint64_t sub; /* order within a key's class (pf_sub) */
     uint32_t field, pid;
+    uint8_t cls; /* PF_LINEAR, PF_MID, PF_LONG */
 } ent;
 
 static int cmp_ent(const void *a, const void *b)
@@ -82,6 +83,8 @@ static int cmp_ent(const void *a, const void *b)
     const ent *x = a, *y = b;
     if (x->key != y->key)
         return x->key < y->key ? -1 : 1;
+    if (x->cls != y->cls)
+        return x->cls < y->cls ? -1 : 1;
     if (x->sub != y->sub)
         return x->sub < y->sub ? -1 : 1;
     return x->pid < y->pid ? -1 : x->pid > y->pid;
@@ -105,7 +108,9 @@ static uint32_t lit_add(pf_table *t, ent *ents, uint32_t *dedup, uint32_t dcap, 
     uint32_t pid = t->npats++;
     dedup[slot] = pid + 1;
     t->pats[pid] = (pf_pat){s, len, len >= 8 ? ig_le32((const uint8_t *)s + 4) : 0, op};
-    ents[pid] = (ent){lit_key(f, s, len, op), len >= 8 ? 1ull << 32 | t->pats[pid].w1 : 0, f, pid};
+    uint64_t key = lit_key(f, s, len, op), sub = 0;
+    uint8_t cls = (uint8_t)(key != 0 ? pf_sub(key_kind(key), s, len, &sub) : PF_LINEAR);
+    ents[pid] = (ent){key, sub, f, pid, cls};
     return pid;
 }
 
@@ -274,9 +279,9 @@ static bool index_keys(pf_table *t, ent *ents)
         t->nslots *= 2;
     t->slots = ig_calloc(t->nslots, sizeof(*t->slots));
     t->list = ig_malloc(sizeof(*t->list) * (t->npats ? t->npats : 1));
-    t->lw1 = ig_malloc(sizeof(*t->lw1) * (t->npats ? t->npats : 1));
+    t->lsub = ig_malloc(sizeof(*t->lsub) * (t->npats ? t->npats : 1));
     t->bloom = ig_calloc((size_t)1 << (PF_BLOOM_LOG2 - 6), sizeof(*t->bloom));
-    if (t->slots == NULL || t->list == NULL || t->lw1 == NULL || t->bloom == NULL)
+    if (t->slots == NULL || t->list == NULL || t->lsub == NULL || t->bloom == NULL)
         return false;
     uint32_t at = 0;
     for (uint32_t i = 0; i < t->npats;) {
@@ -284,17 +289,18 @@ static bool index_keys(pf_table *t, ent *ents)
             i++;
             continue;
         }
-        uint32_t j = i, nshort = 0;
+        uint32_t j = i, nlin = 0, nmid = 0;
         for (; j < t->npats && ents[j].key == ents[i].key; j++) {
             t->list[at + (j - i)] = ents[j].pid;
-            t->lw1[at + (j - i)] = (uint32_t)ents[j].sub;
-            nshort += ents[j].sub == 0;
+            t->lsub[at + (j - i)] = ents[j].sub;
+            nlin += ents[j].cls == PF_LINEAR;
+            nmid += ents[j].cls == PF_MID;
         }
         uint64_t kh = key_hash(ents[i].key);
         uint32_t h = slot_of(kh, t->nslots - 1);
         while (t->slots[h].key != 0)
             h = (h + 1) & (t->nslots - 1);
-        t->slots[h] = (pf_slot){ents[i].key, at, j - i, nshort};
+        t->slots[h] = (pf_slot){ents[i].key, at, j - i, nlin, nmid};
         t->bloom[bloom_word(kh)] |= bloom_bits(kh);
         at += j - i;
         i = j;
@@ -454,7 +460,7 @@ void pf_free(pf_table *t)
     ig_free(t->slots);
     ig_free(t->bloom);
     ig_free(t->list);
-    ig_free(t->lw1);
+    ig_free(t->lsub);
     ig_free(t->pats);
     ig_free(t->tfirst);
     ig_free(t->trig);

@@ -88,6 +88,40 @@ static inline uint64_t bloom_bits(uint64_t hash)
     return 1ull << (hash >> 20 & 63) | 1ull << (hash >> 26 & 63);
 }
 
+/* The literals of one key are tried in three classes: one by one
+ * (PF_LINEAR), or found by a binary search on the bytes that follow those
+ * the key covers (many literals share a key: 810 imphash values in
+ * SigmaHQ's Hashes literals, 88 startswith "c:\\program files (x86)\\...").
+ * Contains literals (key: bytes 0..3): below 8 bytes linear, 8-11 by
+ * bytes 4..7 (PF_MID), longer by bytes 4..11 (PF_LONG); startswith /
+ * endswith of 16 bytes or more (key: a hash of the first / last 8): by the
+ * 8 bytes after / before those (PF_LONG); all others linear. */
+enum { PF_LINEAR, PF_MID, PF_LONG };
+
+static inline unsigned pf_sub(unsigned kind, const char *s, uint32_t len, uint64_t *sub)
+{
+    const uint8_t *u = (const uint8_t *)s;
+    switch (kind) {
+    case PF_K_SCAN:
+        if (len >= 12) {
+            *sub = ig_le64(u + 4);
+            return PF_LONG;
+        }
+        if (len >= 8) {
+            *sub = ig_le32(u + 4);
+            return PF_MID;
+        }
+        return PF_LINEAR;
+    case PF_K_HEAD8:
+    case PF_K_TAIL8:
+        if (len < 16)
+            return PF_LINEAR;
+        *sub = ig_le64(u + (kind == PF_K_HEAD8 ? 8 : len - 16));
+        return PF_LONG;
+    default: return PF_LINEAR;
+    }
+}
+
 static inline uint16_t pair_of(const char *s)
 {
     return ig_le16((const uint8_t *)s);

@@ -61,6 +61,18 @@ static inline uint32_t lower_bound(const uint32_t *v, uint32_t lo, uint32_t hi, 
     return lo;
 }
 
+static inline uint32_t lower_bound64(const uint64_t *v, uint32_t lo, uint32_t hi, uint64_t x)
+{
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* The slot of `key`, whose hash is `kh`, known to be in the bloom bitmap
  * (NULL: no literal has it after all). */
 static inline const pf_slot *probe(const pf_table *t, uint64_t key, uint64_t kh)
@@ -83,15 +95,34 @@ static inline bool in_bloom(const pf_table *t, uint64_t kh)
 
 #define PF_AT_END SIZE_MAX
 
+/* Marks the literals of slot `s` list[from, to) whose sub-key is `x`
+ * (sorted by it) and that hold at position `i` of `v`. */
+static inline void try_sorted(const pf_table *t, const pf_slot *s, uint32_t from, uint32_t to,
+                              uint64_t x, const char *v, size_t len, size_t i, uint32_t known,
+                              uint32_t *seen, uint32_t epoch, uint32_t *hits, uint32_t *nhits)
+{
+    const uint32_t *list = t->list + s->first;
+    const uint64_t *sub = t->lsub + s->first;
+    for (uint32_t k = lower_bound64(sub, from, to, x); k < to && sub[k] == x; k++) {
+        const pf_pat *p = &t->pats[list[k]];
+        if (seen[list[k]] != epoch && p->len <= len &&
+            holds(p, v, len, i == PF_AT_END ? len - p->len : i, known))
+            MARK(list[k]);
+    }
+}
+
 /* Marks the literals of `key` (hash `kh`, in the bloom bitmap) that hold at
  * position `i` of `v` (PF_AT_END: ending where `v` ends), `known` bytes of
- * them agreeing by the key. */
+ * them agreeing by the key: those tried one by one, then (startswith /
+ * endswith of 16 bytes or more) those whose next 8 bytes are the value's. */
 static void try_key(const pf_table *t, uint64_t key, uint64_t kh, const char *v, size_t len,
                     size_t i, uint32_t known, uint32_t *seen, uint32_t epoch, uint32_t *hits,
                     uint32_t *nhits)
 {
     const pf_slot *s = probe(t, key, kh);
-    for (uint32_t k = 0; s != NULL && k < s->n; k++) {
+    if (s == NULL)
+        return;
+    for (uint32_t k = 0; k < s->nlin; k++) {
         uint32_t pid = t->list[s->first + k];
         const pf_pat *p = &t->pats[pid];
         if (seen[pid] == epoch || p->len > len)
@@ -99,12 +130,17 @@ static void try_key(const pf_table *t, uint64_t key, uint64_t kh, const char *v,
         if (holds(p, v, len, i == PF_AT_END ? len - p->len : i, known))
             MARK(pid);
     }
+    if (s->nlin < s->n && len >= 16) {
+        const uint8_t *u = (const uint8_t *)v;
+        uint64_t x = ig_le64(key_kind(key) == PF_K_HEAD8 ? u + 8 : u + len - 16);
+        try_sorted(t, s, s->nlin + s->nmid, s->n, x, v, len, i, known, seen, epoch, hits, nhits);
+    }
 }
 
 /* Marks the contains literals of `key` (hash `kh`, in the bloom bitmap)
- * that hold at position `i` of `v`: those below 8 bytes one by one, the
- * others (ordered by their bytes 4..7) from a binary search for the
- * value's. */
+ * that hold at position `i` of `v`: those below 8 bytes one by one, those
+ * of 8-11 bytes from a binary search for the value's bytes 4..7, longer
+ * ones for its bytes 4..11. */
 static void try_scan(const pf_table *t, uint64_t key, uint64_t kh, const char *v, size_t len,
                      size_t i, uint32_t *seen, uint32_t epoch, uint32_t *hits, uint32_t *nhits)
 {
@@ -112,16 +148,17 @@ static void try_scan(const pf_table *t, uint64_t key, uint64_t kh, const char *v
     if (s == NULL)
         return;
     const uint32_t *list = t->list + s->first;
-    for (uint32_t k = 0; k < s->nshort; k++)
+    for (uint32_t k = 0; k < s->nlin; k++)
         if (seen[list[k]] != epoch && holds(&t->pats[list[k]], v, len, i, 4))
             MARK(list[k]);
-    if (s->n == s->nshort || i + 8 > len)
+    if (s->n == s->nlin || i + 8 > len)
         return;
-    const uint32_t *w1 = t->lw1 + s->first;
-    uint32_t w = ig_le32((const uint8_t *)v + i + 4);
-    for (uint32_t k = lower_bound(w1, s->nshort, s->n, w); k < s->n && w1[k] == w; k++)
-        if (seen[list[k]] != epoch && holds(&t->pats[list[k]], v, len, i, 4))
-            MARK(list[k]);
+    const uint8_t *u = (const uint8_t *)v + i;
+    uint32_t mid = s->nlin + s->nmid;
+    if (s->nmid > 0)
+        try_sorted(t, s, s->nlin, mid, ig_le32(u + 4), v, len, i, 4, seen, epoch, hits, nhits);
+    if (mid < s->n && i + 12 <= len)
+        try_sorted(t, s, mid, s->n, ig_le64(u + 4), v, len, i, 4, seen, epoch, hits, nhits);
 }
 
 /* Marks the short contains literals of `field` (1-3 bytes) found in `v`:

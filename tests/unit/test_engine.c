@@ -440,20 +440,21 @@ static bool pf_want(const pf_pat *p, const char *text, size_t n)
     }
 }
 
-/* A rule on CommandLine with `nlit` random literals (1-12 bytes of a-h)
- * per operator: contains, startswith, endswith, equals (lits[op]). */
-static ig_rules *pf_rule(int nlit, char lits[4][120][16], uint32_t *seed)
+/* A rule on CommandLine with `nlit` random literals (1-20 bytes of a-h,
+ * a third of them beginning alike) per operator: contains, startswith,
+ * endswith, equals (lits[op]). */
+static ig_rules *pf_rule(int nlit, char lits[4][120][24], uint32_t *seed)
 {
     static const char *const ops[] = {"contains", "startswith", "endswith", ""};
-    char det[16384];
+    char det[24576];
     size_t o = 0;
     for (int op = 0; op < 4; op++) {
         o += (size_t)snprintf(det + o, sizeof(det) - o, "  sel%d:\n    CommandLine%s%s:\n", op,
                               *ops[op] ? "|" : "", ops[op]);
         for (int i = 0; i < nlit; i++) {
-            int len = 1 + (int)(lcg(seed) % 12);
-            for (int k = 0; k < len; k++)
-                lits[op][i][k] = "abcdefgh"[lcg(seed) % 8];
+            int len = 1 + (int)(lcg(seed) % 20);
+            for (int k = 0; k < len; k++) /* a third share their first 10 bytes */
+                lits[op][i][k] = i % 3 == 0 && k < 10 ? "abcdefghab"[k] : "abcdefgh"[lcg(seed) % 8];
             lits[op][i][len] = '\0';
             o += (size_t)snprintf(det + o, sizeof(det) - o, "      - '%s'\n", lits[op][i]);
         }
@@ -467,7 +468,7 @@ static ig_rules *pf_rule(int nlit, char lits[4][120][16], uint32_t *seed)
 /* A random value of up to 95 bytes (a-j) into text, with 0-3 of the
  * literals planted: at its start, its end, anywhere, or as the whole
  * value; returns its length. */
-static size_t pf_text(char text[96], char lits[4][120][16], int nlit, uint32_t *seed)
+static size_t pf_text(char text[96], char lits[4][120][24], int nlit, uint32_t *seed)
 {
     size_t n = lcg(seed) % 96;
     for (size_t k = 0; k < n; k++)
@@ -485,13 +486,14 @@ static size_t pf_text(char text[96], char lits[4][120][16], int nlit, uint32_t *
 }
 
 /* The literal prefilter finds what a plain comparison finds, for every
- * operator (contains, startswith, endswith, equals), literals of 1 to 12
- * bytes, at every offset of a value including its last bytes; with many
+ * operator (contains, startswith, endswith, equals), literals of 1 to 20
+ * bytes (found one by one, or by their bytes after the key's), at every
+ * offset of a value including its last bytes; with many
  * literals on a field (`nlit` 120) and with few (`nlit` 16: the field's
  * first-two-bytes bitmap). */
 static void prefilter_paths(int nlit)
 {
-    char lits[4][120][16];
+    char lits[4][120][24];
     uint32_t seed = 12345u + (uint32_t)nlit;
     ig_rules *rs = pf_rule(nlit, lits, &seed);
     if (rs == NULL)
