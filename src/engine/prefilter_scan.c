@@ -48,30 +48,22 @@ static inline bool holds(const pf_pat *p, const char *v, size_t len, size_t i, u
             hits[(*nhits)++] = (pid);                                                              \
     } while (0)
 
-/* The first index of sorted v[lo, hi) whose value is not below x (hi: none). */
-static inline uint32_t lower_bound(const uint32_t *v, uint32_t lo, uint32_t hi, uint32_t x)
-{
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (v[mid] < x)
-            lo = mid + 1;
-        else
-            hi = mid;
+/* The first index of sorted v[lo, hi) whose value is not below x (hi: none),
+ * for 32- and 64-bit values. */
+#define LOWER_BOUND(name, T)                                                                       \
+    static inline uint32_t name(const T *v, uint32_t lo, uint32_t hi, T x)                         \
+    {                                                                                              \
+        while (lo < hi) {                                                                          \
+            uint32_t mid = lo + (hi - lo) / 2;                                                     \
+            if (v[mid] < x)                                                                        \
+                lo = mid + 1;                                                                      \
+            else                                                                                   \
+                hi = mid;                                                                          \
+        }                                                                                          \
+        return lo;                                                                                 \
     }
-    return lo;
-}
-
-static inline uint32_t lower_bound64(const uint64_t *v, uint32_t lo, uint32_t hi, uint64_t x)
-{
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (v[mid] < x)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
+LOWER_BOUND(lower_bound, uint32_t)
+LOWER_BOUND(lower_bound64, uint64_t)
 
 /* The slot of `key`, whose hash is `kh`, known to be in the bloom bitmap
  * (NULL: no literal has it after all). */
