@@ -60,9 +60,9 @@ r3=$(measure corpus-hunt-2t 3 "$ig" hunt -q --no-builtin --threads 2 --format js
 r4=$(measure big-evtxexport 3 evtxexport -f xml "$work/big.evtx")
 r5=$(measure big-hunt-1t 3 "$ig" hunt -q --no-builtin --threads 1 --format jsonl --rules "$rules" "$work/big.evtx" -o /dev/null)
 r6=$(measure big-hunt-2t 3 "$ig" hunt -q --no-builtin --threads 2 --format jsonl --rules "$rules" "$work/big.evtx" -o /dev/null)
-r7=$(measure jsonl-jq 3 jq -c 'select(.Event.System.EventID == 4688 or .Event.System.EventID == 1)' "$work/big.jsonl")
-r8=$(measure jsonl-hunt-sigma-1t 3 "$ig" hunt -q --no-builtin --threads 1 --format jsonl --rules "$rules" "$work/big.jsonl" -o /dev/null)
-r9=$(measure jsonl-hunt-sigma-2t 3 "$ig" hunt -q --no-builtin --threads 2 --format jsonl --rules "$rules" "$work/big.jsonl" -o /dev/null)
+r7=$(measure jsonl-jq 5 jq -c 'select(.Event.System.EventID == 4688 or .Event.System.EventID == 1)' "$work/big.jsonl")
+r8=$(measure jsonl-hunt-sigma-1t 5 "$ig" hunt -q --no-builtin --threads 1 --format jsonl --rules "$rules" "$work/big.jsonl" -o /dev/null)
+r9=$(measure jsonl-hunt-sigma-2t 5 "$ig" hunt -q --no-builtin --threads 2 --format jsonl --rules "$rules" "$work/big.jsonl" -o /dev/null)
 r10=$(measure jsonl-hunt-pack-1t 3 "$ig" hunt -q --threads 1 --format jsonl "$work/big.jsonl" -o /dev/null)
 r11=$(measure jsonl-hunt-select-1t 3 "$ig" hunt -q --no-builtin --threads 1 --format jsonl --rules "$work/select.yml" "$work/big.jsonl" -o /dev/null)
 head -1 "$work/big.jsonl" > "$work/one.jsonl"
@@ -70,8 +70,8 @@ r12=$(measure rules-load-1t 5 "$ig" hunt -q --no-builtin --threads 1 --format js
 r13=$(measure rules-load-2t 5 "$ig" hunt -q --no-builtin --threads 2 --format jsonl --rules "$rules" "$work/one.jsonl" -o /dev/null)
 "$ig" rules compile "$rules" -o "$work/rules.igr" >/dev/null || true
 r14=$(measure compiled-load-1t 5 "$ig" hunt -q --no-builtin --threads 1 --format jsonl --rules "$work/rules.igr" "$work/one.jsonl" -o /dev/null)
-r15=$(measure jsonl-compiled-1t 3 "$ig" hunt -q --no-builtin --threads 1 --format jsonl --rules "$work/rules.igr" "$work/big.jsonl" -o /dev/null)
-r16=$(measure jsonl-compiled-2t 3 "$ig" hunt -q --no-builtin --threads 2 --format jsonl --rules "$work/rules.igr" "$work/big.jsonl" -o /dev/null)
+r15=$(measure jsonl-compiled-1t 5 "$ig" hunt -q --no-builtin --threads 1 --format jsonl --rules "$work/rules.igr" "$work/big.jsonl" -o /dev/null)
+r16=$(measure jsonl-compiled-2t 5 "$ig" hunt -q --no-builtin --threads 2 --format jsonl --rules "$work/rules.igr" "$work/big.jsonl" -o /dev/null)
 
 python3 - "$records" "$alerts" "$(stat -c %s "$work/big.evtx")" "$(stat -c %s "$work/big.jsonl")" \
   "$r1" "$r2" "$r3" "$r4" "$r5" "$r6" "$r7" "$r8" "$r9" "$r10" "$r11" "$r12" "$r13" \
