@@ -335,9 +335,12 @@ static void on_compiled_error(void *ud, const sg_error *e)
  * compiling, also keeps its records) and returns true: its runs of records
  * (one per rule file) are read by the builder's threads like rule files;
  * *e is set to IG_EIO when it cannot be read, IG_ENOMEM.  False: not one
- * (YAML). */
+ * (YAML), or not a regular file (a compiled rule file is not read from a
+ * pipe, whose bytes could be read only once). */
 static bool add_compiled(ig_rules_builder *b, const char *path, const struct stat *st, ig_err *e)
 {
+    if (!S_ISREG(st->st_mode))
+        return false; /* a pipe: read once, as YAML */
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     uint8_t head[8];
     if (fd < 0)

@@ -37,6 +37,10 @@ diff <(untimed <"$tmp/e1") <(untimed <"$tmp/e2") >/dev/null && ok || ko "hunt's 
 "$exe" hunt -q --no-builtin --format jsonl --min-level critical --rules "$tmp/pack" "$tmp/demo.evtx" >"$tmp/h4"
 [ -s "$tmp/h3" ] && cmp -s "$tmp/h3" "$tmp/h4" && ok || ko "selection applies to compiled rules"
 
+# a rule file read from a pipe is read once, as YAML (only regular files are looked at for a header)
+"$exe" rules check <(cat "$tmp/pack/iis_appcmd_module_install.yml") >"$tmp/p1"
+tail -1 "$tmp/p1" | grep -q "^loaded 1, rejected 0$" && ok || ko "a rule file from a pipe: $(cat "$tmp/p1")"
+
 # the output is kept unless --force; an unwritable one exits 2
 "$exe" rules compile "$tmp/pack" -o "$tmp/pack.igr" >/dev/null 2>"$tmp/e"; rc=$?
 [ $rc -eq 2 ] && grep -q "exists (use --force" "$tmp/e" && ok || ko "an existing output: exit $rc, $(cat "$tmp/e")"
