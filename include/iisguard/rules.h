@@ -100,8 +100,9 @@ IG_API const char *ig_builtin_rule_file(size_t i, const char **text, size_t *len
 /* Compiled rule files ("iisguard rules compile"): once recording, every
  * rule file added next is also kept as its YAML reader saw it (the YAML
  * parsed; rules and messages as they were), and ig_rules_builder_save
- * writes that to `f` as one file.  Adding a compiled rule file (recognised
- * by its first bytes, whatever its name) loads the same rules, with the
+ * writes that to `f` as one file.  Adding a compiled rule file (a regular
+ * file recognised by its first bytes, whatever its name; folders are
+ * searched for YAML only) loads the same rules, with the
  * same messages naming the original files and lines, without parsing YAML.
  * The selection (level, status, tags, ids) is not applied to what is
  * saved.  save: IG_EARG when not recording, IG_ENOMEM, IG_EIO. */
