@@ -79,8 +79,11 @@ static int check_paths(char **paths, int npaths, bool builtin, const char *out, 
     if (out != NULL) {
         FILE *f = cli_open_output(out, force, "rules compile");
         ig_err e = f != NULL ? ig_rules_builder_save(b, f) : IG_EIO;
+        long size = f != NULL && f != stdout ? ftell(f) : -1;
         if (f != NULL && f != stdout && fclose(f) != 0 && e == IG_OK)
             e = IG_EIO;
+        if (e == IG_OK && size >= 0)
+            fprintf(stderr, "iisguard rules compile: %s written (%ld bytes)\n", out, size);
         if (e != IG_OK) {
             if (f != NULL) {
                 fprintf(stderr, "iisguard rules compile: %s: %s\n", out, ig_strerror(e));
