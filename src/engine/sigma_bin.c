@@ -2,8 +2,8 @@
  * without YAML (sigma_ast.h: sg_load_text_rec, sg_load_compiled).
  *
  * What is kept is the output of the YAML stage of sigma_load.c — each
- * document's tree (aliases expanded) and each error found before a tree
- * was made — so reading a compiled file runs the same rule collections,
+ * document's tree (a node a YAML alias repeats written once, then referred
+ * to) and each error found before a tree was made — so reading a compiled file runs the same rule collections,
  * checks and conversion as loading the YAML, and gives the same rules and
  * the same messages, with the same file names and lines.
  *
@@ -77,7 +77,6 @@ typedef struct wmap {
     const ynode **keys;
     uint32_t *ids;
     uint32_t cap, n;
-    bool failed;
 } wmap;
 
 static uint32_t wmap_slot(const wmap *m, const ynode *n)
@@ -132,7 +131,7 @@ void sgt_put_tree(ig_buf *rec, const ynode *root)
     uint32_t cap = 16;
     while (cap < 2 * distinct_bound(root))
         cap *= 2;
-    wmap m = {ig_calloc(cap, sizeof(*m.keys)), ig_malloc(sizeof(*m.ids) * cap), cap, 0, false};
+    wmap m = {ig_calloc(cap, sizeof(*m.keys)), ig_malloc(sizeof(*m.ids) * cap), cap, 0};
     if (m.keys == NULL || m.ids == NULL) {
         rec->failed = true;
     } else {
