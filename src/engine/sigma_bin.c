@@ -2,10 +2,11 @@
  * without YAML (sigma_ast.h: sg_load_text_rec, sg_load_compiled).
  *
  * What is kept is the output of the YAML stage of sigma_load.c — each
- * document's tree (a node a YAML alias repeats written once, then referred
- * to) and each error found before a tree was made — so reading a compiled file runs the same rule collections,
- * checks and conversion as loading the YAML, and gives the same rules and
- * the same messages, with the same file names and lines.
+ * document's tree (a node a YAML alias repeats is written once, then
+ * referred to) and each error found before a tree was made — so reading a
+ * compiled file runs the same rule collections, checks and conversion as
+ * loading the YAML, and gives the same rules and the same messages, with
+ * the same file names and lines.
  *
  * Layout (little-endian):
  *   header   "IGSIGMA\x1a", u32 version, u32 CRC-32 of everything after it
