@@ -417,7 +417,9 @@ bool sg_compiled_open(const char *path, const uint8_t *data, size_t len, ig_aren
 {
     bin c = {path, data, arena, NULL, on_error, ud, NULL, 0, 0, NULL, 0, 0, NULL, 0};
     if (!sg_is_compiled(data, len) || len < SG_COMPILED_HEADER) {
-        report(&c, 0, "not a compiled rule file (no IGSIGMA header)");
+        report(&c, sg_is_compiled(data, len) ? len : 0,
+               sg_is_compiled(data, len) ? "the header is cut short"
+                                         : "not a compiled rule file (no IGSIGMA header)");
         return false;
     }
     uint32_t version = ig_le32(data + 8), crc = ig_le32(data + 12);

@@ -393,6 +393,9 @@ static void hand_made(void)
     out_init(&c);
     load_bin((const uint8_t *)"IGSIGMA", 7, &c);
     CHECK(strstr(out_text(&c), "not a compiled rule file") != NULL);
+    ig_buf_reset(&c.text);
+    load_bin((const uint8_t *)"IGSIGMA\x1a\x01", 9, &c);
+    CHECK(strstr(out_text(&c), "at byte 9: the header is cut short") != NULL);
     uint8_t head[SG_COMPILED_HEADER];
     sg_compiled_header(head, 0);
     head[8] = 99;
