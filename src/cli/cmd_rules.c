@@ -285,9 +285,20 @@ static int show(int argc, char **argv)
         const char *text = rules_cli_text(r->file, &len, &own);
         printf("# %s:%u%s\n", r->file, r->line,
                strncmp(r->file, "rules/", 6) == 0 && own == NULL ? " (built-in)" : "");
-        if (text == NULL)
-            printf("# (the file cannot be read: %s)\n", strerror(errno));
-        else
+        if (text == NULL) { /* e.g. a compiled rule file without its YAML: what it holds */
+            printf("# (the file cannot be read: %s; the rule as loaded:)\n", strerror(errno));
+            printf("title: %s\nid: %s\n", r->title ? r->title : "", r->id ? r->id : "");
+            if (r->status != NULL && r->status[0] != '\0')
+                printf("status: %s\n", r->status);
+            printf("level: %s\n", out_level_name(r->level));
+            for (size_t t = 0; t < r->ntags; t++)
+                printf("%s  - %s\n", t ? "" : "tags:\n", r->tags[t]);
+            const char *ls[3][2] = {
+                {"product", r->product}, {"category", r->category}, {"service", r->service}};
+            for (int k = 0, any = 0; k < 3; k++)
+                if (ls[k][1] != NULL)
+                    printf("%s  %s: %s\n", any++ ? "" : "logsource:\n", ls[k][0], ls[k][1]);
+        } else
             print_document(text, len, r->line);
         free(own);
         const char *ch;

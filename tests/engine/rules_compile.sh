@@ -73,6 +73,13 @@ printf 'title: extra\nid: 9a0c2d52-1111-4c3b-9d7e-0123456789ab\nlevel: low\nlogs
 "$exe" rules check "$tmp/pack" "$tmp/more" >"$tmp/m2"
 cmp -s "$tmp/m1" "$tmp/m2" && tail -1 "$tmp/m1" | grep -q "^loaded [0-9]*, rejected 2$" && ok || ko "a merged compiled file: $(diff "$tmp/m1" "$tmp/m2" | head -3)"
 
+# `rules show` of a compiled rule whose YAML is gone: the rule as loaded
+"$exe" rules compile "$tmp/more/extra.yml" -o "$tmp/extra.igr" >/dev/null 2>&1
+rm "$tmp/more/extra.yml"
+"$exe" rules show 9a0c2d52-1111-4c3b-9d7e-0123456789ab --no-builtin "$tmp/extra.igr" >"$tmp/sh"
+grep -q "the rule as loaded" "$tmp/sh" && grep -q "^title: extra$" "$tmp/sh" && grep -q "^  service: security$" "$tmp/sh" &&
+  grep -q "^# reads: Security$" "$tmp/sh" && ok || ko "rules show without the YAML: $(cat "$tmp/sh")"
+
 # every SigmaHQ rule: the same alerts over the shared corpus
 if [ -n "$shared" ] && [ -d "$shared/data/sigma/rules" ] && [ -d "$shared/data/evtx" ]; then
   "$exe" rules compile "$shared/data/sigma/rules" -o "$tmp/sigma.igr" >"$tmp/s1"
