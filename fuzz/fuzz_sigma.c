@@ -98,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sg_compiled_header(head, ig_crc32(0, bin.data + sizeof(head), bin.len - sizeof(head)));
         memcpy(bin.data, head, sizeof(head));
         ig_arena_init(&arena, 0);
-        sg_load_compiled("fuzz.igr", bin.data, bin.len, &arena, on_rule, on_error, &back, NULL);
+        sg_load_compiled("fuzz.igr", bin.data, bin.len, &arena, on_rule, on_error, &back);
         ig_arena_destroy(&arena);
         if (back.rules != yaml.rules || back.errors != yaml.errors)
             abort(); /* the compiled file does not give what its YAML gave */
@@ -109,7 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ig_buf_put(&bin, head, sizeof(head));
     ig_buf_put(&bin, data, size);
     ig_arena_init(&arena, 0);
-    sg_load_compiled("fuzz.igr", bin.data, bin.len, &arena, on_rule, on_error, NULL, NULL);
+    sg_load_compiled("fuzz.igr", bin.data, bin.len, &arena, on_rule, on_error, NULL);
     ig_arena_destroy(&arena);
     ig_buf_free(&bin);
 

@@ -189,6 +189,17 @@ static void on_error(void *ud, const sg_error *e)
     load_add(ud, NULL, e->file, e->line, e->reason);
 }
 
+/* Reads `fd` into dst until `cap` bytes or its end; *n: the bytes read.
+ * False on a read error. */
+static bool read_upto(int fd, uint8_t *dst, size_t cap, size_t *n)
+{
+    ssize_t got = 0;
+    *n = 0;
+    while (*n < cap && ((got = read(fd, dst + *n, cap - *n)) > 0 || (got < 0 && errno == EINTR)))
+        *n += got > 0 ? (size_t)got : 0;
+    return got >= 0;
+}
+
 /* Reads and parses item `it`; a read failure becomes its error. */
 static void parse_item(load_worker *w, load_item *it)
 {
@@ -205,14 +216,11 @@ static void parse_item(load_worker *w, load_item *it)
         it->err = errno ? errno : EIO;
         return;
     }
-    size_t n = 0;
-    ssize_t got = 0;
-    while (n < MAX_RULE_FILE + 1 &&
-           ((got = read(fd, w->buf + n, MAX_RULE_FILE + 1 - n)) > 0 || (got < 0 && errno == EINTR)))
-        n += got > 0 ? (size_t)got : 0;
+    size_t n;
+    bool read_ok = read_upto(fd, (uint8_t *)w->buf, MAX_RULE_FILE + 1, &n);
     close(fd);
-    if (got < 0 || n > MAX_RULE_FILE) {
-        it->error = got < 0 ? "read error" : "file larger than 4 MiB";
+    if (!read_ok || n > MAX_RULE_FILE) {
+        it->error = !read_ok ? "read error" : "file larger than 4 MiB";
         return;
     }
     w->cur = it;
@@ -308,17 +316,22 @@ static bool parse_all(ig_rules_builder *b, load_item *items, size_t n, ig_err *e
     return ok;
 }
 
+static void list_free(load_list *L)
+{
+    for (size_t i = 0; i < L->n; i++) {
+        ig_free(L->v[i].path);
+        ig_buf_free(&L->v[i].rec);
+    }
+    ig_free(L->v);
+}
+
 /* The end of ig_rules_builder_add_path: frees the list, passes the counts. */
 static ig_err finish_add(ig_rules_builder *b, load_list *L, unsigned *loaded, unsigned *rejected,
                          ig_err e)
 {
     unsigned *bl, *br;
     em_builder_counts(b, &bl, &br);
-    for (size_t i = 0; i < L->n; i++) {
-        ig_free(L->v[i].path);
-        ig_buf_free(&L->v[i].rec);
-    }
-    ig_free(L->v);
+    list_free(L);
     if (loaded)
         *loaded = *bl;
     if (rejected)
@@ -343,20 +356,17 @@ static bool add_compiled(ig_rules_builder *b, const char *path, const struct sta
         return false; /* a pipe: read once, as YAML */
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     uint8_t head[8];
+    size_t n = 0;
     if (fd < 0)
         return false; /* reported when read as YAML */
-    ssize_t got;
-    while ((got = read(fd, head, sizeof(head))) < 0 && errno == EINTR)
-        ;
-    if (got != (ssize_t)sizeof(head) || !sg_is_compiled(head, sizeof(head))) {
+    if (!read_upto(fd, head, sizeof(head), &n) || !sg_is_compiled(head, n)) {
         close(fd);
         return false;
     }
-    size_t len = (size_t)st->st_size, n = 0;
+    size_t len = (size_t)st->st_size;
     uint8_t *data = len <= MAX_COMPILED_FILE ? ig_malloc(len ? len : 1) : NULL;
-    if (data != NULL && lseek(fd, 0, SEEK_SET) == 0)
-        while (n < len && ((got = read(fd, data + n, len - n)) > 0 || (got < 0 && errno == EINTR)))
-            n += got > 0 ? (size_t)got : 0;
+    if (data != NULL && (lseek(fd, 0, SEEK_SET) != 0 || !read_upto(fd, data, len, &n)))
+        n = SIZE_MAX; /* a read error */
     close(fd);
     if (data == NULL || n != len) {
         const char *why = len > MAX_COMPILED_FILE ? "compiled rule file larger than 1 GiB"
@@ -391,7 +401,7 @@ static bool add_compiled(ig_rules_builder *b, const char *path, const struct sta
         rec->failed = true; /* what is framed */
     if (L.oom || !parse_all(b, L.v, L.n, e))
         *e = IG_ENOMEM;
-    finish_add(b, &L, NULL, NULL, IG_OK); /* frees the list */
+    list_free(&L);
     ig_free(data);
     return true;
 }

@@ -238,11 +238,9 @@ void sg_record_error(struct ig_buf *rec, const char *file, unsigned line, const 
  * tree checked against the limits the YAML reader applies.  A damaged
  * header or record is reported to `on_error` (file `path`, line 0, the
  * byte offset in the reason) and reading goes on with the next record
- * while the framing holds.  When `rec` is not NULL and the header is
- * valid, the records up to where the framing breaks are appended to it
- * too.  Returns the number of rules delivered. */
+ * while the framing holds.  Returns the number of rules delivered. */
 unsigned sg_load_compiled(const char *path, const uint8_t *data, size_t len, ig_arena *arena,
-                          sg_rule_fn on_rule, sg_error_fn on_error, void *ud, struct ig_buf *rec);
+                          sg_rule_fn on_rule, sg_error_fn on_error, void *ud);
 
 /* sg_load_compiled in parts, for several threads: sg_compiled_open checks
  * the header (false, reported, when the records cannot be read) and the

@@ -486,7 +486,7 @@ unsigned sg_load_compiled_run(const char *path, const uint8_t *data, size_t star
 }
 
 unsigned sg_load_compiled(const char *path, const uint8_t *data, size_t len, ig_arena *arena,
-                          sg_rule_fn on_rule, sg_error_fn on_error, void *ud, ig_buf *rec)
+                          sg_rule_fn on_rule, sg_error_fn on_error, void *ud)
 {
     if (!sg_compiled_open(path, data, len, arena, on_error, ud))
         return 0;
@@ -498,7 +498,5 @@ unsigned sg_load_compiled(const char *path, const uint8_t *data, size_t len, ig_
         n += sg_load_compiled_run(path, data, pos, end, cut, arena, on_rule, on_error, ud);
         pos = end;
     }
-    if (rec != NULL && !ig_buf_put(rec, data + SG_COMPILED_HEADER, pos - SG_COMPILED_HEADER))
-        rec->failed = true; /* what is framed */
     return n;
 }

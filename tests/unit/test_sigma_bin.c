@@ -143,7 +143,7 @@ static void load_bin(const uint8_t *data, size_t len, out *o)
 {
     ig_arena a;
     ig_arena_init(&a, 0);
-    sg_load_compiled("x.igr", data, len, &a, on_rule, on_error, o, NULL);
+    sg_load_compiled("x.igr", data, len, &a, on_rule, on_error, o);
     ig_arena_destroy(&a);
 }
 
