@@ -85,16 +85,20 @@ static void watchdog(nats_fetcher *f, time_t last_msg, time_t *last_check)
 
 /* The batch to fetch.  libnats 3.4 (Debian 12) first takes the messages
  * already waiting in the subscription (those of a pull request answered
- * after its fetch ended, as around a reconnection), then asks the server
- * for `batch - taken` more and stops only when the count it holds equals
- * that number: with more than half a batch waiting it stores past the end
- * of its array.  So when messages wait, the fetch is for exactly those
- * (at most a batch), which it takes without asking the server. */
+ * after its fetch ended, as around a reconnection; at most a batch), then
+ * waits until the number it holds equals what is left of the batch
+ * (`batch - taken`), not the batch: holding more than half a batch, it
+ * goes on storing past the end of its array as messages come.  So when
+ * messages wait, the batch is more than twice their number (and twice the
+ * usual batch, for those arriving between this look and the fetch's own):
+ * what it takes stays below what is left, and it stops at the batch.  (Fetching exactly
+ * the waiting messages, as before, left nothing to wait for: any message
+ * arriving then was stored past the end.) */
 static int fetch_size(nats_fetcher *f)
 {
     int msgs = 0, bytes = 0;
     if (natsSubscription_GetPending(f->sub, &msgs, &bytes) == NATS_OK && msgs > 0)
-        return msgs < f->size ? msgs : f->size;
+        return 2 * (msgs > f->size ? msgs : f->size) + 2; /* room for more arriving meanwhile */
     return f->size;
 }
 
