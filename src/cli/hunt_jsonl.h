@@ -1,7 +1,6 @@
-/* Hunting a JSON-lines file over several threads: this thread reads blocks
- * of the file and cuts them into pieces of whole lines, the hunting threads
- * scan the pieces as they come, and this thread writes each piece's alerts
- * and messages in input order while the next blocks are read. */
+/* Hunting a JSON-lines file over several threads (this one among them):
+ * each in turn reads the next piece of whole lines and hunts it; each
+ * piece's alerts and messages are written in input order. */
 #ifndef IG_CLI_HUNT_JSONL_H
 #define IG_CLI_HUNT_JSONL_H
 
