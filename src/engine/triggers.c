@@ -1,6 +1,6 @@
 /* Triggers: per rule, a set of literals one of which must hold for it to
- * match (from its condition: AND keeps the smaller of two sets, OR joins
- * them, NOT and non-literal patterns leave the rule without one).  A rule
+ * match (from its condition: AND keeps the set expected in fewer events,
+ * OR joins them, NOT and non-literal patterns leave the rule without one).  A rule
  * with triggers is only evaluated for events where one of them was found
  * by the prefilter; the others are evaluated for every event of their
  * channels. */
@@ -49,12 +49,29 @@ static pset pset_union(pset a, pset b)
     return r;
 }
 
-/* The better of two alternatives that are both necessary (AND). */
-static pset pset_pick(pset a, pset b)
+/* How often a set's literals can be expected in events, roughly: an
+ * equals of a short number (an event id, a logon type, a flag) holds in
+ * many events of a channel, a short literal in more than a long one. */
+static uint32_t pset_weight(const pf_table *t, pset p)
+{
+    uint32_t w = 0;
+    for (uint32_t i = 0; i < p.n; i++) {
+        const pf_pat *q = &t->pats[p.v[i]];
+        bool number = q->op == EM_EQ && q->len <= 5;
+        for (uint32_t k = 0; number && k < q->len; k++)
+            number = q->s[k] >= '0' && q->s[k] <= '9';
+        w += number ? 16u : q->len < 6 ? 4u : 1u;
+    }
+    return w;
+}
+
+/* The better of two alternatives that are both necessary (AND): the one
+ * whose literals are expected in fewer events. */
+static pset pset_pick(const pf_table *t, pset a, pset b)
 {
     if (a.any)
         return b;
-    if (b.any || a.n <= b.n) {
+    if (b.any || pset_weight(t, a) <= pset_weight(t, b)) {
         pset_free(&b);
         return a;
     }
@@ -77,7 +94,7 @@ static pset req_item(const em_item *it)
     return p;
 }
 
-static pset req_search(const em_search *s)
+static pset req_search(const pf_table *t, const em_search *s)
 {
     pset acc = {NULL, 0, false};
     if (s->nmaps == 0)
@@ -85,7 +102,7 @@ static pset req_search(const em_search *s)
     for (uint32_t m = 0; m < s->nmaps; m++) {
         pset best = unconstrained();
         for (uint32_t i = 0; i < s->maps[m].nitems; i++)
-            best = pset_pick(best, req_item(&s->maps[m].items[i]));
+            best = pset_pick(t, best, req_item(&s->maps[m].items[i]));
         acc = pset_union(acc, best);
         if (acc.any)
             return acc;
@@ -93,22 +110,22 @@ static pset req_search(const em_search *s)
     return acc;
 }
 
-static pset req_cond(const em_rule *r, const em_cond *c)
+static pset req_cond(const pf_table *t, const em_rule *r, const em_cond *c)
 {
     switch (c->kind) {
-    case EM_C_SEARCH: return req_search(&r->searches[c->search]);
-    case EM_C_AND: return pset_pick(req_cond(r, c->a), req_cond(r, c->b));
-    case EM_C_OR: return pset_union(req_cond(r, c->a), req_cond(r, c->b));
+    case EM_C_SEARCH: return req_search(t, &r->searches[c->search]);
+    case EM_C_AND: return pset_pick(t, req_cond(t, r, c->a), req_cond(t, r, c->b));
+    case EM_C_OR: return pset_union(req_cond(t, r, c->a), req_cond(t, r, c->b));
     case EM_C_ANY: {
         pset acc = {NULL, 0, false};
         for (uint32_t i = 0; i < c->nset && !acc.any; i++)
-            acc = pset_union(acc, req_search(&r->searches[c->set[i]]));
+            acc = pset_union(acc, req_search(t, &r->searches[c->set[i]]));
         return acc;
     }
     case EM_C_ALL: {
         pset best = unconstrained();
         for (uint32_t i = 0; i < c->nset; i++)
-            best = pset_pick(best, req_search(&r->searches[c->set[i]]));
+            best = pset_pick(t, best, req_search(t, &r->searches[c->set[i]]));
         return best;
     }
     default: return unconstrained();
@@ -128,7 +145,7 @@ bool pf_triggers(ig_rules *rs)
         em_rule *er = &rs->rules[r];
         pset acc = {NULL, 0, false};
         for (uint32_t i = 0; i < er->nconds && !acc.any; i++)
-            acc = pset_union(acc, req_cond(er, er->conds[i]));
+            acc = pset_union(acc, req_cond(t, er, er->conds[i]));
         if (er->nconds == 0)
             acc = unconstrained();
         req[r] = acc;
