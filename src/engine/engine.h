@@ -144,6 +144,10 @@ typedef struct em_rule {
     /* set by pf_build: the rule can only match when one of its trigger
      * literals holds (always false for rules without triggers) */
     bool triggered;
+    /* set by em_rule_eids: the EventIDs its detection needs (ascending;
+     * none: any) */
+    const uint16_t *deids;
+    uint32_t ndeids;
 } em_rule;
 
 /* Interned field names. */
@@ -244,6 +248,11 @@ bool em_compile(ig_rules *rs, const sg_rule *r, em_rule *out, const char **why);
 
 /* Builds the prefilter over all compiled rules (sets em_pat.pid). */
 bool pf_build(ig_rules *rs);
+
+/* Sets r->deids / r->ndeids (eids.c), allocated in `a`: the EventIDs (field
+ * `f_eventid`) without which r's detection cannot match.  False when out
+ * of memory. */
+bool em_rule_eids(em_rule *r, uint32_t f_eventid, ig_arena *a);
 void pf_free(pf_table *t);
 /* Marks seen[pid] = epoch for every prefiltered pattern of `field` that
  * holds for the (lower-cased) text `v`. */

@@ -21,14 +21,36 @@ typedef struct em_entry {
     uint32_t neids;
 } em_entry;
 
+/* The event's EventID (the number of its first EventID field). */
+typedef struct ev_eid {
+    bool have;  /* a decimal number */
+    bool multi; /* the field repeats: detections may match another one */
+    uint64_t v;
+} ev_eid;
+
+/* What is scanned and always evaluated for events of a channel: for all
+ * of them, or for those with one EventID (only the rules that can match
+ * it). */
+typedef struct em_view {
+    uint32_t *open; /* entries of the rules without triggers (always evaluated) */
+    uint32_t nopen;
+    bool *fields; /* fields whose literals these rules (or any-channel rules) need */
+} em_view;
+
+typedef struct em_sub {
+    uint16_t eid;
+    em_view v;
+} em_sub;
+
 typedef struct em_bucket {
     const char *channel; /* NULL: empty slot */
     uint32_t chlen;
     em_entry *rules; /* ascending by rule, one entry per rule */
     uint32_t n, cap;
-    uint32_t *open; /* entries of the rules without triggers (always evaluated) */
-    uint32_t nopen;
-    bool *fields; /* fields whose literals these rules (or any-channel rules) need */
+    em_view all;   /* every rule of the channel */
+    em_view other; /* the rules that want no particular EventID */
+    em_sub *subs;  /* per EventID some rule wants, ascending */
+    uint32_t nsubs;
 } em_bucket;
 
 struct ig_rules_builder {
@@ -403,9 +425,11 @@ static bool build_index(ig_rules *rs)
         return false;
     uint32_t nany = 0, used = 0;
     for (uint32_t i = 0; i < rs->n; i++) {
-        const em_rule *r = &rs->rules[i];
+        em_rule *r = &rs->rules[i];
         if (r->corr != NULL)
             continue; /* correlations are evaluated at the end */
+        if (!em_rule_eids(r, rs->f_eventid, &rs->arena))
+            return false;
         if (r->nsrcs == 0) {
             any[nany++] = i;
             continue;
@@ -446,9 +470,87 @@ static void mark_fields(const em_rule *r, bool *f)
         }
 }
 
+/* The EventIDs entry `e` of rule `r` can match (*n = 0: any), at most
+ * `cap` of them in v: those of its logsource, of its detection, or in both. */
+static uint32_t entry_eids(const em_entry *e, const em_rule *r, uint16_t *v, uint32_t cap)
+{
+    uint32_t n = 0;
+    if (e->neids == 0 || r->ndeids == 0) {
+        const uint16_t *src = e->neids ? e->eids : r->deids;
+        uint32_t m = e->neids ? e->neids : r->ndeids;
+        if (m > cap)
+            return 0; /* too many to list: under any */
+        for (uint32_t k = 0; k < m; k++)
+            v[n++] = src[k];
+        return n;
+    }
+    for (uint32_t k = 0; k < e->neids; k++)
+        for (uint32_t d = 0; d < r->ndeids; d++)
+            if (r->deids[d] == e->eids[k]) {
+                if (n == cap)
+                    return 0;
+                v[n++] = e->eids[k];
+                break;
+            }
+    return n; /* 0, none in both: left to evaluation (eid_fits), under any */
+}
+
+static int cmp_u16(const void *a, const void *b)
+{
+    uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* A view of bucket `b` over the entries that `want` (with `ud`): fields
+ * from `base`, the open ones. */
+static bool view_make(ig_rules *rs, const em_bucket *b, const bool *base, uint32_t nf,
+                      bool (*want)(const em_bucket *, uint32_t, const ig_rules *, uint16_t),
+                      uint16_t eid, em_view *v)
+{
+    v->fields = ig_arena_dup(&rs->arena, base, nf);
+    v->open = ig_arena_alloc(&rs->arena, sizeof(*v->open) * (b->n ? b->n : 1));
+    v->nopen = 0;
+    if (v->fields == NULL || v->open == NULL)
+        return false;
+    for (uint32_t i = 0; i < b->n; i++) {
+        if (!want(b, i, rs, eid))
+            continue;
+        mark_fields(&rs->rules[b->rules[i].rule], v->fields);
+        if (!rs->rules[b->rules[i].rule].triggered)
+            v->open[v->nopen++] = i;
+    }
+    return true;
+}
+
+#define EIDS_CAP 64u
+
+static bool want_all(const em_bucket *b, uint32_t i, const ig_rules *rs, uint16_t eid)
+{
+    (void)b, (void)i, (void)rs, (void)eid;
+    return true;
+}
+
+static bool want_eid(const em_bucket *b, uint32_t i, const ig_rules *rs, uint16_t eid)
+{
+    uint16_t v[EIDS_CAP];
+    uint32_t n = entry_eids(&b->rules[i], &rs->rules[b->rules[i].rule], v, EIDS_CAP);
+    for (uint32_t k = 0; k < n; k++)
+        if (v[k] == eid)
+            return true;
+    return n == 0;
+}
+
+static bool want_none(const em_bucket *b, uint32_t i, const ig_rules *rs, uint16_t eid)
+{
+    (void)eid;
+    uint16_t v[EIDS_CAP];
+    return entry_eids(&b->rules[i], &rs->rules[b->rules[i].rule], v, EIDS_CAP) == 0;
+}
+
 /* Per channel, the fields worth scanning for literals: an event is only
- * scanned for what the rules of its channel (and any-channel rules) need;
- * and the rules evaluated whatever literals the event holds. */
+ * scanned for what the rules of its channel (and any-channel rules) need —
+ * of those rules, the ones that can match its EventID — and the rules
+ * evaluated whatever literals the event holds. */
 static bool bucket_fields(ig_rules *rs)
 {
     uint32_t nf = rs->pf.nfields ? rs->pf.nfields : 1;
@@ -463,17 +565,55 @@ static bool bucket_fields(ig_rules *rs)
         em_bucket *b = &rs->buckets[bi];
         if (b->channel == NULL)
             continue;
-        b->fields = ig_arena_dup(&rs->arena, any, nf);
-        b->open = ig_arena_alloc(&rs->arena, sizeof(*b->open) * (b->n ? b->n : 1));
-        if (b->fields == NULL || b->open == NULL)
+        if (!view_make(rs, b, any, nf, want_all, 0, &b->all) ||
+            !view_make(rs, b, any, nf, want_none, 0, &b->other))
             return false;
+        /* the EventIDs wanted, each once */
+        uint32_t cap = 0, n = 0;
         for (uint32_t i = 0; i < b->n; i++) {
-            mark_fields(&rs->rules[b->rules[i].rule], b->fields);
-            if (!rs->rules[b->rules[i].rule].triggered)
-                b->open[b->nopen++] = i;
+            uint16_t v[EIDS_CAP];
+            cap += entry_eids(&b->rules[i], &rs->rules[b->rules[i].rule], v, EIDS_CAP);
         }
+        uint16_t *ids = ig_malloc(sizeof(*ids) * (cap ? cap : 1));
+        if (ids == NULL)
+            return false;
+        for (uint32_t i = 0; i < b->n; i++)
+            n += entry_eids(&b->rules[i], &rs->rules[b->rules[i].rule], ids + n, cap - n);
+        qsort(ids, n, sizeof(*ids), cmp_u16);
+        uint32_t u = 0;
+        for (uint32_t i = 0; i < n; i++)
+            if (u == 0 || ids[u - 1] != ids[i])
+                ids[u++] = ids[i];
+        b->subs = ig_arena_alloc(&rs->arena, sizeof(*b->subs) * (u ? u : 1));
+        bool ok = b->subs != NULL;
+        for (uint32_t i = 0; ok && i < u; i++) {
+            b->subs[i].eid = ids[i];
+            ok = view_make(rs, b, b->other.fields, nf, want_eid, ids[i], &b->subs[i].v);
+        }
+        b->nsubs = ok ? u : 0;
+        ig_free(ids);
+        if (!ok)
+            return false;
     }
     return true;
+}
+
+/* The view of bucket `b` for an event with EventID `id`. */
+static const em_view *view_of(const em_bucket *b, const ev_eid *id)
+{
+    if (id->multi)
+        return &b->all;
+    if (!id->have || id->v > 65535)
+        return &b->other;
+    uint32_t lo = 0, hi = b->nsubs;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (b->subs[mid].eid < id->v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < b->nsubs && b->subs[lo].eid == id->v ? &b->subs[lo].v : &b->other;
 }
 
 static void corr_error(void *ud, const char *file, unsigned line, const char *why)
@@ -622,12 +762,22 @@ uint64_t ig_scanner_regex_limit_hits(const ig_scanner *s)
     return s->st.re_limit_hits;
 }
 
-static bool eid_fits(const em_entry *e, bool have_eid, uint64_t eid)
+/* Can rule `r`, under channel entry `e` (NULL: a rule of any channel), match
+ * an event with EventID `id`?  Its logsource's ids are the first field's;
+ * the ids its detection needs are any field's. */
+static bool eid_fits(const em_entry *e, const em_rule *r, const ev_eid *id)
 {
-    if (e->neids == 0)
+    if (e != NULL && e->neids != 0) {
+        bool in = false;
+        for (uint32_t k = 0; id->have && k < e->neids && !in; k++)
+            in = e->eids[k] == id->v;
+        if (!in)
+            return false;
+    }
+    if (r->ndeids == 0 || id->multi)
         return true;
-    for (uint32_t k = 0; have_eid && k < e->neids; k++)
-        if (e->eids[k] == eid)
+    for (uint32_t k = 0; id->have && k < r->ndeids; k++)
+        if (r->deids[k] == id->v)
             return true;
     return false;
 }
@@ -685,36 +835,38 @@ int ig_scanner_scan(ig_scanner *s, ig_event *ev)
         return -1;
     em_state_next_event(&s->st);
     ig_strv ch = {"", 0}, eidtext;
-    uint64_t eid = 0;
-    bool have_eid = false;
+    ev_eid id = {false, false, 0};
     uint32_t ci = ev_index(ev, rs->f_channel), ei = ev_index(ev, rs->f_eventid);
     if (ci != UINT32_MAX)
         ev_text(ev, ci, &ch);
     if (ei != UINT32_MAX && ev_text(ev, ei, &eidtext)) {
-        have_eid = eidtext.len > 0 && eidtext.len < 20;
-        for (size_t i = 0; have_eid && i < eidtext.len; i++) {
+        id.multi = ev->f[ei].next_same != UINT32_MAX;
+        id.have = eidtext.len > 0 && eidtext.len < 20;
+        for (size_t i = 0; id.have && i < eidtext.len; i++) {
             char c = eidtext.p[i];
-            have_eid = c >= '0' && c <= '9';
-            eid = eid * 10 + (uint64_t)(c - '0');
+            id.have = c >= '0' && c <= '9';
+            id.v = id.v * 10 + (uint64_t)(c - '0');
         }
     }
     int alerts = 0;
     bool found = false;
     em_bucket *b = ch.len ? bucket_find(rs, ch.p, ch.len, &found) : NULL;
-    em_prefilter_event(&s->st, ev, found ? b->fields : rs->any_fields);
+    const em_view *view = found ? view_of(b, &id) : NULL;
+    em_prefilter_event(&s->st, ev, view ? view->fields : rs->any_fields);
     if (found) {
-        /* candidates in rule order: the channel's rules without triggers,
-         * merged with the triggered rules that are on this channel */
-        const uint32_t *tr = s->st.trules;
-        uint32_t no = b->nopen, nt = s->st.ntrules, io = 0, it = 0;
+        /* candidates in rule order: the channel's rules without triggers
+         * (that can match the EventID), merged with the triggered rules
+         * that are on this channel */
+        const uint32_t *tr = s->st.trules, *open = view->open;
+        uint32_t no = view->nopen, nt = s->st.ntrules, io = 0, it = 0;
         while (io < no || it < nt) {
             const em_entry *e;
-            if (it == nt || (io < no && b->rules[b->open[io]].rule < tr[it]))
-                e = &b->rules[b->open[io++]];
+            if (it == nt || (io < no && b->rules[open[io]].rule < tr[it]))
+                e = &b->rules[open[io++]];
             else if ((e = entry_find(b, tr[it++])) == NULL)
                 continue;
             const em_rule *r = &rs->rules[e->rule];
-            if (!eid_fits(e, have_eid, eid) || !em_match_rule(&s->st, r, ev))
+            if (!eid_fits(e, r, &id) || !em_match_rule(&s->st, r, ev))
                 continue;
             int k = alert(s, r, ev);
             if (k < 0)
@@ -726,7 +878,7 @@ int ig_scanner_scan(ig_scanner *s, ig_event *ev)
         const em_rule *r = &rs->rules[rs->any[i]];
         if (r->triggered && s->st.rule_epoch[rs->any[i]] != s->st.epoch)
             continue;
-        if (!em_match_rule(&s->st, r, ev))
+        if (!eid_fits(NULL, r, &id) || !em_match_rule(&s->st, r, ev))
             continue;
         int k = alert(s, r, ev);
         if (k < 0)

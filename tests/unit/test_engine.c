@@ -387,6 +387,114 @@ static void keyword_channels(void)
     ig_rules_destroy(rs);
 }
 
+/* The rules that alert for a Security event made of "name=value" pairs. */
+static const char *ids_scan(ig_rules *rs, const char *const *kv)
+{
+    ig_arena a;
+    ig_arena_init(&a, 0);
+    ig_event ev;
+    ev_init(&ev, &a);
+    ev_add(&ev, "Channel", 7, "Security", 8, NULL);
+    for (size_t i = 0; kv[i] != NULL; i++) {
+        const char *eq = strchr(kv[i], '=');
+        ev_add(&ev, kv[i], (uint32_t)(eq - kv[i]), eq + 1, (uint32_t)strlen(eq + 1), NULL);
+    }
+    kw_hits[0] = '\0';
+    ig_scanner *s = ig_scanner_create(rs, on_kw_alert, NULL);
+    ig_scanner_scan(s, &ev);
+    ig_scanner_destroy(s);
+    ev_free(&ev);
+    ig_arena_destroy(&a);
+    return kw_hits;
+}
+
+/* A rule whose detection needs some EventIDs is evaluated only for events
+ * with one of them, and an event is scanned for the literals of the rules
+ * that can match its EventID; conditions that allow any id (NOT, other
+ * modifiers, wildcards, an OR with another field) are not narrowed. */
+static void event_ids(void)
+{
+#define IDRULE(t, det)                                                                             \
+    "title: " t "\nid: " t "\nlogsource:\n  product: windows\n  service: security\n"               \
+    "detection:\n" det "---\n"
+    static const char *const docs[] = {
+        IDRULE("one", "  sel:\n    EventID: 4624\n    TargetUserName|contains: 'adm'\n"
+                      "  condition: sel\n"),
+        IDRULE("two", "  sel:\n    EventID:\n      - 4625\n      - 4771\n"
+                      "    IpAddress|startswith: '10.'\n  condition: sel\n"),
+        IDRULE("or", "  a:\n    EventID: 4720\n  b:\n    EventID: 4726\n"
+                     "    TargetUserName: 'bob'\n  condition: a or b\n"),
+        IDRULE("not", "  a:\n    EventID: 4624\n  b:\n    LogonType: 3\n"
+                      "  condition: b and not a\n"),
+        IDRULE("gt", "  sel:\n    EventID|gt: 4700\n    Status: '0x1'\n  condition: sel\n"),
+        IDRULE("glob", "  sel:\n    EventID: '46*'\n    Status: '0x2'\n  condition: sel\n"),
+        IDRULE("kw", "  kw:\n    - 'evilword'\n  sel:\n    EventID: 1102\n"
+                     "  condition: kw and sel\n"),
+        IDRULE("both", "  a:\n    EventID: 4624\n  b:\n    EventID: 4625\n"
+                       "  condition: a and b\n"),
+        IDRULE("anyof", "  sel1:\n    EventID: 4688\n  sel2:\n"
+                        "    CommandLine|contains: 'whoami'\n  condition: 1 of sel*\n"),
+        IDRULE("all", "  sel1:\n    EventID:\n      - 4688\n      - 4689\n"
+                      "  sel2:\n    EventID:\n      - 4689\n      - 4690\n"
+                      "  sel3:\n    ProcessId: '0x4'\n  condition: all of sel*\n"),
+        IDRULE("re", "  sel:\n    CommandLine|re: 'who.mi'\n  condition: sel\n"),
+    };
+#undef IDRULE
+    char text[4096];
+    size_t used = 0;
+    for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]) && used < sizeof(text); i++)
+        used += (size_t)snprintf(text + used, sizeof(text) - used, "%s", docs[i]);
+    CHECK(used < sizeof(text));
+    ig_rules_builder *b = ig_rules_builder_create(on_error, NULL);
+    ig_rules_builder_add_text(b, "ids.yml", text, strlen(text), NULL, NULL);
+    ig_rules *rs = ig_rules_builder_finish(b);
+    CHECK(rs != NULL && ig_rules_count(rs) == 11);
+    if (rs == NULL || ig_rules_count(rs) != 11)
+        return;
+    /* what the detections need */
+    CHECK(rs->rules[0].ndeids == 1 && rs->rules[0].deids[0] == 4624);
+    CHECK(rs->rules[1].ndeids == 2 && rs->rules[1].deids[0] == 4625 &&
+          rs->rules[1].deids[1] == 4771);
+    CHECK(rs->rules[2].ndeids == 2);
+    CHECK(rs->rules[3].ndeids == 0 && rs->rules[4].ndeids == 0 && rs->rules[5].ndeids == 0);
+    CHECK(rs->rules[6].ndeids == 1 && rs->rules[6].deids[0] == 1102);
+    CHECK(rs->rules[7].ndeids == 0 && rs->rules[8].ndeids == 0);
+    CHECK(rs->rules[9].ndeids == 1 && rs->rules[9].deids[0] == 4689);
+    CHECK(rs->rules[10].ndeids == 0 && !rs->rules[10].triggered);
+    CHECK_STR(ids_scan(rs, EV("EventID=4624", "TargetUserName=xADMx")), "one;");
+    CHECK_STR(ids_scan(rs, EV("EventID=4625", "TargetUserName=admin")), "");
+    CHECK_STR(ids_scan(rs, EV("EventID=4771", "IpAddress=10.0.0.1")), "two;");
+    CHECK_STR(ids_scan(rs, EV("EventID=4624", "IpAddress=10.0.0.1")), "");
+    CHECK_STR(ids_scan(rs, EV("EventID=4726", "TargetUserName=BOB")), "or;");
+    CHECK_STR(ids_scan(rs, EV("EventID=4720")), "or;");
+    CHECK_STR(ids_scan(rs, EV("EventID=4725", "TargetUserName=bob")), "");
+    CHECK_STR(ids_scan(rs, EV("EventID=4625", "LogonType=3")), "not;");
+    CHECK_STR(ids_scan(rs, EV("EventID=4624", "LogonType=3")), "");
+    CHECK_STR(ids_scan(rs, EV("LogonType=3")), "not;"); /* no EventID at all */
+    CHECK_STR(ids_scan(rs, EV("EventID=4800", "Status=0x1")), "gt;");
+    CHECK_STR(ids_scan(rs, EV("EventID=4688", "Status=0x2", "CommandLine=whoami /all")),
+              "glob;anyof;re;");
+    CHECK_STR(ids_scan(rs, EV("EventID=1", "CommandLine=WHOAMI")), "anyof;");
+    CHECK_STR(ids_scan(rs, EV("EventID=1", "CommandLine=whoami")), "anyof;re;");
+    /* rules that want no particular id, for an id some rule wants */
+    CHECK_STR(ids_scan(rs, EV("EventID=4624", "CommandLine=whoami", "LogonType=3")), "anyof;re;");
+    CHECK_STR(ids_scan(rs, EV("EventID=4625", "LogonType=3", "Status=0x2")), "not;glob;");
+    CHECK_STR(ids_scan(rs, EV("EventID=1102", "Data=an evilword here")), "kw;");
+    CHECK_STR(ids_scan(rs, EV("EventID=1101", "Data=evilword")), "");
+    CHECK_STR(ids_scan(rs, EV("EventID=4624")), "");
+    CHECK_STR(ids_scan(rs, EV("EventID=4625")), "");
+    CHECK_STR(ids_scan(rs, EV("EventID=4689", "ProcessId=0x4")), "all;");
+    CHECK_STR(ids_scan(rs, EV("EventID=4688", "ProcessId=0x4")), "anyof;");
+    /* the id is text: 04624 is not 4624; no EventID, no rule that needs one */
+    CHECK_STR(ids_scan(rs, EV("EventID=04624", "TargetUserName=adm")), "");
+    CHECK_STR(ids_scan(rs, EV("TargetUserName=adm", "IpAddress=10.1.1.1")), "");
+    CHECK_STR(ids_scan(rs, EV("EventID=x4624", "TargetUserName=adm")), "");
+    /* a repeated EventID: a detection may match any of them */
+    CHECK_STR(ids_scan(rs, EV("EventID=4625", "EventID=4624", "TargetUserName=adm")), "one;both;");
+    CHECK_STR(ids_scan(rs, EV("EventID=4624", "EventID=4771", "IpAddress=10.9.9.9")), "two;");
+    ig_rules_destroy(rs);
+}
+
 /* Time modifiers (appendix v2.1): a part of a date value, compared as a
  * number; ISO 8601 weeks; an offset moves the date to UTC. */
 static void time_parts(void)
@@ -578,5 +686,6 @@ int main(void)
     conditions();
     log_sources();
     keyword_channels();
+    event_ids();
     TEST_MAIN_END();
 }
