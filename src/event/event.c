@@ -49,8 +49,19 @@ bool ev_add(ig_event *ev, const char *name, uint32_t nlen, const void *src, uint
         ev->f = f;
         ev->cap = cap;
     }
-    ev->f[ev->n++] = (ev_field){name,  nlen,  EV_NO_ID,   src, srclen, decode,
-                                false, false, UINT32_MAX, 0,   NULL,   NULL};
+    bool plain = decode == NULL; /* its text from the start */
+    ev->f[ev->n++] = (ev_field){name,
+                                nlen,
+                                EV_NO_ID,
+                                src,
+                                srclen,
+                                decode,
+                                plain,
+                                false,
+                                UINT32_MAX,
+                                plain ? srclen : 0,
+                                plain ? (srclen ? (const char *)src : "") : NULL,
+                                NULL};
     return true;
 }
 
@@ -92,25 +103,20 @@ bool ev_bind(ig_event *ev, const ev_names *names)
     return true;
 }
 
-bool ev_text(ig_event *ev, uint32_t i, ig_strv *out)
+bool ev_text_decode(ig_event *ev, uint32_t i, ig_strv *out)
 {
     ev_field *f = &ev->f[i];
     if (!f->decoded) {
-        if (f->decode == NULL) {
-            f->str = f->srclen ? (const char *)f->src : "";
-            f->len = f->srclen;
-        } else {
-            ig_buf_reset(&ev->text);
-            if (!f->decode(f, &ev->text)) {
-                ev->text.failed = false;
-                return false;
-            }
-            char *s = ev->text.len ? ig_arena_dup(ev->arena, ev->text.data, ev->text.len) : "";
-            if (s == NULL)
-                return false;
-            f->str = s;
-            f->len = (uint32_t)ev->text.len;
+        ig_buf_reset(&ev->text);
+        if (f->decode == NULL || !f->decode(f, &ev->text)) {
+            ev->text.failed = false;
+            return false;
         }
+        char *s = ev->text.len ? ig_arena_dup(ev->arena, ev->text.data, ev->text.len) : "";
+        if (s == NULL)
+            return false;
+        f->str = s;
+        f->len = (uint32_t)ev->text.len;
         f->decoded = true;
     }
     out->p = f->str;
@@ -118,7 +124,7 @@ bool ev_text(ig_event *ev, uint32_t i, ig_strv *out)
     return true;
 }
 
-bool ev_lower(ig_event *ev, uint32_t i, ig_strv *out)
+bool ev_lower_make(ig_event *ev, uint32_t i, ig_strv *out)
 {
     ig_strv t;
     if (!ev_text(ev, i, &t))

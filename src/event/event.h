@@ -67,11 +67,32 @@ bool ev_add(ig_event *ev, const char *name, uint32_t nlen, const void *src, uint
  * others follow through next_same. */
 bool ev_bind(ig_event *ev, const ev_names *names);
 
-/* The text of field index `i` (decoding it once). */
-bool ev_text(ig_event *ev, uint32_t i, ig_strv *out);
+/* ev_text and ev_lower the first time (event.c). */
+bool ev_text_decode(ig_event *ev, uint32_t i, ig_strv *out);
+bool ev_lower_make(ig_event *ev, uint32_t i, ig_strv *out);
+
+/* The text of field index `i` (decoding it once; a field added without a
+ * decoder is its text from the start). */
+static inline bool ev_text(ig_event *ev, uint32_t i, ig_strv *out)
+{
+    const ev_field *f = &ev->f[i];
+    if (!f->decoded)
+        return ev_text_decode(ev, i, out);
+    out->p = f->str;
+    out->len = f->len;
+    return true;
+}
 
 /* The ASCII lower-case text of field index `i` (made once). */
-bool ev_lower(ig_event *ev, uint32_t i, ig_strv *out);
+static inline bool ev_lower(ig_event *ev, uint32_t i, ig_strv *out)
+{
+    const ev_field *f = &ev->f[i];
+    if (!f->lowered)
+        return ev_lower_make(ev, i, out);
+    out->p = f->lstr;
+    out->len = f->len;
+    return true;
+}
 
 /* By interned id (after ev_bind): true when present. */
 static inline bool ev_get_id(ig_event *ev, uint32_t id, ig_strv *out)
