@@ -208,6 +208,7 @@ typedef struct pf_table {
     uint32_t *nanch;
     struct pf_fp **fp; /* per field with few contains keys (NULL: none, or no SSSE3) */
     bool *joinable;    /* per keyword field: only contains literals, none with a NUL byte */
+    uint32_t *minlen;  /* per field: its shortest literal (UINT32_MAX: none) */
     /* rules a literal triggers: trig[tfirst[pid] .. tfirst[pid + 1]) */
     uint32_t *tfirst;
     uint32_t *trig;

@@ -89,19 +89,21 @@ static void sort_u32(uint32_t *v, uint32_t n)
     }
 }
 
-/* The event's values, lower-cased, joined by NUL bytes into st->joined
- * (once per event).  False when out of memory. */
-static bool join_values(em_state *st, ig_event *ev)
+/* The event's values of `min` bytes or more, lower-cased, joined by NUL
+ * bytes into st->joined (once per event, again for a smaller `min`).
+ * False when out of memory. */
+static bool join_values(em_state *st, ig_event *ev, uint32_t min)
 {
     ig_buf *j = &st->joined;
-    if (st->joined_epoch == st->epoch)
+    if (st->joined_epoch == st->epoch && st->joined_min <= min)
         return !j->failed;
     ig_buf_reset(j);
     st->joined_epoch = st->epoch;
+    st->joined_min = min;
     for (uint32_t fi = 0; fi < ev->n; fi++) {
         ig_strv v;
-        if (!ev_text(ev, fi, &v))
-            continue;
+        if (!ev_text(ev, fi, &v) || v.len < min)
+            continue; /* too short to hold a literal */
         if (v.len + 1 > j->cap - j->len && ig_buf_reserve(j, v.len + 1) != IG_OK)
             return false;
         const ev_field *f = &ev->f[fi];
@@ -118,12 +120,13 @@ static bool join_values(em_state *st, ig_event *ev)
 /* Scans every value of `ev` for the literals of keyword field `kf` (those
  * found recorded in st->hits when `record`): joined when the field's
  * literals are all contains and hold no NUL (none can then be found across
- * two values), else value by value. */
-static void scan_keywords(em_state *st, ig_event *ev, uint32_t kf, bool record)
+ * two values; values shorter than `min`, at most the shortest literal, are
+ * left out), else value by value. */
+static void scan_keywords(em_state *st, ig_event *ev, uint32_t kf, uint32_t min, bool record)
 {
     const pf_table *t = &st->rs->pf;
     uint32_t *hits = record ? st->hits : NULL, *nhits = record ? &st->nhits : NULL;
-    if (t->joinable[kf] && join_values(st, ev)) {
+    if (t->joinable[kf] && join_values(st, ev, min)) {
         pf_scan(t, kf, (const char *)st->joined.data, st->joined.len, st->seen, st->epoch, hits,
                 nhits);
     } else {
@@ -152,9 +155,14 @@ void em_prefilter_event(em_state *st, ig_event *ev, const bool *fields)
                 pf_scan(t, id, v.p, v.len, st->seen, st->epoch, st->hits, &st->nhits);
         st->fscan[id] = st->epoch;
     }
-    for (uint32_t kf = t->nnamed; kf < t->nfields; kf++) /* keywords: every field */
+    /* keywords: every value long enough for some keyword field's literals */
+    uint32_t min = UINT32_MAX;
+    for (uint32_t kf = t->nnamed; kf < t->nfields; kf++)
+        if (fields[kf] && st->fscan[kf] != st->epoch && t->minlen[kf] < min)
+            min = t->minlen[kf];
+    for (uint32_t kf = t->nnamed; kf < t->nfields; kf++)
         if (fields[kf] && st->fscan[kf] != st->epoch)
-            scan_keywords(st, ev, kf, true);
+            scan_keywords(st, ev, kf, min, true);
     for (uint32_t h = 0; h < st->nhits; h++) {
         uint32_t pid = st->hits[h];
         for (uint32_t k = t->tfirst[pid]; k < t->tfirst[pid + 1]; k++) {
@@ -343,7 +351,7 @@ static bool item_match(em_state *st, ig_event *ev, const em_item *it)
         /* keywords: a pattern matches when any field's value does; the
          * literals are found by one prefilter pass over every field */
         if (st->fscan[it->kf] != st->epoch)
-            scan_keywords(st, ev, it->kf, false);
+            scan_keywords(st, ev, it->kf, st->rs->pf.minlen[it->kf], false);
         for (uint32_t k = 0; k < it->npats; k++) {
             bool hit = false;
             if (it->pats[k].pid != UINT32_MAX)

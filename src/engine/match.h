@@ -23,7 +23,7 @@ typedef struct em_state {
     uint32_t ntrules;
     /* the event's lower-cased values joined by NUL bytes (keywords) */
     ig_buf joined;
-    uint32_t joined_epoch;
+    uint32_t joined_epoch, joined_min; /* values of joined_min bytes or more */
 } em_state;
 
 /* Scans the fields of `ev` marked in `fields` (by prefilter field id:

@@ -199,14 +199,19 @@ static bool index_shorts(pf_table *t, const ent *ents)
     t->anch = ig_calloc(nf, sizeof(*t->anch));
     t->nanch = ig_calloc(nf, sizeof(*t->nanch));
     t->joinable = ig_calloc(nf, sizeof(*t->joinable));
+    t->minlen = ig_malloc(sizeof(*t->minlen) * (nf ? nf : 1));
     bool *nul = ig_calloc(nf, sizeof(*nul));
     bool ok = t->kinds != NULL && t->eqmax != NULL && t->one != NULL && t->two != NULL &&
               t->twop != NULL && t->twomap != NULL && t->ntwo != NULL && t->anch != NULL &&
-              t->nanch != NULL && t->joinable != NULL && nul != NULL;
+              t->nanch != NULL && t->joinable != NULL && t->minlen != NULL && nul != NULL;
+    for (uint32_t f = 0; ok && f < nf; f++)
+        t->minlen[f] = UINT32_MAX;
     for (uint32_t i = 0; ok && i < t->npats; i++) {
         const pf_pat *p = &t->pats[i];
         uint32_t f = ents[i].field;
         nul[f] |= p->len > 0 && memchr(p->s, 0, p->len) != NULL;
+        if (p->len < t->minlen[f])
+            t->minlen[f] = p->len;
         if (ents[i].key != 0) {
             t->kinds[f] |= (uint8_t)(1u << key_kind(ents[i].key));
             if (p->op == EM_EQ && p->len > t->eqmax[f])
@@ -505,6 +510,7 @@ void pf_free(pf_table *t)
         ig_free(t->fp[f]);
     ig_free(t->fp);
     ig_free(t->joinable);
+    ig_free(t->minlen);
     ig_free(t->one);
     ig_free(t->two);
     ig_free(t->twop);

@@ -377,6 +377,10 @@ static void keyword_channels(void)
     CHECK_STR(kw_scan(rs, "Application", "a crashdump and OTHERSYS"), "app;");
     CHECK_STR(kw_scan(rs, "Security", "evilsvc crashdump othersys"), "");
     CHECK_STR(kw_scan(rs, "Security", "run MIMIKATZ"), "any;");
+    /* values shorter than every literal are left out, not one as long */
+    CHECK_STR(kw_scan(rs, "Security", "MimiKatz"), "any;");
+    CHECK_STR(kw_scan2(rs, "Security", "mimikat", "sekurlsa::"), "any;");
+    CHECK_STR(kw_scan(rs, "Application", "evilsv"), "");
     CHECK_STR(kw_scan(rs, "System", "othersys mimikatz"), "sys2;any;"); /* channel rules first */
     CHECK_STR(kw_scan(rs, "System", "xaby"), "sys2;");
     /* values are scanned joined: nothing is found across two of them */
