@@ -155,7 +155,7 @@ struct ev_names {
     const char **names;
     uint32_t *lens;
     uint32_t n, cap;
-    uint32_t *slots; /* open addressing: index + 1 */
+    uint64_t *slots; /* open addressing: hash << 32 | (index + 1) (fields.c) */
     uint32_t nslots;
 };
 

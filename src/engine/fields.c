@@ -4,6 +4,7 @@
 
 #include "core/alloc.h"
 #include "core/hash.h"
+#include "core/memeq.h"
 #include "engine/engine.h"
 
 /* Only rules' names are in the table, so event field names cannot lengthen
@@ -34,28 +35,36 @@ uint32_t ev_names_count(const ev_names *n)
     return n->n;
 }
 
+/* A slot: the name's hash above its id + 1 (0: empty). */
+static inline uint64_t slot_make(uint32_t h, uint32_t id)
+{
+    return (uint64_t)h << 32 | (id + 1u);
+}
+
 uint32_t ev_names_lookup(const ev_names *n, const char *name, size_t len)
 {
-    for (uint32_t i = hash(name, len) & (n->nslots - 1);; i = (i + 1) & (n->nslots - 1)) {
-        uint32_t s = n->slots[i];
+    uint32_t h = hash(name, len);
+    for (uint32_t i = h & (n->nslots - 1);; i = (i + 1) & (n->nslots - 1)) {
+        uint64_t s = n->slots[i];
         if (s == 0)
             return EV_NO_ID;
-        if (n->lens[s - 1] == len && memcmp(n->names[s - 1], name, len) == 0)
-            return s - 1;
+        uint32_t id = (uint32_t)s - 1;
+        if ((uint32_t)(s >> 32) == h && n->lens[id] == len && ig_mem_eq(n->names[id], name, len))
+            return id;
     }
 }
 
 static bool grow_slots(ev_names *n)
 {
     uint32_t ns = n->nslots * 2;
-    uint32_t *slots = ig_calloc(ns, sizeof(*slots));
+    uint64_t *slots = ig_calloc(ns, sizeof(*slots));
     if (slots == NULL)
         return false;
     for (uint32_t k = 0; k < n->n; k++) {
-        uint32_t i = hash(n->names[k], n->lens[k]) & (ns - 1);
+        uint32_t h = hash(n->names[k], n->lens[k]), i = h & (ns - 1);
         while (slots[i] != 0)
             i = (i + 1) & (ns - 1);
-        slots[i] = k + 1;
+        slots[i] = slot_make(h, k);
     }
     ig_free(n->slots);
     n->slots = slots;
@@ -92,9 +101,9 @@ uint32_t em_names_intern(ev_names *n, ig_arena *arena, const char *name, size_t 
     id = n->n++;
     n->names[id] = copy;
     n->lens[id] = (uint32_t)len;
-    uint32_t i = hash(name, len) & (n->nslots - 1);
+    uint32_t h = hash(name, len), i = h & (n->nslots - 1);
     while (n->slots[i] != 0)
         i = (i + 1) & (n->nslots - 1);
-    n->slots[i] = id + 1;
+    n->slots[i] = slot_make(h, id);
     return id;
 }

@@ -13,6 +13,7 @@
 #define PF_SIMD 0
 #endif
 
+#include "core/memeq.h"
 #include "engine/prefilter.h"
 
 /* Does pattern `p` hold at position `i` of `v`, its first `known` bytes
@@ -38,7 +39,7 @@ static inline bool holds(const pf_pat *p, const char *v, size_t len, size_t i, u
     }
     if (p->len >= 8 && ig_le32((const uint8_t *)v + i + 4) != p->w1)
         return false;
-    return memcmp(v + i + known, p->s + known, p->len - known) == 0;
+    return ig_mem_eq(v + i + known, p->s + known, p->len - known);
 }
 
 #define MARK(pid)                                                                                  \

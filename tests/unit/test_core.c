@@ -9,6 +9,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/crc32.h"
+#include "core/memeq.h"
 #include "core/num.h"
 #include "core/rd.h"
 #include "core/utf16.h"
@@ -185,9 +186,36 @@ static void test_crc32(void)
     CHECK(bad == 0); /* same as zlib whatever the length, alignment and seed */
 }
 
+/* ig_mem_eq agrees with memcmp for every length up to past its memcmp
+ * threshold and a difference at every place (buffers ending where the
+ * strings do, for ASan to see a read past them). */
+static void test_mem_eq(void)
+{
+    unsigned bad = 0;
+    for (size_t n = 0; n <= 80; n++) {
+        char *a = malloc(n ? n : 1), *b = malloc(n ? n : 1);
+        if (a == NULL || b == NULL) {
+            free(a), free(b);
+            CHECK(false);
+            return;
+        }
+        for (size_t i = 0; i < n; i++)
+            a[i] = b[i] = (char)('a' + (i * 7) % 26);
+        bad += !ig_mem_eq(a, b, n);
+        for (size_t i = 0; i < n; i++) {
+            b[i] ^= 0x20;
+            bad += ig_mem_eq(a, b, n) || ig_mem_eq(b, a, n);
+            b[i] ^= 0x20;
+        }
+        free(a), free(b);
+    }
+    CHECK(bad == 0);
+}
+
 int main(void)
 {
     test_crc32();
+    test_mem_eq();
     test_rd();
     test_arena();
     test_buf();
