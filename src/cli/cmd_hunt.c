@@ -112,6 +112,10 @@ typedef struct hunt_thread {
     uint64_t first_ev, last_ev, first_hit, last_hit;
     uint64_t *by_rule;
     host_counts hosts;
+    /* JSON: each rule's object (out_rule_json) once made, at rule_at[i] - 1
+     * in rule_json (0: not yet), rule_len[i] bytes */
+    ig_buf rule_json;
+    uint32_t *rule_at, *rule_len;
 } hunt_thread;
 
 static void span(uint64_t *first, uint64_t *last, uint64_t t)
@@ -124,11 +128,27 @@ static void span(uint64_t *first, uint64_t *last, uint64_t t)
         *last = t;
 }
 
+/* Appends alert `a` as JSON, with its rule's object made once. */
+static bool alert_json(hunt_thread *t, const ig_alert *a)
+{
+    size_t r = a->rule->index, at = t->rule_json.len;
+    if (t->rule_at[r] == 0 && at < UINT32_MAX - 1 && out_rule_json(&t->rule_json, a->rule) &&
+        t->rule_json.len - at < UINT32_MAX) {
+        t->rule_at[r] = (uint32_t)at + 1;
+        t->rule_len[r] = (uint32_t)(t->rule_json.len - at);
+    }
+    if (t->rule_at[r] == 0) /* no room to keep it */
+        return out_alert_json(&t->line, a, NULL, 0);
+    return out_alert_json(&t->line, a, (const char *)t->rule_json.data + t->rule_at[r] - 1,
+                          t->rule_len[r]);
+}
+
 static void on_alert(void *ud, const ig_alert *a)
 {
     hunt_thread *t = ud;
     ig_buf_reset(&t->line);
-    if (out_alert(&t->line, t->h->fmt, a, t->h->color, &t->h->tz))
+    if (t->h->fmt == OUT_JSONL ? alert_json(t, a)
+                               : out_alert(&t->line, t->h->fmt, a, t->h->color, &t->h->tz))
         ig_evtx_emit_write(t->out, (const char *)t->line.data, t->line.len);
     t->alerts++;
     t->by_level[a->rule->level <= IG_LEVEL_CRITICAL ? a->rule->level : 0]++;
@@ -166,14 +186,20 @@ static void *thread_init(void *ud)
     if (t == NULL)
         return NULL;
     t->h = h;
-    t->by_rule = calloc(ig_rules_count(h->rules) + 1, sizeof(*t->by_rule));
+    size_t nr = ig_rules_count(h->rules) + 1;
+    t->by_rule = calloc(nr, sizeof(*t->by_rule));
+    t->rule_at = calloc(nr, sizeof(*t->rule_at));
+    t->rule_len = calloc(nr, sizeof(*t->rule_len));
     t->sc = ig_scanner_create(h->rules, on_alert, t);
     if (t->sc != NULL && h->corr != NULL)
         ig_scanner_set_corr(t->sc, h->corr);
     ig_buf_init(&t->line, 1u << 24);
-    if (t->by_rule == NULL || t->sc == NULL) {
+    ig_buf_init(&t->rule_json, 1u << 26);
+    if (t->by_rule == NULL || t->rule_at == NULL || t->rule_len == NULL || t->sc == NULL) {
         ig_scanner_destroy(t->sc);
         free(t->by_rule);
+        free(t->rule_at);
+        free(t->rule_len);
         free(t);
         return NULL;
     }
@@ -202,7 +228,10 @@ static void thread_fini(void *tud)
     hc_free(&t->hosts);
     ig_scanner_destroy(t->sc);
     ig_buf_free(&t->line);
+    ig_buf_free(&t->rule_json);
     free(t->by_rule);
+    free(t->rule_at);
+    free(t->rule_len);
     free(t);
 }
 

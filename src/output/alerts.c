@@ -91,41 +91,42 @@ static bool is_number(ig_strv v)
     return v.len == 1 || v.p[0] != '0';
 }
 
-static bool alert_json(ig_buf *b, const ig_alert *a)
+bool out_rule_json(ig_buf *b, const ig_rule_info *r)
+{
+    const char *lv = out_level_name(r->level);
+    bool ok = ig_buf_lit(b, "{\"id\":") && out_json_str(b, r->id, strlen(r->id)) &&
+              ig_buf_lit(b, ",\"name\":") && out_json_str(b, r->title, strlen(r->title)) &&
+              ig_buf_lit(b, ",\"level\":") && out_json_str(b, lv, strlen(lv)) &&
+              ig_buf_lit(b, ",\"tags\":[");
+    for (size_t i = 0; ok && i < r->ntags; i++)
+        ok = (i == 0 || ig_buf_putc(b, ',')) && out_json_str(b, r->tags[i], strlen(r->tags[i]));
+    return ok && ig_buf_lit(b, "]}");
+}
+
+bool out_alert_json(ig_buf *b, const ig_alert *a, const char *rule, size_t rlen)
 {
     ig_event *ev = a->event;
     ig_event_origin o;
     ig_event_origin_get(ev, &o);
     ig_strv eid = field(ev, "EventID"), comp = field(ev, "Computer"), ch = field(ev, "Channel"),
             prov = field(ev, "Provider_Name");
-    bool ok = ig_buf_putc(b, '{') && jkey(b, "@timestamp") && ig_buf_putc(b, '"') &&
-              out_time(b, ig_event_time(ev)) && ig_buf_lit(b, "\",");
-    ok = ok && jkey(b, "rule") && ig_buf_putc(b, '{') && jkey(b, "id") &&
-         out_json_str(b, a->rule->id, strlen(a->rule->id)) && ig_buf_putc(b, ',') &&
-         jkey(b, "name") && out_json_str(b, a->rule->title, strlen(a->rule->title)) &&
-         ig_buf_putc(b, ',') && jkey(b, "level") &&
-         out_json_str(b, out_level_name(a->rule->level), strlen(out_level_name(a->rule->level))) &&
-         ig_buf_putc(b, ',') && jkey(b, "tags") && ig_buf_putc(b, '[');
-    for (size_t i = 0; ok && i < a->rule->ntags; i++)
-        ok = (i == 0 || ig_buf_putc(b, ',')) &&
-             out_json_str(b, a->rule->tags[i], strlen(a->rule->tags[i]));
-    ok = ok && ig_buf_lit(b, "]},") && jkey(b, "event") && ig_buf_putc(b, '{') && jkey(b, "code");
+    bool ok = ig_buf_lit(b, "{\"@timestamp\":\"") && out_time(b, ig_event_time(ev)) &&
+              ig_buf_lit(b, "\",\"rule\":") &&
+              (rule != NULL ? ig_buf_put(b, rule, rlen) : out_rule_json(b, a->rule)) &&
+              ig_buf_lit(b, ",\"event\":{\"code\":");
     ok = ok && (is_number(eid) ? ig_buf_put(b, eid.p, eid.len) : out_json_str(b, eid.p, eid.len));
-    ok = ok && ig_buf_putc(b, ',') && jkey(b, "provider") && out_json_str(b, prov.p, prov.len) &&
-         ig_buf_lit(b, "},") && jkey(b, "host") && ig_buf_putc(b, '{') && jkey(b, "name") &&
-         out_json_str(b, comp.p, comp.len) && ig_buf_lit(b, "},") && jkey(b, "winlog") &&
-         ig_buf_putc(b, '{') && jkey(b, "channel") && out_json_str(b, ch.p, ch.len) &&
-         ig_buf_putc(b, ',') && jkey(b, "record_id") && ig_buf_u64(b, ig_event_record_id(ev)) &&
-         ig_buf_putc(b, ',') && jkey(b, "event_data") && ig_buf_putc(b, '{');
+    ok = ok && ig_buf_lit(b, ",\"provider\":") && out_json_str(b, prov.p, prov.len) &&
+         ig_buf_lit(b, "},\"host\":{\"name\":") && out_json_str(b, comp.p, comp.len) &&
+         ig_buf_lit(b, "},\"winlog\":{\"channel\":") && out_json_str(b, ch.p, ch.len) &&
+         ig_buf_lit(b, ",\"record_id\":") && ig_buf_u64(b, ig_event_record_id(ev)) &&
+         ig_buf_lit(b, ",\"event_data\":{");
     for (size_t i = 0; ok && i < a->nfields; i++)
         ok = (i == 0 || ig_buf_putc(b, ',')) &&
              out_json_str(b, a->fields[i].name.p, a->fields[i].name.len) && ig_buf_putc(b, ':') &&
              out_json_str(b, a->fields[i].value.p, a->fields[i].value.len);
-    ok = ok && ig_buf_lit(b, "}},") && jkey(b, "log") && ig_buf_putc(b, '{') && jkey(b, "file") &&
-         ig_buf_putc(b, '{') && jkey(b, "path") &&
+    ok = ok && ig_buf_lit(b, "}},\"log\":{\"file\":{\"path\":") &&
          out_json_str(b, o.path ? o.path : "", o.path ? strlen(o.path) : 0) &&
-         ig_buf_lit(b, "},") && jkey(b, "offset") && ig_buf_u64(b, o.offset) &&
-         ig_buf_lit(b, "}}\n");
+         ig_buf_lit(b, "},\"offset\":") && ig_buf_u64(b, o.offset) && ig_buf_lit(b, "}}\n");
     return ok;
 }
 
@@ -256,7 +257,7 @@ bool out_header(ig_buf *b, out_format f, bool color)
 bool out_alert(ig_buf *b, out_format f, const ig_alert *a, bool color, const out_tz *tz)
 {
     switch (f) {
-    case OUT_JSONL: return alert_json(b, a);
+    case OUT_JSONL: return out_alert_json(b, a, NULL, 0);
     case OUT_CSV: return alert_csv(b, a, tz);
     default: return alert_text(b, a, color, tz);
     }

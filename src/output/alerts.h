@@ -21,6 +21,12 @@ typedef struct out_tz {
 /* Appends one alert (one line, newline included). */
 bool out_alert(ig_buf *b, out_format f, const ig_alert *a, bool color, const out_tz *tz);
 
+/* The rule of an alert as a JSON object ({"id", "name", "level", "tags"}),
+ * and a JSON alert with it made already (`rule`, rlen bytes; NULL: made
+ * here): a writer of many alerts keeps each rule's. */
+bool out_rule_json(ig_buf *b, const ig_rule_info *r);
+bool out_alert_json(ig_buf *b, const ig_alert *a, const char *rule, size_t rlen);
+
 /* Appends one correlation alert (one line). */
 bool out_corr_alert(ig_buf *b, out_format f, const ig_corr_alert *a, bool color, const out_tz *tz);
 
