@@ -36,33 +36,18 @@ void ev_reset(ig_event *ev)
     ev->time = 0;
 }
 
-bool ev_add(ig_event *ev, const char *name, uint32_t nlen, const void *src, uint32_t srclen,
-            ev_decode_fn decode)
+bool ev_add_grow(ig_event *ev, const char *name, uint32_t nlen, const void *src, uint32_t srclen,
+                 ev_decode_fn decode)
 {
-    if (ev->n == ev->cap) {
-        if (ev->cap >= IG_MAX_EVENT_FIELDS)
-            return false;
-        uint32_t cap = ev->cap ? ev->cap * 2 : 64;
-        ev_field *f = ig_realloc(ev->f, sizeof(*f) * cap);
-        if (f == NULL)
-            return false;
-        ev->f = f;
-        ev->cap = cap;
-    }
-    bool plain = decode == NULL; /* its text from the start */
-    ev->f[ev->n++] = (ev_field){name,
-                                nlen,
-                                EV_NO_ID,
-                                src,
-                                srclen,
-                                decode,
-                                plain,
-                                false,
-                                UINT32_MAX,
-                                plain ? srclen : 0,
-                                plain ? (srclen ? (const char *)src : "") : NULL,
-                                NULL};
-    return true;
+    if (ev->cap >= IG_MAX_EVENT_FIELDS)
+        return false;
+    uint32_t cap = ev->cap ? ev->cap * 2 : 64;
+    ev_field *f = ig_realloc(ev->f, sizeof(*f) * cap);
+    if (f == NULL)
+        return false;
+    ev->f = f;
+    ev->cap = cap;
+    return ev_add(ev, name, nlen, src, srclen, decode);
 }
 
 bool ev_bind(ig_event *ev, const ev_names *names)

@@ -58,9 +58,32 @@ void ev_free(ig_event *ev);
 /* Forgets all fields (keeps buffers) for the next record. */
 void ev_reset(ig_event *ev);
 
-/* Adds a field; false when out of memory or over the field limit. */
-bool ev_add(ig_event *ev, const char *name, uint32_t nlen, const void *src, uint32_t srclen,
-            ev_decode_fn decode);
+/* ev_add when the field array is full (event.c). */
+bool ev_add_grow(ig_event *ev, const char *name, uint32_t nlen, const void *src, uint32_t srclen,
+                 ev_decode_fn decode);
+
+/* Adds a field; false when out of memory or over the field limit.  A field
+ * without a decoder has its text (src) from the start. */
+static inline bool ev_add(ig_event *ev, const char *name, uint32_t nlen, const void *src,
+                          uint32_t srclen, ev_decode_fn decode)
+{
+    if (ev->n == ev->cap)
+        return ev_add_grow(ev, name, nlen, src, srclen, decode);
+    bool plain = decode == NULL;
+    ev->f[ev->n++] = (ev_field){name,
+                                nlen,
+                                EV_NO_ID,
+                                src,
+                                srclen,
+                                decode,
+                                plain,
+                                false,
+                                UINT32_MAX,
+                                plain ? srclen : 0,
+                                plain ? (srclen ? (const char *)src : "") : NULL,
+                                NULL};
+    return true;
+}
 
 /* Binds the event to `names`: afterwards ev_get_id works.  A field that
  * repeats (several unnamed <Data>) is found at its first occurrence, the

@@ -18,6 +18,7 @@
 
 #include "core/civil.h"
 #include "core/limits.h"
+#include "core/memeq.h"
 #include "formats/jsonl/jsonl.h"
 #include "formats/jsonl/jsonl_limits.h"
 
@@ -37,9 +38,9 @@ typedef struct jl {
     for (uint32_t K = (OBJ) + 1, m_##K = 0, V = K + 1; m_##K < (J)->t[OBJ].len;                    \
          m_##K++, K = (J)->t[V].next, V = K + 1)
 
-static bool key_is(const json_tok *k, const char *s, size_t n)
+static inline bool key_is(const json_tok *k, const char *s, size_t n)
 {
-    return k->len == n && memcmp(k->s, s, n) == 0;
+    return k->len == n && ig_mem_eq(k->s, s, n);
 }
 
 #define KEY_IS(k, lit) key_is((k), (lit), sizeof(lit) - 1)
@@ -200,6 +201,36 @@ static size_t undup(const jl *j, uint32_t obj, uint32_t k)
     return n;
 }
 
+/* undup for a key that may have a suffix (one ending with a digit). */
+static inline size_t key_len(const jl *j, uint32_t obj, uint32_t k)
+{
+    const json_tok *kt = &j->t[k];
+    if (kt->len == 0 || kt->s[kt->len - 1] < '0' || kt->s[kt->len - 1] > '9')
+        return kt->len;
+    return undup(j, obj, k);
+}
+
+/* System attributes as the EVTX reader names them (Elem_Attr), without
+ * making the name for each event. */
+static const char *const sys_attr_names[] = {
+    "Provider_Name",          "Provider_Guid",          "Provider_EventSourceName",
+    "TimeCreated_SystemTime", "Correlation_ActivityID", "Correlation_RelatedActivityID",
+    "Execution_ProcessID",    "Execution_ThreadID",     "Security_UserID",
+    "EventID_Qualifiers",
+};
+
+/* The name `el`_`attr` (n bytes) when it is a usual one, else NULL. */
+static const char *sys_attr_name(const char *el, size_t elen, const json_tok *attr, size_t n)
+{
+    for (size_t i = 0; i < sizeof(sys_attr_names) / sizeof(sys_attr_names[0]); i++) {
+        const char *s = sys_attr_names[i];
+        if (strlen(s) == n && s[elen] == '_' && ig_mem_eq(s, el, elen) &&
+            ig_mem_eq(s + elen + 1, attr->s, attr->len))
+            return s;
+    }
+    return NULL;
+}
+
 static bool add_elem(jl *j, const char *name, size_t nlen, uint32_t v, const elem *e)
 {
     const char *p = "";
@@ -223,7 +254,7 @@ static void sys_section(jl *j, uint32_t sys, uint32_t *rid, uint32_t *tc)
         const json_tok *kt = &j->t[k];
         if (kt->len == 0 || kt->s[0] == '#')
             continue;
-        size_t nlen = undup(j, sys, k);
+        size_t nlen = key_len(j, sys, k);
         elem e;
         elem_of(j, v, &e);
         if (!e.kids && !add_elem(j, kt->s, nlen, v, &e))
@@ -240,15 +271,19 @@ static void sys_section(jl *j, uint32_t sys, uint32_t *rid, uint32_t *tc)
             if (KEY_IS(kt, "TimeCreated") && KEY_IS(at, "SystemTime"))
                 *tc = av;
             size_t n = nlen + 1 + at->len;
-            char *name = ig_arena_alloc(j->a, n + 1);
+            const char *name = sys_attr_name(kt->s, nlen, at, n);
             if (name == NULL) {
-                oom(j, ak);
-                return;
+                char *made = ig_arena_alloc(j->a, n + 1);
+                if (made == NULL) {
+                    oom(j, ak);
+                    return;
+                }
+                memcpy(made, kt->s, nlen);
+                made[nlen] = '_';
+                memcpy(made + nlen + 1, at->s, at->len);
+                made[n] = '\0';
+                name = made;
             }
-            memcpy(name, kt->s, nlen);
-            name[nlen] = '_';
-            memcpy(name + nlen + 1, at->s, at->len);
-            name[n] = '\0';
             if (!add_elem(j, name, n, av, NULL))
                 return;
         }
@@ -266,7 +301,7 @@ static void section(jl *j, uint32_t obj, bool data)
         const json_tok *kt = &j->t[k];
         if (kt->len == 0 || kt->s[0] == '#')
             continue;
-        size_t nlen = undup(j, obj, k);
+        size_t nlen = key_len(j, obj, k);
         elem e;
         elem_of(j, v, &e);
         if (data && nlen == 4 && memcmp(kt->s, "Data", 4) == 0) {
@@ -308,7 +343,7 @@ static void evtx_event(jl *j, uint32_t event)
             if (e.kids)
                 section(j, v, false);
             else
-                add_elem(j, kt->s, undup(j, event, k), v, &e);
+                add_elem(j, kt->s, key_len(j, event, k), v, &e);
         }
         if (j->stop)
             return;
