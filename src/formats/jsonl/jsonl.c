@@ -255,12 +255,20 @@ static void sys_section(jl *j, uint32_t sys, uint32_t *rid, uint32_t *tc)
         if (kt->len == 0 || kt->s[0] == '#')
             continue;
         size_t nlen = key_len(j, sys, k);
+        if (KEY_IS(kt, "EventRecordID"))
+            *rid = v;
+        if (j->t[v].type < JT_ARRAY) { /* a scalar: the element's text, no attributes */
+            const char *p;
+            size_t n;
+            scalar(&j->t[v], &p, &n);
+            if (!add(j, kt->s, nlen, p, n, v))
+                return;
+            continue;
+        }
         elem e;
         elem_of(j, v, &e);
         if (!e.kids && !add_elem(j, kt->s, nlen, v, &e))
             return;
-        if (KEY_IS(kt, "EventRecordID"))
-            *rid = v;
         if (e.attrs == 0 || j->t[e.attrs].type != JT_OBJECT)
             continue;
         FOR_MEMBERS(j, e.attrs, ak, av)
@@ -302,6 +310,15 @@ static void section(jl *j, uint32_t obj, bool data)
         if (kt->len == 0 || kt->s[0] == '#')
             continue;
         size_t nlen = key_len(j, obj, k);
+        if (j->t[v].type < JT_ARRAY) { /* a scalar: the element's text */
+            const char *p;
+            size_t n;
+            scalar(&j->t[v], &p, &n);
+            bool unnamed = data && nlen == 4 && memcmp(kt->s, "Data", 4) == 0;
+            if (!add(j, unnamed ? "Data" : kt->s, nlen, p, n, v))
+                return;
+            continue;
+        }
         elem e;
         elem_of(j, v, &e);
         if (data && nlen == 4 && memcmp(kt->s, "Data", 4) == 0) {
