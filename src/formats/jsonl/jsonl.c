@@ -212,19 +212,33 @@ static inline size_t key_len(const jl *j, uint32_t obj, uint32_t k)
 
 /* System attributes as the EVTX reader names them (Elem_Attr), without
  * making the name for each event. */
-static const char *const sys_attr_names[] = {
-    "Provider_Name",          "Provider_Guid",          "Provider_EventSourceName",
-    "TimeCreated_SystemTime", "Correlation_ActivityID", "Correlation_RelatedActivityID",
-    "Execution_ProcessID",    "Execution_ThreadID",     "Security_UserID",
-    "EventID_Qualifiers",
+#define SYS_ATTR(s)                                                                                \
+    {                                                                                              \
+        s, sizeof(s) - 1                                                                           \
+    }
+static const struct {
+    const char *s;
+    size_t len;
+} sys_attr_names[] = {
+    SYS_ATTR("Provider_Name"),
+    SYS_ATTR("Provider_Guid"),
+    SYS_ATTR("Provider_EventSourceName"),
+    SYS_ATTR("TimeCreated_SystemTime"),
+    SYS_ATTR("Correlation_ActivityID"),
+    SYS_ATTR("Correlation_RelatedActivityID"),
+    SYS_ATTR("Execution_ProcessID"),
+    SYS_ATTR("Execution_ThreadID"),
+    SYS_ATTR("Security_UserID"),
+    SYS_ATTR("EventID_Qualifiers"),
 };
+#undef SYS_ATTR
 
 /* The name `el`_`attr` (n bytes) when it is a usual one, else NULL. */
 static const char *sys_attr_name(const char *el, size_t elen, const json_tok *attr, size_t n)
 {
     for (size_t i = 0; i < sizeof(sys_attr_names) / sizeof(sys_attr_names[0]); i++) {
-        const char *s = sys_attr_names[i];
-        if (strlen(s) == n && s[elen] == '_' && ig_mem_eq(s, el, elen) &&
+        const char *s = sys_attr_names[i].s;
+        if (sys_attr_names[i].len == n && s[elen] == '_' && ig_mem_eq(s, el, elen) &&
             ig_mem_eq(s + elen + 1, attr->s, attr->len))
             return s;
     }
