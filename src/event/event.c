@@ -5,6 +5,7 @@
 #include "core/alloc.h"
 #include "core/ascii.h"
 #include "core/limits.h"
+#include "core/memeq.h"
 
 void ev_init(ig_event *ev, ig_arena *arena)
 {
@@ -135,7 +136,7 @@ bool ev_lower_make(ig_event *ev, uint32_t i, ig_strv *out)
 bool ev_get(ig_event *ev, const char *name, size_t len, ig_strv *out)
 {
     for (uint32_t i = 0; i < ev->n; i++)
-        if (ev->f[i].nlen == len && memcmp(ev->f[i].name, name, len) == 0)
+        if (ev->f[i].nlen == len && ig_mem_eq(ev->f[i].name, name, len))
             return ev_text(ev, i, out);
     return false;
 }
@@ -199,7 +200,7 @@ static const ev_alias aliases[] = {
 bool ev_apply_aliases(ig_event *ev)
 {
     ig_strv ch, id;
-    if (!ev_get(ev, "Channel", 7, &ch) || !ev_get(ev, "EventID", 7, &id))
+    if (!ev_get(ev, "EventID", 7, &id))
         return true;
     uint32_t eid = 0;
     for (size_t i = 0; i < id.len && i < 10; i++) {
@@ -207,6 +208,11 @@ bool ev_apply_aliases(ig_event *ev)
             return true;
         eid = eid * 10 + (uint32_t)(id.p[i] - '0');
     }
+    bool some = false; /* an alias for this id (most events have none) */
+    for (size_t k = 0; k < sizeof(aliases) / sizeof(aliases[0]) && !some; k++)
+        some = aliases[k].eid == eid;
+    if (!some || !ev_get(ev, "Channel", 7, &ch))
+        return true;
     for (size_t k = 0; k < sizeof(aliases) / sizeof(aliases[0]); k++) {
         const ev_alias *a = &aliases[k];
         if (a->eid != eid || strlen(a->channel) != ch.len || memcmp(a->channel, ch.p, ch.len) != 0)
