@@ -293,17 +293,19 @@ static bool literal(jp *p, const char *word, size_t wlen, uint8_t type)
     return push(p, type, at, NULL, 0);
 }
 
-enum { ST_VALUE, ST_AFTER, ST_KEY, ST_CLOSE, ST_DONE };
-
 bool json_parse(const char *text, size_t len, ig_arena *arena, json_doc *doc, const char **why,
                 size_t *at)
 {
     jp p = {(const unsigned char *)text, len, 0, arena, NULL, 0, 0, NULL, 0, NULL, 0};
-    uint32_t stack[IG_MAX_JSON_DEPTH];
+    uint32_t stack[IG_MAX_JSON_DEPTH]; /* the open containers' tokens */
+    bool isobj[IG_MAX_JSON_DEPTH];     /* and whether each is an object */
     unsigned depth = 0;
     const unsigned char *s = p.s;
-    int st = ST_VALUE;
     bool ok = true;
+    const char *str;
+    uint32_t slen;
+    size_t start;
+    unsigned char c;
 
     if (len > IG_MAX_JSON_LINE) {
         ok = fail(&p, "line too long (IG_MAX_JSON_LINE)", IG_MAX_JSON_LINE);
@@ -324,102 +326,97 @@ bool json_parse(const char *text, size_t len, ig_arena *arena, json_doc *doc, co
         ok = fail(&p, "no JSON value", p.pos);
         goto out;
     }
-    while (ok && st != ST_DONE) {
-        switch (st) {
-        case ST_VALUE: {
-            /* p.pos is at the first byte of a value (after white space) */
-            if (p.pos >= len) {
-                ok = fail(&p, "unexpected end of text", len);
-                break;
-            }
-            if (depth > 0 && p.t[stack[depth - 1]].type == JT_ARRAY)
-                p.t[stack[depth - 1]].len++;
-            unsigned char c = s[p.pos];
-            st = ST_AFTER;
-            if (c == '{' || c == '[') {
-                if (depth == IG_MAX_JSON_DEPTH) {
-                    ok = fail(&p, "nesting too deep (IG_MAX_JSON_DEPTH)", p.pos);
-                    break;
-                }
-                stack[depth++] = p.n;
-                ok = push(&p, c == '{' ? JT_OBJECT : JT_ARRAY, p.pos, NULL, 0);
-                p.pos = skip_ws(s, p.pos + 1, len);
-                if (ok && p.pos < len && s[p.pos] == (c == '{' ? '}' : ']')) {
-                    p.pos++;
-                    st = ST_CLOSE;
-                } else {
-                    st = c == '{' ? ST_KEY : ST_VALUE;
-                }
-            } else if (c == '"') {
-                const char *str;
-                uint32_t slen;
-                size_t start = p.pos;
-                ok = string(&p, &str, &slen) && push(&p, JT_STRING, start, str, slen);
-            } else if (c == '-' || is_digit(c)) {
-                ok = number(&p);
-            } else if (c == 't') {
-                ok = literal(&p, "true", 4, JT_TRUE);
-            } else if (c == 'f') {
-                ok = literal(&p, "false", 5, JT_FALSE);
-            } else if (c == 'n') {
-                ok = literal(&p, "null", 4, JT_NULL);
-            } else {
-                ok = fail(&p, "expected a value", p.pos);
-            }
-            break;
-        }
-        case ST_AFTER: {
-            if (depth == 0) {
-                p.pos = skip_ws(s, p.pos, len);
-                if (p.pos != len)
-                    ok = fail(&p, "trailing characters after the value", p.pos);
-                st = ST_DONE;
-                break;
-            }
-            p.pos = skip_ws(s, p.pos, len);
-            bool obj = p.t[stack[depth - 1]].type == JT_OBJECT;
-            if (p.pos >= len) {
-                ok = fail(&p, "unexpected end of text", len);
-            } else if (s[p.pos] == ',') {
-                p.pos = skip_ws(s, p.pos + 1, len);
-                st = obj ? ST_KEY : ST_VALUE;
-            } else if (s[p.pos] == (obj ? '}' : ']')) {
-                p.pos++;
-                st = ST_CLOSE;
-            } else {
-                ok = fail(&p, obj ? "expected ',' or '}'" : "expected ',' or ']'", p.pos);
-            }
-            break;
-        }
-        case ST_CLOSE:
-            depth--;
-            p.t[stack[depth]].next = p.n;
-            st = ST_AFTER;
-            break;
-        case ST_KEY: {
-            if (p.pos >= len || s[p.pos] != '"') {
-                ok = fail(&p, "expected a string key", p.pos < len ? p.pos : len);
-                break;
-            }
-            const char *str;
-            uint32_t slen;
-            size_t start = p.pos;
-            ok = string(&p, &str, &slen) && push(&p, JT_STRING, start, str, slen);
-            if (!ok)
-                break;
-            p.t[stack[depth - 1]].len++;
-            p.pos = skip_ws(s, p.pos, len);
-            if (p.pos >= len || s[p.pos] != ':') {
-                ok = fail(&p, "expected ':'", p.pos < len ? p.pos : len);
-                break;
-            }
-            p.pos = skip_ws(s, p.pos + 1, len);
-            st = ST_VALUE;
-            break;
-        }
-        default: st = ST_DONE; break;
-        }
+    /* The states are labels, one pass: a value (p.pos at its first byte,
+     * after white space), what follows a value, the close of a container,
+     * an object's key. */
+value:
+    if (p.pos >= len) {
+        ok = fail(&p, "unexpected end of text", len);
+        goto out;
     }
+    if (depth > 0 && !isobj[depth - 1])
+        p.t[stack[depth - 1]].len++;
+    c = s[p.pos];
+    if (c == '"') {
+        start = p.pos;
+        ok = string(&p, &str, &slen) && push(&p, JT_STRING, start, str, slen);
+    } else if (c == '{' || c == '[') {
+        if (depth == IG_MAX_JSON_DEPTH) {
+            ok = fail(&p, "nesting too deep (IG_MAX_JSON_DEPTH)", p.pos);
+            goto out;
+        }
+        stack[depth] = p.n;
+        isobj[depth++] = c == '{';
+        if (!push(&p, c == '{' ? JT_OBJECT : JT_ARRAY, p.pos, NULL, 0)) {
+            ok = false;
+            goto out;
+        }
+        p.pos = skip_ws(s, p.pos + 1, len);
+        if (p.pos < len && s[p.pos] == (c == '{' ? '}' : ']')) {
+            p.pos++;
+            goto close;
+        }
+        if (c == '{')
+            goto key;
+        goto value;
+    } else if (c == '-' || is_digit(c)) {
+        ok = number(&p);
+    } else if (c == 't') {
+        ok = literal(&p, "true", 4, JT_TRUE);
+    } else if (c == 'f') {
+        ok = literal(&p, "false", 5, JT_FALSE);
+    } else if (c == 'n') {
+        ok = literal(&p, "null", 4, JT_NULL);
+    } else {
+        ok = fail(&p, "expected a value", p.pos);
+    }
+    if (!ok)
+        goto out;
+after:
+    p.pos = skip_ws(s, p.pos, len);
+    if (depth == 0) {
+        if (p.pos != len)
+            ok = fail(&p, "trailing characters after the value", p.pos);
+        goto out;
+    }
+    if (p.pos >= len) {
+        ok = fail(&p, "unexpected end of text", len);
+        goto out;
+    }
+    if (s[p.pos] == ',') {
+        p.pos = skip_ws(s, p.pos + 1, len);
+        if (isobj[depth - 1])
+            goto key;
+        goto value;
+    }
+    if (s[p.pos] == (isobj[depth - 1] ? '}' : ']')) {
+        p.pos++;
+        goto close;
+    }
+    ok = fail(&p, isobj[depth - 1] ? "expected ',' or '}'" : "expected ',' or ']'", p.pos);
+    goto out;
+close:
+    depth--;
+    p.t[stack[depth]].next = p.n;
+    goto after;
+key:
+    if (p.pos >= len || s[p.pos] != '"') {
+        ok = fail(&p, "expected a string key", p.pos < len ? p.pos : len);
+        goto out;
+    }
+    start = p.pos;
+    if (!string(&p, &str, &slen) || !push(&p, JT_STRING, start, str, slen)) {
+        ok = false;
+        goto out;
+    }
+    p.t[stack[depth - 1]].len++;
+    p.pos = skip_ws(s, p.pos, len);
+    if (p.pos >= len || s[p.pos] != ':') {
+        ok = fail(&p, "expected ':'", p.pos < len ? p.pos : len);
+        goto out;
+    }
+    p.pos = skip_ws(s, p.pos + 1, len);
+    goto value;
 out:
     if (!ok) {
         *why = p.why;
