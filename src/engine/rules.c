@@ -501,8 +501,8 @@ static int cmp_u16(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* A view of bucket `b` over the entries that `want` (with `ud`): fields
- * from `base`, the open ones. */
+/* A view of bucket `b` over the entries `want` takes (for EventID `eid`):
+ * the fields of `base` and theirs, and those of them without triggers. */
 static bool view_make(ig_rules *rs, const em_bucket *b, const bool *base, uint32_t nf,
                       bool (*want)(const em_bucket *, uint32_t, const ig_rules *, uint16_t),
                       uint16_t eid, em_view *v)
