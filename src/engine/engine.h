@@ -247,13 +247,13 @@ bool em_logsource(const sg_rule *r, ig_arena *a, const em_source **out, uint32_t
  * when the rule cannot run (unknown modifier, bad regex, ...). */
 bool em_compile(ig_rules *rs, const sg_rule *r, em_rule *out, const char **why);
 
-/* Builds the prefilter over all compiled rules (sets em_pat.pid). */
-bool pf_build(ig_rules *rs);
-
 /* Sets r->deids / r->ndeids (eids.c), allocated in `a`: the EventIDs (field
  * `f_eventid`) without which r's detection cannot match.  False when out
  * of memory. */
 bool em_rule_eids(em_rule *r, uint32_t f_eventid, ig_arena *a);
+
+/* Builds the prefilter over all compiled rules (sets em_pat.pid). */
+bool pf_build(ig_rules *rs);
 void pf_free(pf_table *t);
 /* Marks seen[pid] = epoch for every prefiltered pattern of `field` that
  * holds for the (lower-cased) text `v`. */
