@@ -57,6 +57,7 @@ typedef struct hj {
     uint64_t line;          /* of the next piece's first byte */
     uint64_t too_long;      /* lines skipped */
     ig_buf carry;           /* the unfinished line the last piece left */
+    bool carry_lines;       /* ... or, after a skipped line, what followed it: whole lines too */
     /* the pieces: taken [0, seq), written [0, wseq) (under mu) */
     hj_slot *slots;
     unsigned nslots;
@@ -209,6 +210,7 @@ static void skip_line(hj *h, hj_worker *w, hj_slot *s)
             s->bytes -= have - after;
             if (!ig_buf_put(&h->carry, nl + 1, have - after))
                 h->failed = true; /* said by the caller */
+            h->carry_lines = true;
             h->line++;
             return;
         }
@@ -224,7 +226,12 @@ static size_t take(hj *h, hj_worker *w, hj_slot *s, uint64_t *line)
 {
     size_t have = h->carry.len, len = 0;
     size_t want = have + HJ_PIECE < HJ_READ ? have + HJ_PIECE : HJ_READ;
-    size_t scanned = have; /* the carried line has no line break */
+    /* bytes known to hold no line break: an unfinished line carried has
+     * none; what followed a skipped line may hold whole lines */
+    size_t scanned = h->carry_lines ? 0 : have;
+    h->carry_lines = false;
+    if (want < have)
+        want = have;
     *line = h->line;
     s->bytes = 0;
     if (!reserve(w, want)) {

@@ -72,6 +72,14 @@ static ssize_t in_read(text_ctx *c, void *buf, size_t n)
 
 /* One JSON text (a line, or a value spanning lines that starts on line
  * `lineno`): an event, or an error naming the line and column. */
+/* A line longer than MAX_LINE: counted and said, not read. */
+static void too_long(text_ctx *c, uint64_t lineno)
+{
+    c->st->bad_records++;
+    if (c->on_error != NULL)
+        c->on_error(c->ud, c->path, lineno, "line longer than the limit (8 MiB); skipped");
+}
+
 static void jsonl_line(text_ctx *c, const char *line, size_t len, uint64_t lineno)
 {
     while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
@@ -159,8 +167,12 @@ static ig_err read_jsonl(text_ctx *c)
         size_t start = 0;
         for (const uint8_t *nl = memchr(b.data + old, '\n', b.len - old); nl != NULL;
              nl = memchr(b.data + start, '\n', b.len - start)) {
-            size_t i = (size_t)(nl - b.data);
-            if (!skipping)
+            size_t i = (size_t)(nl - b.data), n = i - start;
+            if (n > 0 && b.data[i - 1] == '\r')
+                n--; /* the limit is on the text, as ig_json_lines_feed has it */
+            if (!skipping && n > MAX_LINE)
+                too_long(c, lineno); /* whole in the buffer, still over the limit */
+            else if (!skipping)
                 jsonl_line(c, (const char *)b.data + start, i - start, lineno);
             skipping = false;
             lineno++;
@@ -170,12 +182,8 @@ static ig_err read_jsonl(text_ctx *c)
         memmove(b.data, b.data + start, b.len - start);
         b.len -= start;
         if (b.len > MAX_LINE) {
-            if (!skipping) {
-                c->st->bad_records++;
-                if (c->on_error != NULL)
-                    c->on_error(c->ud, c->path, lineno,
-                                "line longer than the limit (8 MiB); skipped");
-            }
+            if (!skipping)
+                too_long(c, lineno);
             skipping = true;
             b.len = 0;
         }
@@ -303,9 +311,7 @@ void ig_json_lines_feed(ig_json_lines *j, const char *name, uint64_t lineno, con
 {
     j->c.path = name;
     if (len > MAX_LINE) {
-        j->st.bad_records++;
-        if (j->c.on_error != NULL)
-            j->c.on_error(j->c.ud, name, lineno, "line longer than the limit (8 MiB); skipped");
+        too_long(&j->c, lineno);
         return;
     }
     /* an event is a JSON object: an array or a scalar on its own line is not */

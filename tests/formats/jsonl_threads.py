@@ -2,7 +2,8 @@
 """hunt over a JSON-lines file with 1 and 2 threads: the same alerts in the same
 order and the same messages, whatever falls on the edges of the blocks of lines
 the threads share (damaged, blank and CRLF lines, lines of 6 MiB and of 9 MiB —
-over the reader's 8 MiB limit — and a last line without its line break).
+over the reader's 8 MiB limit —, of exactly 8 MiB and of 8 MiB + 1 byte, and a
+last line without its line break).
 
 usage: jsonl_threads.py IISGUARD
 """
@@ -38,7 +39,7 @@ def make(path, seed, with_long_last):
     out = bytearray()
     lines = []
     i = 0
-    while len(out) < 40 << 20:
+    while len(out) < 56 << 20:  # 40 MiB of lines, and the two of 8 MiB
         i += 1
         r = rnd.random()
         if r < 0.002:
@@ -57,6 +58,11 @@ def make(path, seed, with_long_last):
             line = event(i, "C:\\Windows\\System32\\inetsrv\\appcmd.exe", attack % (i, i), 6 << 20)
         if i == 9000:  # over it: reported and skipped
             line = event(i, "C:\\Windows\\System32\\inetsrv\\appcmd.exe", attack % (i, i), 9 << 20)
+        if i in (12000, 15000):  # exactly the limit (read), one byte over it (skipped)
+            short = event(i, "C:\\Windows\\System32\\inetsrv\\appcmd.exe", attack % (i, i), 1)
+            want = (8 << 20) + (i == 15000)
+            line = event(i, "C:\\Windows\\System32\\inetsrv\\appcmd.exe", attack % (i, i),
+                         1 + want - len(short))
         b = line.encode() + (b"\r\n" if rnd.random() < 0.3 else b"\n")
         out += b
         lines.append(b)
@@ -90,8 +96,10 @@ with tempfile.TemporaryDirectory() as tmp:
         check(err1 == err2, "seed %d: messages differ: %s" % (
             seed, [l for l in err1 + err2 if (l in err1) != (l in err2)][:3]))
         over = [l for l in err1 if "line longer than the limit" in l]
-        check(len(over) == 2 + long_last, "seed %d: %d lines over the limit reported" % (seed, len(over)))
+        check(len(over) == 3 + long_last, "seed %d: %d lines over the limit reported" % (seed, len(over)))
         check("m3000.dll" in out1, "seed %d: the 6 MiB line was not hunted" % seed)
+        check("m12000.dll" in out1 and "m15000.dll" not in out1,
+              "seed %d: a line of exactly 8 MiB not hunted, or one of 8 MiB + 1 hunted" % seed)
         check("m9000.dll" not in out1 and "m20.dll" not in out1, "seed %d: a 9 MiB line was hunted" % seed)
         damaged = sum(1 for l in err1 if re.search(r"events%d\.jsonl:\d+: " % seed, l)) - len(over)
         check(damaged > 10, "seed %d: %d damaged lines reported" % (seed, damaged))
