@@ -44,8 +44,9 @@ static void on_alert(void *ud, const ig_alert *a)
     alerts++;
 }
 
-/* Does the rule match an event made of "name=value" pairs? */
-static int matches(ig_rules *rs, const char *const *kv)
+/* Scans a Security event made of "name=value" pairs with `rs`, alerts to
+ * `fn`; returns what ig_scanner_scan returns. */
+static int scan_pairs(ig_rules *rs, const char *const *kv, ig_alert_fn fn)
 {
     ig_arena a;
     ig_arena_init(&a, 0);
@@ -56,13 +57,19 @@ static int matches(ig_rules *rs, const char *const *kv)
         const char *eq = strchr(kv[i], '=');
         ev_add(&ev, kv[i], (uint32_t)(eq - kv[i]), eq + 1, (uint32_t)strlen(eq + 1), NULL);
     }
-    ig_scanner *s = ig_scanner_create(rs, on_alert, NULL);
-    alerts = 0;
+    ig_scanner *s = ig_scanner_create(rs, fn, NULL);
     int n = ig_scanner_scan(s, &ev);
     ig_scanner_destroy(s);
     ev_free(&ev);
     ig_arena_destroy(&a);
-    return n < 0 ? -1 : alerts;
+    return n;
+}
+
+/* Does the rule match an event made of "name=value" pairs? */
+static int matches(ig_rules *rs, const char *const *kv)
+{
+    alerts = 0;
+    return scan_pairs(rs, kv, on_alert) < 0 ? -1 : alerts;
 }
 
 #define EV(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -394,21 +401,8 @@ static void keyword_channels(void)
 /* The rules that alert for a Security event made of "name=value" pairs. */
 static const char *ids_scan(ig_rules *rs, const char *const *kv)
 {
-    ig_arena a;
-    ig_arena_init(&a, 0);
-    ig_event ev;
-    ev_init(&ev, &a);
-    ev_add(&ev, "Channel", 7, "Security", 8, NULL);
-    for (size_t i = 0; kv[i] != NULL; i++) {
-        const char *eq = strchr(kv[i], '=');
-        ev_add(&ev, kv[i], (uint32_t)(eq - kv[i]), eq + 1, (uint32_t)strlen(eq + 1), NULL);
-    }
     kw_hits[0] = '\0';
-    ig_scanner *s = ig_scanner_create(rs, on_kw_alert, NULL);
-    ig_scanner_scan(s, &ev);
-    ig_scanner_destroy(s);
-    ev_free(&ev);
-    ig_arena_destroy(&a);
+    scan_pairs(rs, kv, on_kw_alert);
     return kw_hits;
 }
 
