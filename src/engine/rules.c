@@ -17,8 +17,10 @@
 /* A rule under one channel, with the EventIDs it wants there (none: all). */
 typedef struct em_entry {
     uint32_t rule;
-    const uint16_t *eids;
+    const uint16_t *eids; /* from its logsource */
     uint32_t neids;
+    const uint16_t *ids; /* and its detection too (entry_eids; none: any) */
+    uint32_t nids;
 } em_entry;
 
 /* The event's EventID (the number of its first EventID field). */
@@ -412,7 +414,7 @@ static bool bucket_add(ig_rules *rs, em_bucket *b, uint32_t rule, const em_sourc
         b->rules = v;
         b->cap = cap;
     }
-    b->rules[b->n++] = (em_entry){rule, src->eids, src->neids};
+    b->rules[b->n++] = (em_entry){rule, src->eids, src->neids, NULL, 0};
     return true;
 }
 
@@ -501,10 +503,34 @@ static int cmp_u16(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* A view of bucket `b` over the entries `want` takes (for EventID `eid`):
- * the fields of `base` and theirs, and those of them without triggers. */
-static bool view_make(ig_rules *rs, const em_bucket *b, const bool *base, uint32_t nf,
-                      bool (*want)(const em_bucket *, uint32_t, const ig_rules *, uint16_t),
+#define EIDS_CAP 64u
+
+/* Sets e->ids / e->nids (entry_eids), kept in the rule set's arena. */
+static bool entry_ids(ig_rules *rs, em_entry *e)
+{
+    uint16_t v[EIDS_CAP];
+    e->nids = entry_eids(e, &rs->rules[e->rule], v, EIDS_CAP);
+    e->ids = e->nids ? ig_arena_dup(&rs->arena, v, sizeof(*v) * e->nids) : NULL;
+    return e->nids == 0 || e->ids != NULL;
+}
+
+/* The entries a view takes: all, those that want no particular EventID,
+ * those that can match EventID `eid`. */
+enum { VIEW_ALL, VIEW_OTHER, VIEW_EID };
+
+static bool view_takes(const em_entry *e, int kind, uint16_t eid)
+{
+    if (kind == VIEW_ALL || e->nids == 0)
+        return true;
+    for (uint32_t k = 0; kind == VIEW_EID && k < e->nids; k++)
+        if (e->ids[k] == eid)
+            return true;
+    return false;
+}
+
+/* A view of bucket `b` over the entries it takes (view_takes): the fields
+ * of `base` and theirs, and those of them without triggers. */
+static bool view_make(ig_rules *rs, const em_bucket *b, const bool *base, uint32_t nf, int kind,
                       uint16_t eid, em_view *v)
 {
     v->fields = ig_arena_dup(&rs->arena, base, nf);
@@ -513,38 +539,13 @@ static bool view_make(ig_rules *rs, const em_bucket *b, const bool *base, uint32
     if (v->fields == NULL || v->open == NULL)
         return false;
     for (uint32_t i = 0; i < b->n; i++) {
-        if (!want(b, i, rs, eid))
+        if (!view_takes(&b->rules[i], kind, eid))
             continue;
         mark_fields(&rs->rules[b->rules[i].rule], v->fields);
         if (!rs->rules[b->rules[i].rule].triggered)
             v->open[v->nopen++] = i;
     }
     return true;
-}
-
-#define EIDS_CAP 64u
-
-static bool want_all(const em_bucket *b, uint32_t i, const ig_rules *rs, uint16_t eid)
-{
-    (void)b, (void)i, (void)rs, (void)eid;
-    return true;
-}
-
-static bool want_eid(const em_bucket *b, uint32_t i, const ig_rules *rs, uint16_t eid)
-{
-    uint16_t v[EIDS_CAP];
-    uint32_t n = entry_eids(&b->rules[i], &rs->rules[b->rules[i].rule], v, EIDS_CAP);
-    for (uint32_t k = 0; k < n; k++)
-        if (v[k] == eid)
-            return true;
-    return n == 0;
-}
-
-static bool want_none(const em_bucket *b, uint32_t i, const ig_rules *rs, uint16_t eid)
-{
-    (void)eid;
-    uint16_t v[EIDS_CAP];
-    return entry_eids(&b->rules[i], &rs->rules[b->rules[i].rule], v, EIDS_CAP) == 0;
 }
 
 /* Per channel, the fields worth scanning for literals: an event is only
@@ -565,20 +566,22 @@ static bool bucket_fields(ig_rules *rs)
         em_bucket *b = &rs->buckets[bi];
         if (b->channel == NULL)
             continue;
-        if (!view_make(rs, b, any, nf, want_all, 0, &b->all) ||
-            !view_make(rs, b, any, nf, want_none, 0, &b->other))
-            return false;
-        /* the EventIDs wanted, each once */
         uint32_t cap = 0, n = 0;
         for (uint32_t i = 0; i < b->n; i++) {
-            uint16_t v[EIDS_CAP];
-            cap += entry_eids(&b->rules[i], &rs->rules[b->rules[i].rule], v, EIDS_CAP);
+            if (!entry_ids(rs, &b->rules[i]))
+                return false;
+            cap += b->rules[i].nids;
         }
+        if (!view_make(rs, b, any, nf, VIEW_ALL, 0, &b->all) ||
+            !view_make(rs, b, any, nf, VIEW_OTHER, 0, &b->other))
+            return false;
+        /* the EventIDs wanted, each once */
         uint16_t *ids = ig_malloc(sizeof(*ids) * (cap ? cap : 1));
         if (ids == NULL)
             return false;
         for (uint32_t i = 0; i < b->n; i++)
-            n += entry_eids(&b->rules[i], &rs->rules[b->rules[i].rule], ids + n, cap - n);
+            for (uint32_t k = 0; k < b->rules[i].nids; k++)
+                ids[n++] = b->rules[i].ids[k];
         qsort(ids, n, sizeof(*ids), cmp_u16);
         uint32_t u = 0;
         for (uint32_t i = 0; i < n; i++)
@@ -588,7 +591,7 @@ static bool bucket_fields(ig_rules *rs)
         bool ok = b->subs != NULL;
         for (uint32_t i = 0; ok && i < u; i++) {
             b->subs[i].eid = ids[i];
-            ok = view_make(rs, b, b->other.fields, nf, want_eid, ids[i], &b->subs[i].v);
+            ok = view_make(rs, b, b->other.fields, nf, VIEW_EID, ids[i], &b->subs[i].v);
         }
         b->nsubs = ok ? u : 0;
         ig_free(ids);
