@@ -144,7 +144,8 @@ static void write_ready(hj *h)
     h->writing = false;
 }
 
-/* Feeds a piece's lines (blank ones left out, CR LF taken) to the reader. */
+/* Feeds a piece's lines (CR LF taken; the reader passes over blank ones)
+ * to the reader. */
 static void hunt_piece(hj_worker *w, const char *data, size_t len, uint64_t line)
 {
     for (size_t pos = 0; pos < len;) {
@@ -153,11 +154,7 @@ static void hunt_piece(hj_worker *w, const char *data, size_t len, uint64_t line
         size_t n = end - pos;
         if (n && data[pos + n - 1] == '\r')
             n--;
-        bool blank = true;
-        for (size_t k = pos; k < pos + n && blank; k++)
-            blank = data[k] == ' ' || data[k] == '\t';
-        if (!blank)
-            ig_json_lines_feed(w->jl, w->h->path, line, data + pos, n);
+        ig_json_lines_feed(w->jl, w->h->path, line, data + pos, n);
         line++;
         pos = end + 1;
     }

@@ -324,12 +324,11 @@ static void section(jl *j, uint32_t obj, bool data)
         if (kt->len == 0 || kt->s[0] == '#')
             continue;
         size_t nlen = key_len(j, obj, k);
-        if (j->t[v].type < JT_ARRAY) { /* a scalar: the element's text */
+        if (j->t[v].type < JT_ARRAY) { /* a scalar: the element's text (an unnamed Data too) */
             const char *p;
             size_t n;
             scalar(&j->t[v], &p, &n);
-            bool unnamed = data && nlen == 4 && memcmp(kt->s, "Data", 4) == 0;
-            if (!add(j, unnamed ? "Data" : kt->s, nlen, p, n, v))
+            if (!add(j, kt->s, nlen, p, n, v))
                 return;
             continue;
         }
