@@ -131,9 +131,8 @@ static void span(uint64_t *first, uint64_t *last, uint64_t t)
 /* Appends alert `a` as JSON, with its rule's object made once. */
 static bool alert_json(hunt_thread *t, const ig_alert *a)
 {
-    size_t r = a->rule->index, at = t->rule_json.len;
-    if (t->rule_at[r] == 0 && at < UINT32_MAX - 1 && out_rule_json(&t->rule_json, a->rule) &&
-        t->rule_json.len - at < UINT32_MAX) {
+    size_t r = a->rule->index, at = t->rule_json.len; /* rule_json stays under 64 MiB */
+    if (t->rule_at[r] == 0 && out_rule_json(&t->rule_json, a->rule)) {
         t->rule_at[r] = (uint32_t)at + 1;
         t->rule_len[r] = (uint32_t)(t->rule_json.len - at);
     }
