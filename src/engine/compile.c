@@ -174,6 +174,11 @@ static bool regex_pat(cc *c, em_pat *p, const sg_value *v, uint32_t flags)
     }
     p->op = EM_RE;
     p->re = re;
+    char lit[IG_RE_LITERAL_MAX];
+    p->len = em_re_literal(v->s, v->len, (opts & PCRE2_CASELESS) != 0, lit, sizeof(lit));
+    p->s = p->len ? ig_arena_dup(c->a, lit, p->len) : NULL;
+    if (p->len && p->s == NULL)
+        return fail(c, "%s", "out of memory");
     return true;
 }
 

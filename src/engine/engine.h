@@ -53,7 +53,8 @@ typedef struct em_pat {
     uint8_t op;    /* em_op */
     bool cased;    /* compare case-sensitively */
     bool neg;      /* EM_EXISTS false / neq */
-    const char *s; /* operand (lower-cased unless cased) */
+    const char *s; /* operand (lower-cased unless cased); EM_RE: a literal every
+                      match contains (lower case, em_re_literal), len 0: none known */
     uint32_t len;
     double num;                    /* EM_LT.., EM_NUMEQ */
     uint8_t part;                  /* em_part: compare that part of a date value */
@@ -62,7 +63,8 @@ typedef struct em_pat {
     uint32_t ref;                  /* EM_FIELDREF: field id */
     uint32_t pid;                  /* index in the literal prefilter, or UINT32_MAX */
     uint32_t req; /* prefilter index of a literal it needs (a wildcard pattern's longest
-                     plain piece, a case-sensitive literal's lower case), or UINT32_MAX */
+                     plain piece, a case-sensitive literal's lower case, a regex's s),
+                     or UINT32_MAX */
 } em_pat;
 
 typedef struct em_item {
@@ -251,6 +253,13 @@ bool em_compile(ig_rules *rs, const sg_rule *r, em_rule *out, const char **why);
  * `f_eventid`) without which r's detection cannot match.  False when out
  * of memory. */
 bool em_rule_eids(em_rule *r, uint32_t f_eventid, ig_arena *a);
+
+/* A literal every match of regular expression re[0, len) contains, in
+ * lower case, into out (at most `cap` bytes, up to IG_RE_LITERAL_MAX):
+ * returns its length, 0 when none is known (re_literal.c).  `caseless`:
+ * compiled with PCRE2_CASELESS. */
+#define IG_RE_LITERAL_MAX 64u
+uint32_t em_re_literal(const char *re, size_t len, bool caseless, char *out, uint32_t cap);
 
 /* Builds the prefilter over all compiled rules (sets em_pat.pid). */
 bool pf_build(ig_rules *rs);

@@ -329,6 +329,8 @@ static bool pat_match(em_state *st, ig_event *ev, const em_pat *p, uint32_t fi, 
         return ok && v.len == w.len && memcmp(v.p, w.p, v.len) == 0;
     }
     case EM_RE: {
+        if (p->req != UINT32_MAX && !seen_lit(st, ev, p->req, ev_index(ev, fid), fid))
+            return false; /* without a literal every match holds */
         if (!ev_text(ev, fi, &v))
             return false;
         int rc = pcre2_match(p->re, (PCRE2_SPTR)v.p, v.len, 0, 0, st->md, st->mctx);

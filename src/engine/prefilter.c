@@ -54,6 +54,13 @@ static uint32_t glob_piece(const em_item *it, const em_pat *p, const char **piec
     return best >= 4 ? best : 0;
 }
 
+/* A literal every match of a named field's regex contains (4 bytes or
+ * more): necessary (em_pat.req).  Its length, 0: none. */
+static uint32_t regex_piece(const em_item *it, const em_pat *p)
+{
+    return p->op == EM_RE && it->field != EV_NO_ID && p->len >= 4 ? p->len : 0;
+}
+
 /* A case-sensitive literal (`cased`, or produced by base64/base64offset)
  * of a named field: its lower case, found in the lower-cased value, is
  * necessary (em_pat.req). */
@@ -439,6 +446,7 @@ bool pf_build(ig_rules *rs)
                         n += prefilterable(&map->items[i], &map->items[i].pats[k]);
                         n += glob_piece(&map->items[i], &map->items[i].pats[k], &piece) > 0;
                         n += cased_literal(&map->items[i], &map->items[i].pats[k]);
+                        n += regex_piece(&map->items[i], &map->items[i].pats[k]) > 0;
                     }
             }
     /* more "fields" for keywords (items without a field, looked for in every
@@ -483,6 +491,8 @@ bool pf_build(ig_rules *rs)
                             cased_literal(it, p) ? lower_dup(&rs->arena, p->s, p->len) : NULL;
                         if (low != NULL) /* the lower-cased value holds its lower case */
                             p->req = lit_add(t, ents, dedup, dcap, f, low, p->len, p->op);
+                        if (regex_piece(it, p))
+                            p->req = lit_add(t, ents, dedup, dcap, f, p->s, p->len, EM_CONTAINS);
                     }
                 }
             }

@@ -229,6 +229,20 @@ static void regexes(void)
     MATCH("  sel:\n    CommandLine|re|m: '^b$'\n  condition: sel\n", EV("CommandLine=a\nb"));
     MATCH("  sel:\n    CommandLine|re|s: 'a.b'\n  condition: sel\n", EV("CommandLine=a\nb"));
     REJECT("  sel:\n    CommandLine|re: '(unclosed'\n  condition: sel\n", "re:");
+    /* a regex is tried only when its literal ("route") is in the value */
+    MATCH("  sel:\n    CommandLine|re: 'route\\s+print'\n  condition: sel\n",
+          EV("CommandLine=c:\\x\\route  print"));
+    NOMATCH("  sel:\n    CommandLine|re: 'route\\s+print'\n  condition: sel\n",
+            EV("CommandLine=ROUTE print"));
+    NOMATCH("  sel:\n    CommandLine|re: 'route\\s+print'\n  condition: sel\n",
+            EV("CommandLine=rout print"));
+    MATCH("  sel:\n    CommandLine|re: 'route\\s+print'\n  condition: sel\n",
+          EV("CommandLine=x", "CommandLine=route print")); /* a repeated field */
+    /* caseless: s and k also match U+017F and U+212A, not in the literal */
+    MATCH("  sel:\n    CommandLine|re|i: 'powershell'\n  condition: sel\n",
+          EV("CommandLine=POWER\xc5\xbfHELL -x"));
+    MATCH("  sel:\n    CommandLine|re: '(?i)taskkill'\n  condition: sel\n",
+          EV("CommandLine=TAS\xe2\x84\xaaKILL"));
     /* a catastrophic pattern against an adversarial value ends at the limit */
     char value[4200];
     memcpy(value, "CommandLine=", 12);

@@ -1,0 +1,277 @@
+/* A literal every match of a regular expression contains (em_re_literal).
+ *
+ * The pattern is read at its top level only: a run of plain characters
+ * (or escaped punctuation) not made optional by a quantifier must occur in
+ * every match, in that order and without a gap.  Groups, classes, `.` and
+ * class escapes end a run; a top-level `|` means no run is necessary.
+ * Whatever this reader does not know for sure (\Q..\E, \x.., back
+ * references, verbs, extended mode, a `{` that is not a quantifier, bytes
+ * over 0x7F) gives "no literal": the answer is then only slower, never
+ * wrong.  In caseless parts `k` and `s` end a run too: PCRE2 matches them
+ * with U+212A and U+017F, which no ASCII literal holds. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "engine/engine.h"
+
+typedef struct rl {
+    const char *s;
+    size_t n, i;
+    bool caseless;
+    char *out; /* the best run so far, lower case */
+    uint32_t cap, best;
+    char run[IG_RE_LITERAL_MAX];
+    uint32_t rlen;
+} rl;
+
+static void flush(rl *r)
+{
+    if (r->rlen > r->best) {
+        memcpy(r->out, r->run, r->rlen);
+        r->best = r->rlen;
+    }
+    r->rlen = 0;
+}
+
+static void add_char(rl *r, char c)
+{
+    if (r->rlen == r->cap)
+        flush(r); /* long: keep what it has, start again */
+    r->run[r->rlen++] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
+/* Skips a class whose '[' is at r->i; false when it does not end. */
+static bool skip_class(rl *r)
+{
+    size_t i = r->i + 1;
+    if (i < r->n && r->s[i] == '^')
+        i++;
+    if (i < r->n && r->s[i] == ']')
+        i++; /* a leading ']' is a member */
+    while (i < r->n && r->s[i] != ']') {
+        if (r->s[i] == '\\') {
+            if (i + 1 < r->n && (r->s[i + 1] == 'Q' || r->s[i + 1] == 'E'))
+                return false;
+            i += 2;
+        } else if (r->s[i] == '[' && i + 1 < r->n && r->s[i + 1] == ':') {
+            const char *end = memchr(r->s + i + 2, ']', r->n - i - 2);
+            if (end == NULL)
+                return false;
+            i = (size_t)(end - r->s) + 1; /* [:alpha:] */
+        } else {
+            i++;
+        }
+    }
+    if (i >= r->n)
+        return false;
+    r->i = i + 1;
+    return true;
+}
+
+/* Does the group opening at s[i] ("(?") set options with x (extended:
+ * spaces and # comments), or is it a comment or callout? */
+static bool opaque_group(const char *s, size_t n, size_t i)
+{
+    if (i + 2 >= n || s[i + 1] != '?')
+        return false;
+    if (s[i + 2] == '#' || s[i + 2] == 'C')
+        return true;
+    for (i += 2; i < n && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+                           s[i] == '^' || s[i] == '-');
+         i++)
+        if (s[i] == 'x')
+            return true;
+    return false;
+}
+
+/* Skips a group whose '(' is at r->i; false when it does not end or holds
+ * what could confuse the count of parentheses. */
+static bool skip_group(rl *r)
+{
+    unsigned depth = 0;
+    while (r->i < r->n) {
+        char c = r->s[r->i];
+        if (c == '\\') {
+            if (r->i + 1 < r->n && (r->s[r->i + 1] == 'Q' || r->s[r->i + 1] == 'E'))
+                return false;
+            r->i += 2;
+        } else if (c == '[') {
+            if (!skip_class(r))
+                return false;
+        } else if (c == '(') {
+            if (opaque_group(r->s, r->n, r->i))
+                return false;
+            depth++;
+            r->i++;
+        } else if (c == ')') {
+            r->i++;
+            if (--depth == 0)
+                return true;
+        } else {
+            r->i++;
+        }
+    }
+    return false;
+}
+
+/* An option setting "(?letters)" at r->i: applies it and returns true;
+ * false when it is a group. */
+static bool option_setting(rl *r)
+{
+    size_t i = r->i + 2;
+    bool off = false, on_i = false;
+    for (; i < r->n && r->s[i] != ')'; i++) {
+        char c = r->s[i];
+        if (c == '-')
+            off = true;
+        else if (c == 'i' || c == '^')
+            on_i = on_i || !off || c == '^';
+        else if (c != 'm' && c != 's' && c != 'n' && c != 'U' && c != 'J')
+            return false; /* (?:, (?=, (?<name>, (?i:, ... */
+    }
+    if (i >= r->n)
+        return false;
+    if (on_i)
+        r->caseless = true; /* a later (?-i) is not followed: still caseless */
+    r->i = i + 1;
+    return true;
+}
+
+/* A quantifier at r->i: skips it and sets *min; false if there is none.
+ * *bad: a '{' that is not a quantifier. */
+static bool quantifier(rl *r, unsigned *min, bool *bad)
+{
+    *bad = false;
+    if (r->i >= r->n)
+        return false;
+    char c = r->s[r->i];
+    if (c == '?' || c == '*' || c == '+') {
+        *min = c == '+';
+        r->i++;
+    } else if (c == '{') {
+        size_t i = r->i + 1;
+        unsigned v = 0;
+        bool digits = false;
+        while (i < r->n && r->s[i] >= '0' && r->s[i] <= '9') {
+            v = v < 100000 ? v * 10 + (unsigned)(r->s[i] - '0') : v;
+            digits = true;
+            i++;
+        }
+        if (i < r->n && r->s[i] == ',') {
+            i++;
+            while (i < r->n && r->s[i] >= '0' && r->s[i] <= '9')
+                i++;
+        }
+        if (!digits || i >= r->n || r->s[i] != '}') {
+            *bad = true;
+            return false;
+        }
+        *min = v;
+        r->i = i + 1;
+    } else {
+        return false;
+    }
+    if (r->i < r->n && (r->s[r->i] == '?' || r->s[r->i] == '+'))
+        r->i++; /* lazy, possessive */
+    return true;
+}
+
+uint32_t em_re_literal(const char *re, size_t len, bool caseless, char *out, uint32_t cap)
+{
+    if (re == NULL || out == NULL || cap == 0)
+        return 0;
+    rl r;
+    memset(&r, 0, sizeof(r));
+    r.s = re;
+    r.n = len;
+    r.caseless = caseless;
+    r.out = out;
+    r.cap = cap < IG_RE_LITERAL_MAX ? cap : IG_RE_LITERAL_MAX;
+    while (r.i < r.n) {
+        char c = r.s[r.i];
+        int lit = -1; /* the atom's character, or -1: not a plain character */
+        switch (c) {
+        case '|': return 0; /* alternatives at the top: none is necessary */
+        case ')':
+        case '*':
+        case '+':
+        case '?':
+        case '{': return 0; /* not after an atom: not followed */
+        case '^':
+        case '$':
+            flush(&r);
+            r.i++;
+            continue; /* zero width */
+        case '.': r.i++; break;
+        case '[':
+            if (!skip_class(&r))
+                return 0;
+            break;
+        case '(':
+            if (r.i + 1 < r.n && r.s[r.i + 1] == '*')
+                return 0; /* verbs */
+            if (opaque_group(r.s, r.n, r.i))
+                return 0;
+            if (r.i + 1 < r.n && r.s[r.i + 1] == '?' && option_setting(&r)) {
+                flush(&r);
+                continue;
+            }
+            if (!skip_group(&r))
+                return 0;
+            break;
+        case '\\': {
+            if (r.i + 1 >= r.n)
+                return 0;
+            unsigned char e = (unsigned char)r.s[r.i + 1];
+            r.i += 2;
+            if (e >= 0x80)
+                return 0;
+            if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9')) {
+                if (strchr("bBAzZGK", e) != NULL) {
+                    flush(&r);
+                    continue; /* zero width */
+                }
+                if (strchr("dDwWsShHvVRXntrfea", e) == NULL)
+                    return 0; /* \x.., \p{..}, \1, \Q, \N, ... */
+            } else {
+                lit = (char)e;
+            }
+            break;
+        }
+        default:
+            if ((unsigned char)c >= 0x80) {
+                r.i++;
+                while (r.i < r.n && ((unsigned char)r.s[r.i] & 0xC0) == 0x80)
+                    r.i++; /* one character */
+            } else {
+                r.i++;
+                if (c >= 0x20 && c < 0x7F)
+                    lit = c;
+            }
+            break;
+        }
+        if (lit >= 0 && r.caseless && strchr("kKsS", lit) != NULL)
+            lit = -1;
+        unsigned min;
+        bool bad;
+        bool q = quantifier(&r, &min, &bad);
+        if (bad)
+            return 0;
+        if (lit < 0) {
+            flush(&r);
+        } else if (!q) {
+            add_char(&r, (char)lit);
+        } else {
+            if (min > 0)
+                add_char(&r, (char)lit); /* once at least, then maybe more */
+            flush(&r);
+        }
+        if (q && r.i < r.n &&
+            (r.s[r.i] == '?' || r.s[r.i] == '*' || r.s[r.i] == '+' || r.s[r.i] == '{'))
+            return 0; /* a quantifier after a quantifier: not followed */
+    }
+    flush(&r);
+    return r.best;
+}
