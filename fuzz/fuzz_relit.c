@@ -1,8 +1,8 @@
-/* libFuzzer target: the literal a regex's matches contain (em_re_literal),
- * checked against PCRE2.  The input is a flags byte (bit 0: caseless), a
- * regex up to the first NUL, and a subject (the rest).  Whenever PCRE2
- * matches, the ASCII-lower-cased subject must hold the literal; otherwise
- * the target aborts. */
+/* libFuzzer target: what a regex's matches contain (em_re_needs), checked
+ * against PCRE2.  The input is a flags byte (bit 0: caseless), a regex up
+ * to the first NUL, and a subject (the rest).  Whenever PCRE2 matches, the
+ * ASCII-lower-cased subject must hold the literal and the character as
+ * many times as said; otherwise the target aborts. */
 #define _GNU_SOURCE           /* memmem */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -24,9 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t rlen = nul ? (size_t)(nul - re) : size - 1;
     const char *subj = nul ? nul + 1 : re + rlen;
     size_t slen = size - 1 - rlen - (nul != NULL);
-    char lit[IG_RE_LITERAL_MAX];
-    uint32_t n = em_re_literal(re, rlen, caseless, lit, sizeof(lit));
-    if (n > sizeof(lit))
+    em_re_need need;
+    em_re_needs(re, rlen, caseless, &need);
+    if (need.len > sizeof(need.lit) || (need.count == 1) || (need.count && !need.c))
         abort();
     int err;
     PCRE2_SIZE off;
@@ -39,15 +39,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pcre2_match_context *mc = pcre2_match_context_create(NULL);
     pcre2_set_match_limit(mc, 20000);
     pcre2_set_depth_limit(mc, 2000);
-    if (md != NULL && mc != NULL && n > 0 &&
+    if (md != NULL && mc != NULL && (need.len > 0 || need.count > 0) &&
         pcre2_match(code, (PCRE2_SPTR)subj, slen, 0, 0, md, mc) >= 0) {
         char *low = malloc(slen ? slen : 1);
         if (low == NULL)
             abort();
         for (size_t i = 0; i < slen; i++)
             low[i] = subj[i] >= 'A' && subj[i] <= 'Z' ? (char)(subj[i] + 32) : subj[i];
-        if (memmem(low, slen, lit, n) == NULL)
+        if (need.len > 0 && memmem(low, slen, need.lit, need.len) == NULL)
             abort(); /* a match without the literal */
+        uint32_t k = 0;
+        for (size_t i = 0; i < slen; i++)
+            k += low[i] == need.c;
+        if (k < need.count)
+            abort(); /* a match with fewer of the character */
         free(low);
     }
     pcre2_match_context_free(mc);

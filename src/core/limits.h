@@ -33,6 +33,9 @@
 /* PCRE2 limits for one match of an attacker-controlled value. */
 #define IG_RE_MATCH_LIMIT         100000u
 #define IG_RE_DEPTH_LIMIT         1000u
+/* The JIT's stack for one thread (PCRE2's own default is 32 KiB, which a
+ * nested repetition fills long before the match limit). */
+#define IG_RE_JIT_STACK           (1024u * 1024u)
 /* PE images: sections (the Windows loader's own limit), exports, imported
  * DLLs and functions, characters of one name or path, anomalies recorded
  * per file, resource directory entries visited, debug directory entries. */

@@ -157,6 +157,8 @@ static bool regex_pat(cc *c, em_pat *p, const sg_value *v, uint32_t flags)
         opts |= PCRE2_MULTILINE;
     if (flags & M_RE_S)
         opts |= PCRE2_DOTALL;
+    if (em_re_lazy_ok(v->s, v->len))
+        opts |= PCRE2_UNGREEDY; /* only whether it matches is asked */
     int err;
     PCRE2_SIZE off;
     pcre2_code *re = pcre2_compile((PCRE2_SPTR)v->s, v->len, opts, &err, &off, NULL);
@@ -174,11 +176,14 @@ static bool regex_pat(cc *c, em_pat *p, const sg_value *v, uint32_t flags)
     }
     p->op = EM_RE;
     p->re = re;
-    char lit[IG_RE_LITERAL_MAX];
-    p->len = em_re_literal(v->s, v->len, (opts & PCRE2_CASELESS) != 0, lit, sizeof(lit));
-    p->s = p->len ? ig_arena_dup(c->a, lit, p->len) : NULL;
+    em_re_need need;
+    em_re_needs(v->s, v->len, (opts & PCRE2_CASELESS) != 0, &need);
+    p->len = need.len;
+    p->s = p->len ? ig_arena_dup(c->a, need.lit, p->len) : NULL;
     if (p->len && p->s == NULL)
         return fail(c, "%s", "out of memory");
+    p->rc = need.c;
+    p->rcount = need.count;
     return true;
 }
 

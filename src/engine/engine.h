@@ -58,6 +58,8 @@ typedef struct em_pat {
     uint32_t len;
     double num;                    /* EM_LT.., EM_NUMEQ */
     uint8_t part;                  /* em_part: compare that part of a date value */
+    char rc;                       /* EM_RE: a character every match holds rcount times */
+    uint32_t rcount;               /* (in lower case; 0: none known) */
     pcre2_code *re;                /* EM_RE */
     uint8_t net[16], bits, family; /* EM_CIDR: 4 or 6 */
     uint32_t ref;                  /* EM_FIELDREF: field id */
@@ -254,12 +256,27 @@ bool em_compile(ig_rules *rs, const sg_rule *r, em_rule *out, const char **why);
  * of memory. */
 bool em_rule_eids(em_rule *r, uint32_t f_eventid, ig_arena *a);
 
-/* A literal every match of regular expression re[0, len) contains, in
- * lower case, into out (at most `cap` bytes, up to IG_RE_LITERAL_MAX):
- * returns its length, 0 when none is known (re_literal.c).  `caseless`:
- * compiled with PCRE2_CASELESS. */
+/* What every match of a regular expression contains (re_literal.c), in
+ * lower case: a literal, and a character at least `count` times. */
 #define IG_RE_LITERAL_MAX 64u
-uint32_t em_re_literal(const char *re, size_t len, bool caseless, char *out, uint32_t cap);
+typedef struct em_re_need {
+    char lit[IG_RE_LITERAL_MAX];
+    uint32_t len;   /* 0: no literal known */
+    char c;         /* ASCII */
+    uint32_t count; /* 0: none known (else 2 or more) */
+} em_re_need;
+
+/* Fills *out for regular expression re[0, len) (`caseless`: compiled with
+ * PCRE2_CASELESS). */
+void em_re_needs(const char *re, size_t len, bool caseless, em_re_need *out);
+
+/* True when regex re[0, len) matches the same subjects whether its
+ * quantifiers are greedy or lazy (re_literal.c): nothing in it commits to
+ * a choice (atomic groups, possessive quantifiers, verbs, lookarounds,
+ * conditions, back references, calls).  A scan that only asks "does it
+ * match" may then compile it with PCRE2_UNGREEDY, which finds a match
+ * after less backtracking when the same character recurs (`\+.*\+.*\+`). */
+bool em_re_lazy_ok(const char *re, size_t len);
 
 /* Builds the prefilter over all compiled rules (sets em_pat.pid). */
 bool pf_build(ig_rules *rs);

@@ -32,12 +32,14 @@ bool em_state_init(em_state *st, const ig_rules *rs)
     }
     st->mctx = pcre2_match_context_create(NULL);
     st->md = pcre2_match_data_create(1, NULL);
-    if (st->mctx == NULL || st->md == NULL) {
+    st->jit = pcre2_jit_stack_create(32 * 1024, IG_RE_JIT_STACK, NULL);
+    if (st->mctx == NULL || st->md == NULL || st->jit == NULL) {
         em_state_free(st);
         return false;
     }
     pcre2_set_match_limit(st->mctx, IG_RE_MATCH_LIMIT);
     pcre2_set_depth_limit(st->mctx, IG_RE_DEPTH_LIMIT);
+    pcre2_jit_stack_assign(st->mctx, NULL, st->jit);
     return true;
 }
 
@@ -45,6 +47,7 @@ void em_state_free(em_state *st)
 {
     pcre2_match_data_free(st->md);
     pcre2_match_context_free(st->mctx);
+    pcre2_jit_stack_free(st->jit);
     ig_free(st->memo);
     ig_free(st->seen);
     ig_free(st->fscan);
@@ -288,6 +291,17 @@ static bool seen_lit(em_state *st, ig_event *ev, uint32_t pid, uint32_t fi, uint
     return st->seen[pid] == st->epoch;
 }
 
+/* Does v hold byte c `n` times or more? */
+static bool holds_times(ig_strv v, char c, uint32_t n)
+{
+    const char *p = v.p, *end = v.p + v.len;
+    while (n > 0 && p < end && (p = memchr(p, c, (size_t)(end - p))) != NULL) {
+        p++;
+        n--;
+    }
+    return n == 0;
+}
+
 /* One pattern against the field at index `fi` (UINT32_MAX: absent) whose
  * interned id is `fid`. */
 static bool pat_match(em_state *st, ig_event *ev, const em_pat *p, uint32_t fi, uint32_t fid)
@@ -331,10 +345,13 @@ static bool pat_match(em_state *st, ig_event *ev, const em_pat *p, uint32_t fi, 
     case EM_RE: {
         if (p->req != UINT32_MAX && !seen_lit(st, ev, p->req, ev_index(ev, fid), fid))
             return false; /* without a literal every match holds */
+        if (p->rcount > 1 && !(ev_lower(ev, fi, &v) && holds_times(v, p->rc, p->rcount)))
+            return false; /* without as many of a character as every match holds */
         if (!ev_text(ev, fi, &v))
             return false;
         int rc = pcre2_match(p->re, (PCRE2_SPTR)v.p, v.len, 0, 0, st->md, st->mctx);
-        if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT)
+        if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+            rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_HEAPLIMIT)
             st->re_limit_hits++;
         return rc >= 0;
     }

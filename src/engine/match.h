@@ -9,8 +9,9 @@ typedef struct em_state {
     uint8_t *memo; /* per search of the rule being evaluated: 0 ?, 1 no, 2 yes */
     uint32_t memo_cap;
     pcre2_match_data *md;
-    pcre2_match_context *mctx; /* match and depth limits */
-    uint64_t re_limit_hits;    /* regex matches stopped by a limit */
+    pcre2_match_context *mctx; /* match and depth limits, the JIT stack */
+    pcre2_jit_stack *jit;
+    uint64_t re_limit_hits; /* regex matches stopped by a limit */
     /* prefilter results for the current event */
     const ig_rules *rs;
     uint32_t epoch;

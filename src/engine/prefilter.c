@@ -58,7 +58,7 @@ static uint32_t glob_piece(const em_item *it, const em_pat *p, const char **piec
  * more): necessary (em_pat.req).  Its length, 0: none. */
 static uint32_t regex_piece(const em_item *it, const em_pat *p)
 {
-    return p->op == EM_RE && it->field != EV_NO_ID && p->len >= 4 ? p->len : 0;
+    return p->op == EM_RE && it->field != EV_NO_ID && p->len >= 3 ? p->len : 0;
 }
 
 /* A case-sensitive literal (`cased`, or produced by base64/base64offset)

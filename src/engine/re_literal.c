@@ -1,8 +1,11 @@
-/* A literal every match of a regular expression contains (em_re_literal).
+/* What every match of a regular expression contains (em_re_needs): a
+ * literal, and a character it holds at least so many times.
  *
  * The pattern is read at its top level only: a run of plain characters
  * (or escaped punctuation) not made optional by a quantifier must occur in
- * every match, in that order and without a gap.  Groups, classes, `.` and
+ * every match, in that order and without a gap; and each such character is
+ * a distinct character of the match, so a pattern like `\+.*\+.*\+` needs
+ * three '+' (a cheap test before a regex that backtracks a lot without).  Groups, classes, `.` and
  * class escapes end a run; a top-level `|` means no run is necessary.
  * Whatever this reader does not know for sure (\Q..\E, \x.., back
  * references, verbs, extended mode, a `{` that is not a quantifier, bytes
@@ -24,6 +27,7 @@ typedef struct rl {
     uint32_t cap, best;
     char run[IG_RE_LITERAL_MAX];
     uint32_t rlen;
+    uint32_t cnt[128]; /* how many times a match holds each (lower-cased) character */
 } rl;
 
 static void flush(rl *r)
@@ -35,11 +39,14 @@ static void flush(rl *r)
     r->rlen = 0;
 }
 
-static void add_char(rl *r, char c)
+/* Plain character c, needed `times` times in a row: continues the run. */
+static void add_char(rl *r, char c, unsigned times)
 {
     if (r->rlen == r->cap)
         flush(r); /* long: keep what it has, start again */
-    r->run[r->rlen++] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+    c = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+    r->run[r->rlen++] = c;
+    r->cnt[(unsigned char)c] += times < 100000 ? times : 100000;
 }
 
 /* Skips a class whose '[' is at r->i; false when it does not end. */
@@ -178,63 +185,55 @@ static bool quantifier(rl *r, unsigned *min, bool *bad)
     return true;
 }
 
-uint32_t em_re_literal(const char *re, size_t len, bool caseless, char *out, uint32_t cap)
+/* Reads the pattern into r; false when some part of it is not followed. */
+static bool read_pattern(rl *r)
 {
-    if (re == NULL || out == NULL || cap == 0)
-        return 0;
-    rl r;
-    memset(&r, 0, sizeof(r));
-    r.s = re;
-    r.n = len;
-    r.caseless = caseless;
-    r.out = out;
-    r.cap = cap < IG_RE_LITERAL_MAX ? cap : IG_RE_LITERAL_MAX;
-    while (r.i < r.n) {
-        char c = r.s[r.i];
+    while (r->i < r->n) {
+        char c = r->s[r->i];
         int lit = -1; /* the atom's character, or -1: not a plain character */
         switch (c) {
-        case '|': return 0; /* alternatives at the top: none is necessary */
+        case '|': return false; /* alternatives at the top: none is necessary */
         case ')':
         case '*':
         case '+':
         case '?':
-        case '{': return 0; /* not after an atom: not followed */
+        case '{': return false; /* not after an atom: not followed */
         case '^':
         case '$':
-            flush(&r);
-            r.i++;
+            flush(r);
+            r->i++;
             continue; /* zero width */
-        case '.': r.i++; break;
+        case '.': r->i++; break;
         case '[':
-            if (!skip_class(&r))
-                return 0;
+            if (!skip_class(r))
+                return false;
             break;
         case '(':
-            if (r.i + 1 < r.n && r.s[r.i + 1] == '*')
-                return 0; /* verbs */
-            if (opaque_group(r.s, r.n, r.i))
-                return 0;
-            if (r.i + 1 < r.n && r.s[r.i + 1] == '?' && option_setting(&r)) {
-                flush(&r);
+            if (r->i + 1 < r->n && r->s[r->i + 1] == '*')
+                return false; /* verbs */
+            if (opaque_group(r->s, r->n, r->i))
+                return false;
+            if (r->i + 1 < r->n && r->s[r->i + 1] == '?' && option_setting(r)) {
+                flush(r);
                 continue;
             }
-            if (!skip_group(&r))
-                return 0;
+            if (!skip_group(r))
+                return false;
             break;
         case '\\': {
-            if (r.i + 1 >= r.n)
-                return 0;
-            unsigned char e = (unsigned char)r.s[r.i + 1];
-            r.i += 2;
+            if (r->i + 1 >= r->n)
+                return false;
+            unsigned char e = (unsigned char)r->s[r->i + 1];
+            r->i += 2;
             if (e >= 0x80)
-                return 0;
+                return false;
             if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9')) {
                 if (strchr("bBAzZGK", e) != NULL) {
-                    flush(&r);
+                    flush(r);
                     continue; /* zero width */
                 }
                 if (strchr("dDwWsShHvVRXntrfea", e) == NULL)
-                    return 0; /* \x.., \p{..}, \1, \Q, \N, ... */
+                    return false; /* \x.., \p{..}, \1, \Q, \N, ... */
             } else {
                 lit = (char)e;
             }
@@ -242,36 +241,85 @@ uint32_t em_re_literal(const char *re, size_t len, bool caseless, char *out, uin
         }
         default:
             if ((unsigned char)c >= 0x80) {
-                r.i++;
-                while (r.i < r.n && ((unsigned char)r.s[r.i] & 0xC0) == 0x80)
-                    r.i++; /* one character */
+                r->i++;
+                while (r->i < r->n && ((unsigned char)r->s[r->i] & 0xC0) == 0x80)
+                    r->i++; /* one character */
             } else {
-                r.i++;
+                r->i++;
                 if (c >= 0x20 && c < 0x7F)
                     lit = c;
             }
             break;
         }
-        if (lit >= 0 && r.caseless && strchr("kKsS", lit) != NULL)
+        if (lit >= 0 && r->caseless && strchr("kKsS", lit) != NULL)
             lit = -1;
         unsigned min;
         bool bad;
-        bool q = quantifier(&r, &min, &bad);
+        bool q = quantifier(r, &min, &bad);
         if (bad)
-            return 0;
+            return false;
         if (lit < 0) {
-            flush(&r);
+            flush(r);
         } else if (!q) {
-            add_char(&r, (char)lit);
+            add_char(r, (char)lit, 1);
         } else {
             if (min > 0)
-                add_char(&r, (char)lit); /* once at least, then maybe more */
-            flush(&r);
+                add_char(r, (char)lit, min); /* min times at least, then maybe more */
+            flush(r);
         }
-        if (q && r.i < r.n &&
-            (r.s[r.i] == '?' || r.s[r.i] == '*' || r.s[r.i] == '+' || r.s[r.i] == '{'))
-            return 0; /* a quantifier after a quantifier: not followed */
+        if (q && r->i < r->n &&
+            (r->s[r->i] == '?' || r->s[r->i] == '*' || r->s[r->i] == '+' || r->s[r->i] == '{'))
+            return false; /* a quantifier after a quantifier: not followed */
     }
-    flush(&r);
-    return r.best;
+    flush(r);
+    return true;
+}
+
+void em_re_needs(const char *re, size_t len, bool caseless, em_re_need *out)
+{
+    memset(out, 0, sizeof(*out));
+    static rl zero;
+    rl r = zero;
+    r.s = re;
+    r.n = len;
+    r.caseless = caseless;
+    r.out = out->lit;
+    r.cap = IG_RE_LITERAL_MAX;
+    if (re == NULL || !read_pattern(&r)) {
+        memset(out, 0, sizeof(*out)); /* what was read before says nothing */
+        return;
+    }
+    out->len = r.best;
+    for (unsigned c = 1; c < 128; c++) {
+        bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z');
+        if (r.cnt[c] > out->count || (r.cnt[c] == out->count && out->count && !alnum))
+            if (r.cnt[c] > 1) {
+                out->c = (char)c;
+                out->count = r.cnt[c];
+            }
+    }
+}
+
+bool em_re_lazy_ok(const char *re, size_t len)
+{
+    static const char *const commits[] = {"(?>", "(*",  "(?=", "(?!", "(?<=", "(?<!", "(?(",
+                                          "(?R", "(?&", "(?P", "(?|", "(?C",  "\\g",  "\\k"};
+    if (re == NULL)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        for (size_t k = 0; k < sizeof(commits) / sizeof(*commits); k++) {
+            size_t n = strlen(commits[k]);
+            if (len - i >= n && memcmp(re + i, commits[k], n) == 0)
+                return false;
+        }
+        char c = re[i], d = i + 1 < len ? re[i + 1] : '\0';
+        if (c == '\\' && d >= '1' && d <= '9')
+            return false; /* a back reference */
+        if (c == '(' && d == '?' && i + 2 < len &&
+            ((re[i + 2] >= '0' && re[i + 2] <= '9') || re[i + 2] == '+' || re[i + 2] == '-'))
+            return false; /* (?1), (?+1), (?-1): calls */
+        if ((c == '*' || c == '+' || c == '?' || c == '}') && d == '+')
+            return false; /* possessive (or an escaped '+' before one: either way) */
+    }
+    return true;
 }

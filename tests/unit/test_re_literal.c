@@ -1,7 +1,7 @@
-/* em_re_literal: the literal every match of a regex contains.  Hand-made
- * cases, then a property check against PCRE2 itself: for many generated
- * regexes and subjects, whenever PCRE2 finds a match the literal is in the
- * ASCII-lower-cased subject. */
+/* em_re_needs: what every match of a regex contains.  Hand-made cases,
+ * then a property check against PCRE2 itself: for many generated regexes
+ * and subjects, whenever PCRE2 finds a match the ASCII-lower-cased subject
+ * holds the literal, and the character as many times as said. */
 #define _GNU_SOURCE           /* memmem */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -15,9 +15,11 @@
 
 static void expect(const char *re, bool caseless, const char *want, int line)
 {
+    em_re_need need;
+    em_re_needs(re, strlen(re), caseless, &need);
     char out[IG_RE_LITERAL_MAX + 1];
-    uint32_t n = em_re_literal(re, strlen(re), caseless, out, IG_RE_LITERAL_MAX);
-    out[n] = '\0';
+    memcpy(out, need.lit, need.len);
+    out[need.len] = '\0';
     if (strcmp(out, want) == 0) {
         t_pass++;
     } else {
@@ -71,6 +73,32 @@ static void cases(void)
     ILIT("TASKKILL", "ill");
 }
 
+static void expect_count(const char *re, bool caseless, char c, uint32_t count, int line)
+{
+    em_re_need need;
+    em_re_needs(re, strlen(re), caseless, &need);
+    if (need.count == count && (count == 0 || need.c == c)) {
+        t_pass++;
+    } else {
+        t_fail++;
+        fprintf(stderr, "test_re_literal.c:%d: /%s/: got '%c' x%u, want '%c' x%u\n", line, re,
+                need.c ? need.c : '-', need.count, c ? c : '-', count);
+    }
+}
+#define COUNT(re, c, n) expect_count(re, false, c, n, __LINE__)
+
+static void counts(void)
+{
+    COUNT("\\+.*\\+.*\\+.*\\+", '+', 4);
+    COUNT("`.*`.*`.*`.*`", '`', 5);
+    COUNT("(?i)&&set.*(\\{\\d\\}){2,}\\\\\"\\s+?-f.*&&.*cmd.*/c", '&', 4);
+    COUNT("a{3}b+x?x?", 'a', 3);
+    COUNT("ab|aaa", 0, 0);
+    COUNT("abc", 0, 0); /* each once: the literal says more */
+    COUNT("(?i)s.*s.*s", 0, 0);
+    COUNT("A.*a", 'a', 2); /* counted in the lower-cased value */
+}
+
 /* ---- the property: a PCRE2 match holds the literal ---- */
 
 static uint64_t rng = 0x9E3779B97F4A7C15u;
@@ -83,11 +111,13 @@ static uint32_t rnd(uint32_t n)
 }
 
 static const char *const atoms[] = {
-    "a",   "b", "k",   "s",   "K",    "S",    "x",     "\\.",      "\\\\", "\\$",
-    "\\(", ".", "\\d", "\\s", "[ab]", "[^a]", "(a|b)", "(?:ks|x)", "(?i)", "(?i:k)",
-    "^",   "$", "\\b", "|",   "-",    "/",    "{",     "}",        "]",
+    "a",    "b",      "k",      "s",     "K",      "S",    "x",    "\\.",   "\\\\",
+    "\\$",  "\\(",    ".",      "\\d",   "\\s",    "[ab]", "[^a]", "(a|b)", "(?:ks|x)",
+    "(?i)", "(?i:k)", "^",      "$",     "\\b",    "|",    "-",    "/",     "{",
+    "}",    "]",      "(?>a+)", "(?=b)", "(a)\\1", "(?U)", "a.*?", "(a*)*",
 };
-static const char *const quants[] = {"", "", "", "?", "*", "+", "{2}", "{0,2}", "{1,}", "??", "+?"};
+static const char *const quants[] = {"",      "",     "",   "?",  "*",  "+", "{2}",
+                                     "{0,2}", "{1,}", "??", "+?", "*+", "++"};
 /* pieces subjects are made of */
 static const char *const bits[] = {
     "a", "b", "k", "s", "K", "S", "x", ".", "\\",           "$",
@@ -102,11 +132,19 @@ static bool holds(const char *lit, uint32_t n, const char *subj, size_t len)
     return n == 0 || memmem(low, len, lit, n) != NULL;
 }
 
+static bool holds_count(char c, uint32_t count, const char *subj, size_t len)
+{
+    uint32_t k = 0;
+    for (size_t i = 0; i < len; i++)
+        k += (subj[i] >= 'A' && subj[i] <= 'Z' ? (char)(subj[i] + 32) : subj[i]) == c;
+    return k >= count;
+}
+
 static void property(void)
 {
     pcre2_match_data *md = pcre2_match_data_create(1, NULL);
-    unsigned compiled = 0, matched = 0, bad = 0;
-    for (int round = 0; round < 20000; round++) {
+    unsigned compiled = 0, matched = 0, bad = 0, lazy = 0, differ = 0;
+    for (int round = 0; round < 30000; round++) {
         char re[160];
         size_t rl = 0;
         int natoms = 1 + (int)rnd(8);
@@ -125,8 +163,18 @@ static void property(void)
         if (code == NULL)
             continue;
         compiled++;
-        char lit[IG_RE_LITERAL_MAX];
-        uint32_t n = em_re_literal(re, rl, caseless, lit, sizeof(lit));
+        pcre2_code *lz = NULL;
+        if (em_re_lazy_ok(re, rl)) {
+            lz = pcre2_compile((PCRE2_SPTR)re, rl,
+                               PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_UNGREEDY |
+                                   (caseless ? PCRE2_CASELESS : 0),
+                               &err, &off, NULL);
+            lazy += lz != NULL;
+        }
+        em_re_need need;
+        em_re_needs(re, rl, caseless, &need);
+        const char *lit = need.lit;
+        uint32_t n = need.len;
         for (int k = 0; k < 40; k++) {
             char subj[128];
             size_t sl = 0;
@@ -145,27 +193,39 @@ static void property(void)
                     subj[j] = subj[j] >= 'a' && subj[j] <= 'z' ? (char)(subj[j] - 32) : 'x';
                 }
             }
-            if (pcre2_match(code, (PCRE2_SPTR)subj, sl, 0, 0, md, NULL) < 0)
+            int rc = pcre2_match(code, (PCRE2_SPTR)subj, sl, 0, 0, md, NULL);
+            if (lz != NULL &&
+                (rc >= 0) != (pcre2_match(lz, (PCRE2_SPTR)subj, sl, 0, 0, md, NULL) >= 0)) {
+                if (differ++ < 5)
+                    fprintf(stderr, "/%s/%s: greedy %d, lazy not, on \"%.*s\"\n", re,
+                            caseless ? "i" : "", rc, (int)sl, subj);
+            }
+            if (rc < 0)
                 continue;
             matched++;
-            if (!holds(lit, n, subj, sl)) {
+            if (!holds(lit, n, subj, sl) || !holds_count(need.c, need.count, subj, sl)) {
                 if (bad++ < 5)
-                    fprintf(stderr, "/%s/%s matches \"%.*s\" without \"%.*s\"\n", re,
-                            caseless ? "i" : "", (int)sl, subj, (int)n, lit);
+                    fprintf(stderr, "/%s/%s matches \"%.*s\" without \"%.*s\" or %u '%c'\n", re,
+                            caseless ? "i" : "", (int)sl, subj, (int)n, lit, need.count,
+                            need.c ? need.c : '-');
             }
         }
         pcre2_code_free(code);
+        pcre2_code_free(lz);
     }
     pcre2_match_data_free(md);
-    printf("property: %u regexes compiled, %u matches, %u without the literal\n", compiled, matched,
-           bad);
-    CHECK(compiled > 10000 && matched > 50000);
+    printf("property: %u regexes compiled (%u also lazily), %u matches, %u without what is "
+           "needed, %u lazy answers differing\n",
+           compiled, lazy, matched, bad, differ);
+    CHECK(compiled > 10000 && matched > 50000 && lazy > 5000);
     CHECK(bad == 0);
+    CHECK(differ == 0);
 }
 
 int main(void)
 {
     cases();
+    counts();
     property();
     TEST_MAIN_END();
 }
