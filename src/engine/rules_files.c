@@ -35,6 +35,8 @@ typedef struct load_ev {
 
 typedef struct load_item {
     char *path;
+    int dfd;           /* its folder, open (read through openat), or -1 */
+    size_t base;       /* where its name starts in path */
     const char *error; /* set: this path could not be read (reported, not parsed) */
     int err;           /* or this errno (strerror is not for the parsing threads) */
     load_ev *first, *last;
@@ -50,6 +52,8 @@ typedef struct load_item {
 typedef struct load_list {
     load_item *v;
     size_t n, cap;
+    int *dirs; /* the folders items are read from, open */
+    size_t ndirs, dcap;
     bool oom;
 } load_list;
 
@@ -93,7 +97,7 @@ static void list_add(load_list *L, const char *path, const char *error)
         return;
     }
     memcpy(p, path, strlen(path) + 1);
-    L->v[L->n] = (load_item){p, error, 0, NULL, NULL, {0}, NULL, 0, 0, false, false};
+    L->v[L->n] = (load_item){p, -1, 0, error, 0, NULL, NULL, {0}, NULL, 0, 0, false, false};
     ig_buf_init(&L->v[L->n].rec, (size_t)1 << 30);
     L->n++;
 }
@@ -108,6 +112,24 @@ static int cmp_entry(const void *a, const void *b)
     return strcmp(((const dir_entry *)a)->path, ((const dir_entry *)b)->path);
 }
 
+/* Keeps a descriptor of folder `d` open for reading its files by name
+ * (openat: no walk of the whole path per file); -1 when it cannot. */
+static int keep_dir(load_list *L, DIR *d)
+{
+    if (L->ndirs == L->dcap) {
+        size_t cap = L->dcap ? L->dcap * 2 : 16;
+        int *v = ig_realloc(L->dirs, sizeof(*v) * cap);
+        if (v == NULL)
+            return -1;
+        L->dirs = v;
+        L->dcap = cap;
+    }
+    int fd = fcntl(dirfd(d), F_DUPFD_CLOEXEC, 0);
+    if (fd >= 0)
+        L->dirs[L->ndirs++] = fd;
+    return fd;
+}
+
 /* Appends the rule files under `dir` (sorted by path) to `L`; a folder that
  * cannot be read becomes an item with its error. */
 static void walk(load_list *L, const char *dir, int depth)
@@ -119,6 +141,7 @@ static void walk(load_list *L, const char *dir, int depth)
         list_add(L, dir, strerror(errno));
         return;
     }
+    bool files = false; /* some name that could be a rule file */
     dir_entry *names = NULL;
     size_t n = 0, cap = 0;
     struct dirent *e;
@@ -142,8 +165,10 @@ static void walk(load_list *L, const char *dir, int depth)
         }
         snprintf(names[n].path, len, "%s/%s", dir, e->d_name);
         names[n].type = e->d_type == DT_DIR || e->d_type == DT_REG ? e->d_type : DT_UNKNOWN;
+        files = files || (names[n].type != DT_DIR && is_rule_file(e->d_name));
         n++;
     }
+    int dfd = files ? keep_dir(L, d) : -1;
     closedir(d);
     if (n > 1)
         qsort(names, n, sizeof(*names), cmp_entry);
@@ -154,8 +179,13 @@ static void walk(load_list *L, const char *dir, int depth)
             type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
         if (type == DT_DIR)
             walk(L, names[i].path, depth + 1);
-        else if (type == DT_REG && is_rule_file(names[i].path))
+        else if (type == DT_REG && is_rule_file(names[i].path)) {
             list_add(L, names[i].path, NULL);
+            if (!L->oom) {
+                L->v[L->n - 1].dfd = dfd;
+                L->v[L->n - 1].base = strlen(dir) + 1;
+            }
+        }
         ig_free(names[i].path);
     }
     ig_free(names);
@@ -211,7 +241,8 @@ static void parse_item(load_worker *w, load_item *it)
                              on_error, w);
         return;
     }
-    int fd = open(it->path, O_RDONLY | O_CLOEXEC);
+    int fd = it->dfd >= 0 ? openat(it->dfd, it->path + it->base, O_RDONLY | O_CLOEXEC)
+                          : open(it->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         it->err = errno ? errno : EIO;
         return;
@@ -323,6 +354,9 @@ static void list_free(load_list *L)
         ig_buf_free(&L->v[i].rec);
     }
     ig_free(L->v);
+    for (size_t i = 0; i < L->ndirs; i++)
+        close(L->dirs[i]);
+    ig_free(L->dirs);
 }
 
 /* The end of ig_rules_builder_add_path: frees the list, passes the counts. */
@@ -381,7 +415,7 @@ static bool add_compiled(ig_rules_builder *b, const char *path, const struct sta
         ig_free(data);
         return true;
     }
-    load_list L = {NULL, 0, 0, false};
+    load_list L = {NULL, 0, 0, NULL, 0, 0, false};
     bool cut = false;
     size_t pos = SG_COMPILED_HEADER;
     while (pos < len && !cut && !L.oom) {
@@ -412,7 +446,7 @@ ig_err ig_rules_builder_add_path(ig_rules_builder *b, const char *path, unsigned
     unsigned *bl, *br;
     em_builder_counts(b, &bl, &br);
     *bl = *br = 0;
-    load_list L = {NULL, 0, 0, false};
+    load_list L = {NULL, 0, 0, NULL, 0, 0, false};
     struct stat st;
     ig_err e = IG_OK;
     if (stat(path, &st) != 0) {

@@ -1238,6 +1238,13 @@ static size_t next_line(const char *t, size_t len, size_t pos)
     return len;
 }
 
+/* next_line for a text without CR, NEL, LS or PS (only LF breaks). */
+static size_t next_lf(const char *t, size_t len, size_t pos)
+{
+    const char *nl = memchr(t + pos, '\n', len - pos);
+    return nl != NULL ? (size_t)(nl - t) + 1 : len;
+}
+
 static unsigned line_of_offset(const char *t, size_t len, size_t off)
 {
     unsigned line = 0;
@@ -1363,6 +1370,8 @@ unsigned sg_load_text_rec(const char *file, const char *text, size_t len, ig_are
         size_t start = 0, pos = 0, dir = SIZE_MAX;
         unsigned line = 0, start_line = 0, dir_line = 0;
         bool more = true;
+        bool lf_only = len > 0 && memchr(text, '\r', len) == NULL &&
+                       memchr(text, 0xC2, len) == NULL && memchr(text, 0xE2, len) == NULL;
         while (pos < len && more) {
             if (pos > 0 && is_doc_start(text, len, pos)) {
                 size_t b = dir != SIZE_MAX ? dir : pos;
@@ -1382,7 +1391,7 @@ unsigned sg_load_text_rec(const char *file, const char *text, size_t len, ig_are
             } else {
                 dir = SIZE_MAX;
             }
-            pos = next_line(text, len, pos);
+            pos = lf_only ? next_lf(text, len, pos) : next_line(text, len, pos);
             line++;
         }
         if (more && start < len) {
