@@ -1,8 +1,10 @@
-/* libFuzzer target: what a regex's matches contain (em_re_needs), checked
- * against PCRE2.  The input is a flags byte (bit 0: caseless), a regex up
- * to the first NUL, and a subject (the rest).  Whenever PCRE2 matches, the
- * ASCII-lower-cased subject must hold the literal and the character as
- * many times as said; otherwise the target aborts. */
+/* libFuzzer target: what a regex's matches contain (em_re_needs), and
+ * whether it may be matched lazily (em_re_lazy_ok), checked against PCRE2.
+ * The input is a flags byte (bit 0: caseless), a regex up to the first
+ * NUL, and a subject (the rest).  Whenever PCRE2 matches, the ASCII-lower-
+ * cased subject must hold the literal and the character as many times as
+ * said; a pattern said lazy-safe must match the subject lazily exactly
+ * when it does greedily.  Otherwise the target aborts. */
 #define _GNU_SOURCE           /* memmem */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -54,6 +56,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (k < need.count)
             abort(); /* a match with fewer of the character */
         free(low);
+    }
+    /* a pattern said to need no greed matches the same subjects lazily */
+    pcre2_code *lz = md != NULL && mc != NULL && em_re_lazy_ok(re, rlen)
+                         ? pcre2_compile((PCRE2_SPTR)re, rlen,
+                                         PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_UNGREEDY |
+                                             (caseless ? PCRE2_CASELESS : 0),
+                                         &err, &off, NULL)
+                         : NULL;
+    if (lz != NULL) {
+        int a = pcre2_match(code, (PCRE2_SPTR)subj, slen, 0, 0, md, mc);
+        int b = pcre2_match(lz, (PCRE2_SPTR)subj, slen, 0, 0, md, mc);
+        if (a >= -1 && b >= -1 && (a >= 0) != (b >= 0))
+            abort(); /* (a limit hit on either side says nothing) */
+        pcre2_code_free(lz);
     }
     pcre2_match_context_free(mc);
     pcre2_match_data_free(md);

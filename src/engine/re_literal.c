@@ -63,10 +63,14 @@ static bool skip_class(rl *r)
                 return false;
             i += 2;
         } else if (r->s[i] == '[' && i + 1 < r->n && r->s[i + 1] == ':') {
-            const char *end = memchr(r->s + i + 2, ']', r->n - i - 2);
-            if (end == NULL)
-                return false;
-            i = (size_t)(end - r->s) + 1; /* [:alpha:] */
+            /* [:alpha:] or [:^alpha:]; else '[' is a member */
+            size_t j = i + 2;
+            if (j < r->n && r->s[j] == '^')
+                j++;
+            while (j < r->n &&
+                   ((r->s[j] >= 'a' && r->s[j] <= 'z') || (r->s[j] >= 'A' && r->s[j] <= 'Z')))
+                j++;
+            i = j + 1 < r->n && r->s[j] == ':' && r->s[j + 1] == ']' ? j + 2 : i + 1;
         } else {
             i++;
         }

@@ -48,6 +48,8 @@ static void cases(void)
     LIT("[]x]yz", "yz");
     LIT("[^]x]yzw", "yzw");
     LIT("[[:alpha:]]wxyz", "wxyz");
+    LIT("[[:^digit:]]wxyz", "wxyz");
+    LIT("[[:]x|abcd]wxyz", ""); /* "[:" without ":]": the class ends at the first ']' */
     LIT("^C:\\\\Windows\\\\", "c:\\windows\\");
     LIT("\\bword\\b", "word");
     LIT("ab\\dcd", "ab");
