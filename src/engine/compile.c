@@ -301,6 +301,38 @@ static bool compile_item(cc *c, const sg_item *si, em_item *it)
     return true;
 }
 
+/* What testing an item costs, roughly: 0 a look at the prefilter's bits
+ * or at presence, 1 a comparison, 2 a wildcard or keyword pass, 3 a regex. */
+static unsigned item_cost(const em_item *it)
+{
+    unsigned cost = it->field == EV_NO_ID ? 2 : 0;
+    for (uint32_t k = 0; k < it->npats; k++) {
+        const em_pat *p = &it->pats[k];
+        unsigned c = p->op == EM_RE                           ? 3
+                     : p->op == EM_GLOB                       ? 2
+                     : p->op == EM_NULL || p->op == EM_EXISTS ? 0
+                     : p->op <= EM_ENDS && !p->cased          ? 0
+                                                              : 1;
+        cost = c > cost ? c : cost;
+    }
+    return cost;
+}
+
+/* Orders a map's items cheapest first (stable): the map is their AND, so
+ * a cheap item that fails spares testing the costly ones. */
+static void order_items(em_item *items, unsigned n)
+{
+    for (unsigned i = 1; i < n; i++) {
+        em_item x = items[i];
+        unsigned cx = item_cost(&x), j = i;
+        while (j > 0 && item_cost(&items[j - 1]) > cx) {
+            items[j] = items[j - 1];
+            j--;
+        }
+        items[j] = x;
+    }
+}
+
 static bool compile_search(cc *c, const sg_search *s, em_search *out)
 {
     out->name = s->name;
@@ -328,6 +360,7 @@ static bool compile_search(cc *c, const sg_search *s, em_search *out)
         for (unsigned k = 0; k < sm->nitems; k++)
             if (!compile_item(c, &sm->items[k], &items[k]))
                 return false;
+        order_items(items, sm->nitems);
         maps[i].items = items;
         maps[i].nitems = sm->nitems;
     }
