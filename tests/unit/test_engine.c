@@ -220,8 +220,9 @@ static void special_values(void)
     REJECT("  sel:\n    User|frobnicate: x\n  condition: sel\n", "unknown modifier 'frobnicate'");
 }
 
-/* The rule's regex against 4000 'a' and a '!' gives up at a limit. */
-static void redos(const char *det)
+/* The rule's regex against 4000 'a' and a '!' gives up at a limit (or,
+ * `limits` 0: is not tried). */
+static void redos_n(const char *det, unsigned limits)
 {
     char value[4200];
     memset(value, 'a', 4000);
@@ -236,12 +237,14 @@ static void redos(const char *det)
     ev_add(&ev, "CommandLine", 11, value, 4001, NULL);
     alerts = 0;
     CHECK(ig_scanner_scan(s, &ev) == 0);
-    CHECK(ig_scanner_regex_limit_hits(s) == 1);
+    CHECK(ig_scanner_regex_limit_hits(s) == limits);
     ev_free(&ev);
     ig_arena_destroy(&a);
     ig_scanner_destroy(s);
     ig_rules_destroy(rs);
 }
+
+#define redos(det) redos_n(det, 1)
 
 static void regexes(void)
 {
@@ -271,6 +274,12 @@ static void regexes(void)
     redos("  sel:\n    CommandLine|re: '^(a+)+$'\n  condition: sel\n");
     redos("  sel:\n    CommandLine|re: '^(a|aa)+$'\n  condition: sel\n");
     redos("  sel:\n    CommandLine|re: '^(?=a)(a|aa)+$'\n  condition: sel\n");
+    /* in a map, a literal that fails is tested first: no regex (the rule
+     * is tried: `other` has a literal the value holds) */
+    redos_n("  sel:\n    CommandLine|re: '^(a+)+$'\n    Image: 'x.exe'\n"
+            "  other:\n    CommandLine|contains: 'aaaa'\n    ProcessId|gt: 5\n"
+            "  condition: sel or other\n",
+            0);
 }
 
 static void encodings(void)
