@@ -37,6 +37,7 @@ typedef struct load_item {
     char *path;
     int dfd;           /* its folder, open (read through openat), or -1 */
     size_t base;       /* where its name starts in path */
+    bool regular;      /* a regular file (found so in its folder) */
     const char *error; /* set: this path could not be read (reported, not parsed) */
     int err;           /* or this errno (strerror is not for the parsing threads) */
     load_ev *first, *last;
@@ -97,7 +98,7 @@ static void list_add(load_list *L, const char *path, const char *error)
         return;
     }
     memcpy(p, path, strlen(path) + 1);
-    L->v[L->n] = (load_item){p, -1, 0, error, 0, NULL, NULL, {0}, NULL, 0, 0, false, false};
+    L->v[L->n] = (load_item){p, -1, 0, false, error, 0, NULL, NULL, {0}, NULL, 0, 0, false, false};
     ig_buf_init(&L->v[L->n].rec, (size_t)1 << 30);
     L->n++;
 }
@@ -184,6 +185,7 @@ static void walk(load_list *L, const char *dir, int depth)
             if (!L->oom) {
                 L->v[L->n - 1].dfd = dfd;
                 L->v[L->n - 1].base = strlen(dir) + 1;
+                L->v[L->n - 1].regular = true;
             }
         }
         ig_free(names[i].path);
@@ -220,14 +222,23 @@ static void on_error(void *ud, const sg_error *e)
 }
 
 /* Reads `fd` into dst until `cap` bytes or its end; *n: the bytes read.
- * False on a read error. */
-static bool read_upto(int fd, uint8_t *dst, size_t cap, size_t *n)
+ * `regular`: a regular file, whose read returns less than asked only at
+ * its end (no read more to see the end).  False on a read error. */
+static bool read_file(int fd, uint8_t *dst, size_t cap, size_t *n, bool regular)
 {
     ssize_t got = 0;
     *n = 0;
-    while (*n < cap && ((got = read(fd, dst + *n, cap - *n)) > 0 || (got < 0 && errno == EINTR)))
+    while (*n < cap && ((got = read(fd, dst + *n, cap - *n)) > 0 || (got < 0 && errno == EINTR))) {
         *n += got > 0 ? (size_t)got : 0;
+        if (regular && got > 0 && *n < cap)
+            break;
+    }
     return got >= 0;
+}
+
+static bool read_upto(int fd, uint8_t *dst, size_t cap, size_t *n)
+{
+    return read_file(fd, dst, cap, n, false);
 }
 
 /* Reads and parses item `it`; a read failure becomes its error. */
@@ -248,7 +259,7 @@ static void parse_item(load_worker *w, load_item *it)
         return;
     }
     size_t n;
-    bool read_ok = read_upto(fd, (uint8_t *)w->buf, MAX_RULE_FILE + 1, &n);
+    bool read_ok = read_file(fd, (uint8_t *)w->buf, MAX_RULE_FILE + 1, &n, it->regular);
     close(fd);
     if (!read_ok || n > MAX_RULE_FILE) {
         it->error = !read_ok ? "read error" : "file larger than 4 MiB";
