@@ -71,7 +71,7 @@ typedef struct em_pat {
 
 typedef struct em_item {
     uint32_t field; /* interned id, EV_NO_ID for keywords (any field) */
-    uint32_t kf;    /* keywords: their prefilter field (pf_table, set by pf_build) */
+    uint32_t kf;    /* keywords: their prefilter field (pf_table, set by pf_build_begin) */
     bool all;       /* patterns ANDed (modifier `all`), else ORed */
     const em_pat *pats;
     uint32_t npats;
@@ -145,7 +145,7 @@ typedef struct em_rule {
     uint32_t nconds;
     const uint32_t *fields; /* fields the rule reads (for alerts) */
     uint32_t nfields;
-    /* set by pf_build: the rule can only match when one of its trigger
+    /* set by pf_triggers: the rule can only match when one of its trigger
      * literals holds (always false for rules without triggers) */
     bool triggered;
     /* set by em_rule_eids: the EventIDs its detection needs (ascending;
@@ -278,8 +278,15 @@ void em_re_needs(const char *re, size_t len, bool caseless, em_re_need *out);
  * after less backtracking when the same character recurs (`\+.*\+.*\+`). */
 bool em_re_lazy_ok(const char *re, size_t len);
 
-/* Builds the prefilter over all compiled rules (sets em_pat.pid). */
-bool pf_build(ig_rules *rs);
+/* Builds the prefilter over all compiled rules (sets em_pat.pid): all but
+ * the key index, which it leaves to a thread of its own when `helper`, or
+ * builds before it returns.  Meanwhile the caller works out what needs no
+ * key index (pf_triggers: the rules' triggers; the channel views); then
+ * pf_build_end, which joins that thread and says whether all went well.
+ * NULL when out of memory. */
+typedef struct pf_job pf_job;
+pf_job *pf_build_begin(ig_rules *rs, bool helper);
+bool pf_build_end(pf_job *job);
 void pf_free(pf_table *t);
 /* Marks seen[pid] = epoch for every prefiltered pattern of `field` that
  * holds for the (lower-cased) text `v`. */

@@ -10,6 +10,7 @@
  * one.  This file builds the index; prefilter_scan.c scans values with it
  * (per event bits, match.c: em_prefilter_event); triggers.c gives each rule
  * the literals one of which it needs. */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -430,9 +431,30 @@ static uint32_t keyword_groups(ig_rules *rs, uint32_t first)
     return ng ? ng : 1;
 }
 
-bool pf_build(ig_rules *rs)
+struct pf_job {
+    pf_table *t;
+    ent *ents;
+    pthread_t tid;
+    bool started, ok;
+};
+
+/* The key index (index_keys), then the literal list freed. */
+static void *keys_thread(void *ud)
 {
+    pf_job *job = ud;
+    job->ok = job->ok && index_keys(job->t, job->ents);
+    ig_free(job->ents);
+    job->ents = NULL;
+    return NULL;
+}
+
+pf_job *pf_build_begin(ig_rules *rs, bool helper)
+{
+    pf_job *job = ig_calloc(1, sizeof(*job));
+    if (job == NULL)
+        return NULL;
     pf_table *t = &rs->pf;
+    job->t = t;
     memset(t, 0, sizeof(*t));
     /* count */
     uint32_t n = 0;
@@ -453,14 +475,17 @@ bool pf_build(ig_rules *rs)
      * field): one per set of channels of the rules that have them */
     t->nnamed = ev_names_count(&rs->names);
     uint32_t nkw = keyword_groups(rs, t->nnamed);
-    if (nkw == UINT32_MAX)
-        return false;
+    if (nkw == UINT32_MAX) {
+        ig_free(job);
+        return NULL;
+    }
     t->nfields = t->nnamed + nkw;
     t->pats = ig_malloc(sizeof(*t->pats) * (n ? n : 1));
     ent *ents = ig_malloc(sizeof(*ents) * (n ? n : 1));
     if (t->pats == NULL || ents == NULL || t->nfields >= (1u << 28)) {
         ig_free(ents);
-        return false;
+        ig_free(job);
+        return NULL;
     }
     uint32_t dcap = 64;
     while (dcap < n * 2)
@@ -468,7 +493,8 @@ bool pf_build(ig_rules *rs)
     uint32_t *dedup = ig_calloc(dcap, sizeof(*dedup)); /* pid + 1 */
     if (dedup == NULL) {
         ig_free(ents);
-        return false;
+        ig_free(job);
+        return NULL;
     }
     /* assign pattern ids */
     for (uint32_t r = 0; r < rs->n; r++)
@@ -497,9 +523,29 @@ bool pf_build(ig_rules *rs)
                 }
             }
     ig_free(dedup);
-    bool ok = index_shorts(t, ents) && index_keys(t, ents);
-    ig_free(ents);
-    return ok && pf_triggers(rs);
+    if (!index_shorts(t, ents)) {
+        ig_free(ents);
+        ig_free(job);
+        return NULL;
+    }
+    job->ents = ents;
+    job->ok = true;
+    if (helper && pthread_create(&job->tid, NULL, keys_thread, job) == 0)
+        job->started = true;
+    else
+        keys_thread(job); /* here, now */
+    return job;
+}
+
+bool pf_build_end(pf_job *job)
+{
+    if (job == NULL)
+        return false;
+    if (job->started)
+        pthread_join(job->tid, NULL);
+    bool ok = job->ok;
+    ig_free(job);
+    return ok;
 }
 
 void pf_free(pf_table *t)

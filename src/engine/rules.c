@@ -11,6 +11,7 @@
 #include "core/crc32.h"
 #include "core/limits.h"
 #include "engine/engine.h"
+#include "engine/prefilter.h"
 #include "engine/correlate.h"
 #include "engine/match.h"
 
@@ -252,6 +253,12 @@ void em_builder_rule(ig_rules_builder *b, const sg_rule *r)
         em_builder_report(b, r->file, r->line, why);
         return;
     }
+    /* here, while other threads still parse, not in the serial finish */
+    if (rs->rules[rs->n].corr == NULL &&
+        !em_rule_eids(&rs->rules[rs->n], rs->f_eventid, &rs->arena)) {
+        em_builder_report(b, r->file, r->line, "out of memory");
+        return;
+    }
     if (!selected(b, &rs->rules[rs->n].info)) {
         b->filtered++;
         if (rs->rules[rs->n].corr == NULL)
@@ -430,8 +437,6 @@ static bool build_index(ig_rules *rs)
         em_rule *r = &rs->rules[i];
         if (r->corr != NULL)
             continue; /* correlations are evaluated at the end */
-        if (!em_rule_eids(r, rs->f_eventid, &rs->arena))
-            return false;
         if (r->nsrcs == 0) {
             any[nany++] = i;
             continue;
@@ -631,9 +636,14 @@ ig_rules *ig_rules_builder_finish(ig_rules_builder *b)
     for (uint32_t i = 0; i < rs->n; i++)
         if (rs->rules[i].adopted)
             rs->rules[i].suppress = true; /* whatever `generate` says */
+    bool helper = b->threads != 1;        /* the key index on a thread of its own */
     b->rs = NULL;
     ig_rules_builder_destroy(b);
-    if (!resolved || !build_index(rs) || !pf_build(rs) || !bucket_fields(rs)) {
+    bool ok = resolved && build_index(rs);
+    pf_job *job = ok ? pf_build_begin(rs, helper) : NULL;
+    ok = ok && job != NULL && pf_triggers(rs) && bucket_fields(rs);
+    ok = pf_build_end(job) && ok;
+    if (!ok) {
         ig_rules_destroy(rs);
         return NULL;
     }
