@@ -1,17 +1,20 @@
 /* What every match of a regular expression contains (em_re_needs): a
- * literal, and a character it holds at least so many times.
+ * literal, and a character it holds at least so many times; and whether
+ * its quantifiers may be made lazy (em_re_lazy_ok).
  *
  * The pattern is read at its top level only: a run of plain characters
  * (or escaped punctuation) not made optional by a quantifier must occur in
  * every match, in that order and without a gap; and each such character is
  * a distinct character of the match, so a pattern like `\+.*\+.*\+` needs
- * three '+' (a cheap test before a regex that backtracks a lot without).  Groups, classes, `.` and
- * class escapes end a run; a top-level `|` means no run is necessary.
- * Whatever this reader does not know for sure (\Q..\E, \x.., back
- * references, verbs, extended mode, a `{` that is not a quantifier, bytes
- * over 0x7F) gives "no literal": the answer is then only slower, never
- * wrong.  In caseless parts `k` and `s` end a run too: PCRE2 matches them
- * with U+212A and U+017F, which no ASCII literal holds. */
+ * three '+' (a cheap test before a regex that backtracks a lot without).
+ * Groups, classes, `.` and class escapes end a run; a top-level `|` means
+ * no run is necessary.  Whatever this reader does not know for sure
+ * (\Q..\E, \x.., back references, verbs, extended mode, a `{` that is
+ * not a quantifier, bytes over 0x7F) gives "nothing known": the answer is
+ * then only slower, never wrong.  In caseless parts `k` and `s` end a run
+ * too: PCRE2 matches them with U+212A and U+017F, which no ASCII literal
+ * holds.  tests/unit/test_re_literal.c and fuzz/fuzz_relit.c check all
+ * this against PCRE2 itself. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
