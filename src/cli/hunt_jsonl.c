@@ -25,6 +25,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/limits.h"
+#include "core/thread.h"
 #include "formats/jsonl/jsonl_limits.h"
 
 /* the longest line taken, with its line break */
@@ -356,7 +357,7 @@ bool hj_hunt(void *const *tuds, unsigned nt, hj_event_fn on_event_fn, const char
     pthread_t tid[IG_MAX_THREADS];
     unsigned started = 1;
     for (; ok && started < nt; started++)
-        if (pthread_create(&tid[started], NULL, work, &w[started]) != 0)
+        if (ig_thread_start(&tid[started], started - 1, work, &w[started]) != 0)
             break;
     if (ok)
         work(&w[0]);

@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "cli/stream.h"
+#include "core/thread.h"
 
 enum { FETCH_AHEAD = 2, MAX_OLD_SUBS = 8 };
 
@@ -154,7 +155,7 @@ nats_fetcher *nats_fetcher_start(natsConnection *nc, natsSubscription *sub, int 
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->ready, NULL);
     pthread_cond_init(&f->room, NULL);
-    if (pthread_create(&f->th, NULL, run, f) != 0) {
+    if (ig_thread_start(&f->th, 0, run, f) != 0) {
         pthread_cond_destroy(&f->room);
         pthread_cond_destroy(&f->ready);
         pthread_mutex_destroy(&f->mu);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/thread.h"
 #include "engine/prefilter.h"
 
 static bool prefilterable(const em_item *it, const em_pat *p)
@@ -530,7 +531,7 @@ pf_job *pf_build_begin(ig_rules *rs, bool helper)
     }
     job->ents = ents;
     job->ok = true;
-    if (helper && pthread_create(&job->tid, NULL, keys_thread, job) == 0)
+    if (helper && ig_thread_start(&job->tid, 0, keys_thread, job) == 0)
         job->started = true;
     else
         keys_thread(job); /* here, now */

@@ -18,6 +18,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/thread.h"
 #include "engine/engine.h"
 
 #define MAX_RULE_FILE     (4u * 1024u * 1024u)
@@ -336,7 +337,7 @@ static bool parse_all(ig_rules_builder *b, load_item *items, size_t n, ig_err *e
     size_t done = 0;
     if (ok) {
         for (unsigned i = 1; i < nt; i++)
-            started[i] = pthread_create(&tid[i], NULL, work, &w[i]) == 0;
+            started[i] = ig_thread_start(&tid[i], i - 1, work, &w[i]) == 0;
         for (;;) {
             while (done < n && atomic_load_explicit(&items[done].parsed, memory_order_acquire))
                 deliver(b, &items[done++], e);

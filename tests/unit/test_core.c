@@ -1,5 +1,8 @@
+#define _GNU_SOURCE /* CPU_*, pthread_getaffinity_np */
 /* Core parts: bounded reader, arena, capped buffer, UTF-16, numbers,
- * allocation failure injection. */
+ * allocation failure injection, starting threads. */
+#include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,7 @@
 #include "core/memeq.h"
 #include "core/num.h"
 #include "core/rd.h"
+#include "core/thread.h"
 #include "core/utf16.h"
 #include "iisguard/error.h"
 #include "test.h"
@@ -212,8 +216,40 @@ static void test_mem_eq(void)
     CHECK(bad == 0);
 }
 
+/* ig_thread_start: each thread runs its function with its argument, and
+ * may run wherever the process may once it runs. */
+typedef struct th_seen {
+    int ran;
+    cpu_set_t mask;
+} th_seen;
+
+static void *th_note(void *ud)
+{
+    th_seen *s = ud;
+    s->ran++;
+    pthread_getaffinity_np(pthread_self(), sizeof(s->mask), &s->mask);
+    return ud;
+}
+
+static void test_thread_start(void)
+{
+    cpu_set_t all;
+    CHECK(sched_getaffinity(0, sizeof(all), &all) == 0);
+    th_seen seen[5];
+    memset(seen, 0, sizeof(seen));
+    pthread_t t[5];
+    for (unsigned i = 0; i < 5; i++)
+        CHECK(ig_thread_start(&t[i], i, th_note, &seen[i]) == 0);
+    for (unsigned i = 0; i < 5; i++) {
+        void *ret = NULL;
+        CHECK(pthread_join(t[i], &ret) == 0 && ret == &seen[i]);
+        CHECK(seen[i].ran == 1 && CPU_EQUAL(&seen[i].mask, &all));
+    }
+}
+
 int main(void)
 {
+    test_thread_start();
     test_crc32();
     test_mem_eq();
     test_rd();

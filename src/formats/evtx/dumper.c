@@ -15,6 +15,7 @@
 #include "core/alloc.h"
 #include "core/limits.h"
 #include "core/rd.h"
+#include "core/thread.h"
 #include "formats/evtx/chunk.h"
 
 enum { SLOT_FREE, SLOT_READY, SLOT_BUSY, SLOT_DONE };
@@ -236,7 +237,7 @@ ig_evtx_dumper *ig_evtx_dumper_create(const ig_evtx_opts *opts)
                 goto fail_threads;
             arg[0] = d;
             arg[1] = &d->workers[i];
-            if (pthread_create(&d->threads[i - 1], NULL, worker_main, arg) != 0) {
+            if (ig_thread_start(&d->threads[i - 1], i - 1, worker_main, arg) != 0) {
                 ig_free(arg);
                 goto fail_threads;
             }
