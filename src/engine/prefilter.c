@@ -56,7 +56,7 @@ static uint32_t glob_piece(const em_item *it, const em_pat *p, const char **piec
     return best >= 4 ? best : 0;
 }
 
-/* A literal every match of a named field's regex contains (4 bytes or
+/* A literal every match of a named field's regex contains (3 bytes or
  * more): necessary (em_pat.req).  Its length, 0: none. */
 static uint32_t regex_piece(const em_item *it, const em_pat *p)
 {

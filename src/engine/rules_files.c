@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,8 +24,9 @@
 
 #define MAX_RULE_FILE     (4u * 1024u * 1024u)
 #define MAX_COMPILED_FILE ((size_t)1 << 30)
-#define MAX_LOADERS       8u  /* parsing threads */
-#define MIN_PARALLEL      16u /* fewer files are parsed by the calling thread */
+#define MAX_LOADERS       8u   /* parsing threads */
+#define MIN_PARALLEL      16u  /* fewer files are parsed by the calling thread */
+#define MAX_DIR_FDS       256u /* folders kept open while their files are read */
 
 /* What parsing one file gave, in order: a rule tree or a rejection. */
 typedef struct load_ev {
@@ -55,7 +57,7 @@ typedef struct load_list {
     load_item *v;
     size_t n, cap;
     int *dirs; /* the folders items are read from, open */
-    size_t ndirs, dcap;
+    size_t ndirs, dcap, maxdirs;
     bool oom;
 } load_list;
 
@@ -115,9 +117,18 @@ static int cmp_entry(const void *a, const void *b)
 }
 
 /* Keeps a descriptor of folder `d` open for reading its files by name
- * (openat: no walk of the whole path per file); -1 when it cannot. */
+ * (openat: no walk of the whole path per file); -1 when it cannot, or
+ * when enough are kept already (MAX_DIR_FDS, or a quarter of the process's
+ * limit: descriptors stay for other uses). */
 static int keep_dir(load_list *L, DIR *d)
 {
+    if (L->maxdirs == 0) { /* at most a quarter of what the process may open */
+        struct rlimit rl;
+        rlim_t q = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur / 4 : 0;
+        L->maxdirs = q < MAX_DIR_FDS ? (q ? (size_t)q : 1) : MAX_DIR_FDS;
+    }
+    if (L->ndirs + 1 >= L->maxdirs)
+        return -1;
     if (L->ndirs == L->dcap) {
         size_t cap = L->dcap ? L->dcap * 2 : 16;
         int *v = ig_realloc(L->dirs, sizeof(*v) * cap);
@@ -427,7 +438,7 @@ static bool add_compiled(ig_rules_builder *b, const char *path, const struct sta
         ig_free(data);
         return true;
     }
-    load_list L = {NULL, 0, 0, NULL, 0, 0, false};
+    load_list L = {NULL, 0, 0, NULL, 0, 0, 0, false};
     bool cut = false;
     size_t pos = SG_COMPILED_HEADER;
     while (pos < len && !cut && !L.oom) {
@@ -458,7 +469,7 @@ ig_err ig_rules_builder_add_path(ig_rules_builder *b, const char *path, unsigned
     unsigned *bl, *br;
     em_builder_counts(b, &bl, &br);
     *bl = *br = 0;
-    load_list L = {NULL, 0, 0, NULL, 0, 0, false};
+    load_list L = {NULL, 0, 0, NULL, 0, 0, 0, false};
     struct stat st;
     ig_err e = IG_OK;
     if (stat(path, &st) != 0) {
