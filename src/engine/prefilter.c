@@ -457,21 +457,21 @@ pf_job *pf_build_begin(ig_rules *rs, bool helper)
     pf_table *t = &rs->pf;
     job->t = t;
     memset(t, 0, sizeof(*t));
-    /* count */
-    uint32_t n = 0;
+    /* at most one literal per pattern: prefilterable, glob_piece,
+     * cased_literal and regex_piece take patterns of different kinds */
+    uint64_t total = 0;
     for (uint32_t r = 0; r < rs->n; r++)
         for (uint32_t s = 0; s < rs->rules[r].nsearches; s++)
             for (uint32_t m = 0; m < rs->rules[r].searches[s].nmaps; m++) {
                 const em_map *map = &rs->rules[r].searches[s].maps[m];
                 for (uint32_t i = 0; i < map->nitems; i++)
-                    for (uint32_t k = 0; k < map->items[i].npats; k++) {
-                        const char *piece;
-                        n += prefilterable(&map->items[i], &map->items[i].pats[k]);
-                        n += glob_piece(&map->items[i], &map->items[i].pats[k], &piece) > 0;
-                        n += cased_literal(&map->items[i], &map->items[i].pats[k]);
-                        n += regex_piece(&map->items[i], &map->items[i].pats[k]) > 0;
-                    }
+                    total += map->items[i].npats;
             }
+    if (total >= UINT32_MAX / 4) {
+        ig_free(job);
+        return NULL;
+    }
+    uint32_t n = (uint32_t)total;
     /* more "fields" for keywords (items without a field, looked for in every
      * field): one per set of channels of the rules that have them */
     t->nnamed = ev_names_count(&rs->names);
