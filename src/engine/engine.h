@@ -281,9 +281,9 @@ bool em_re_lazy_ok(const char *re, size_t len);
 /* Builds the prefilter over all compiled rules (sets em_pat.pid): all but
  * the key index, which it leaves to a thread of its own when `helper`, or
  * builds before it returns.  Meanwhile the caller works out what needs no
- * key index (pf_triggers: the rules' triggers; the channel views); then
- * pf_build_end, which joins that thread and says whether all went well.
- * NULL when out of memory. */
+ * key index (the channel index; pf_triggers: the rules' triggers; the
+ * channel views); then pf_build_end, which joins that thread and says
+ * whether all went well.  NULL when out of memory. */
 typedef struct pf_job pf_job;
 pf_job *pf_build_begin(ig_rules *rs, bool helper);
 bool pf_build_end(pf_job *job);

@@ -639,9 +639,9 @@ ig_rules *ig_rules_builder_finish(ig_rules_builder *b)
     bool helper = b->threads != 1;        /* the key index on a thread of its own */
     b->rs = NULL;
     ig_rules_builder_destroy(b);
-    bool ok = resolved && build_index(rs);
-    pf_job *job = ok ? pf_build_begin(rs, helper) : NULL;
-    ok = ok && job != NULL && pf_triggers(rs) && bucket_fields(rs);
+    /* the channel index needs no prefilter: it is made while the key index is */
+    pf_job *job = resolved ? pf_build_begin(rs, helper) : NULL;
+    bool ok = job != NULL && build_index(rs) && pf_triggers(rs) && bucket_fields(rs);
     ok = pf_build_end(job) && ok;
     if (!ok) {
         ig_rules_destroy(rs);
