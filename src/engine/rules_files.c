@@ -108,12 +108,13 @@ static void list_add(load_list *L, const char *path, const char *error)
 
 typedef struct dir_entry {
     char *path;
+    const char *name;   /* in path, after the folder's (which all share) */
     unsigned char type; /* DT_DIR, DT_REG, or DT_UNKNOWN: ask stat (links are followed) */
 } dir_entry;
 
 static int cmp_entry(const void *a, const void *b)
 {
-    return strcmp(((const dir_entry *)a)->path, ((const dir_entry *)b)->path);
+    return strcmp(((const dir_entry *)a)->name, ((const dir_entry *)b)->name);
 }
 
 /* Keeps a descriptor of folder `d` open for reading its files by name
@@ -176,7 +177,11 @@ static void walk(load_list *L, const char *dir, int depth)
             L->oom = true;
             break;
         }
-        snprintf(names[n].path, len, "%s/%s", dir, e->d_name);
+        size_t dl = strlen(dir), nl = strlen(e->d_name);
+        memcpy(names[n].path, dir, dl);
+        names[n].path[dl] = '/';
+        memcpy(names[n].path + dl + 1, e->d_name, nl + 1);
+        names[n].name = names[n].path + dl + 1;
         names[n].type = e->d_type == DT_DIR || e->d_type == DT_REG ? e->d_type : DT_UNKNOWN;
         files = files || (names[n].type != DT_DIR && is_rule_file(e->d_name));
         n++;
