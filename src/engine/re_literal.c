@@ -285,13 +285,7 @@ static bool read_pattern(rl *r)
 void em_re_needs(const char *re, size_t len, bool caseless, em_re_need *out)
 {
     memset(out, 0, sizeof(*out));
-    static rl zero;
-    rl r = zero;
-    r.s = re;
-    r.n = len;
-    r.caseless = caseless;
-    r.out = out->lit;
-    r.cap = IG_RE_LITERAL_MAX;
+    rl r = {.s = re, .n = len, .caseless = caseless, .out = out->lit, .cap = IG_RE_LITERAL_MAX};
     if (re == NULL || !read_pattern(&r)) {
         memset(out, 0, sizeof(*out)); /* what was read before says nothing */
         return;

@@ -245,6 +245,15 @@ static const char *sys_attr_name(const char *el, size_t elen, const json_tok *at
     return NULL;
 }
 
+/* Adds scalar token v's text as field `name`. */
+static bool add_scalar(jl *j, const char *name, size_t nlen, uint32_t v)
+{
+    const char *p;
+    size_t n;
+    scalar(&j->t[v], &p, &n);
+    return add(j, name, nlen, p, n, v);
+}
+
 static bool add_elem(jl *j, const char *name, size_t nlen, uint32_t v, const elem *e)
 {
     const char *p = "";
@@ -272,10 +281,7 @@ static void sys_section(jl *j, uint32_t sys, uint32_t *rid, uint32_t *tc)
         if (KEY_IS(kt, "EventRecordID"))
             *rid = v;
         if (j->t[v].type < JT_ARRAY) { /* a scalar: the element's text, no attributes */
-            const char *p;
-            size_t n;
-            scalar(&j->t[v], &p, &n);
-            if (!add(j, kt->s, nlen, p, n, v))
+            if (!add_scalar(j, kt->s, nlen, v))
                 return;
             continue;
         }
@@ -325,10 +331,7 @@ static void section(jl *j, uint32_t obj, bool data)
             continue;
         size_t nlen = key_len(j, obj, k);
         if (j->t[v].type < JT_ARRAY) { /* a scalar: the element's text (an unnamed Data too) */
-            const char *p;
-            size_t n;
-            scalar(&j->t[v], &p, &n);
-            if (!add(j, kt->s, nlen, p, n, v))
+            if (!add_scalar(j, kt->s, nlen, v))
                 return;
             continue;
         }
