@@ -22,6 +22,9 @@ for bin in build/fuzz/fuzz_*; do
   if [ "$t" = fuzz_iisconfig ] && [ -d ../shared/data/iis ]; then
     cp ../shared/data/iis/*.config "$work/seeds/" 2>/dev/null || true
   fi
+  if [ "$t" = fuzz_yaml_fast ] && [ -d ../shared/data/sigma/rules/windows ]; then
+    find ../shared/data/sigma/rules/windows -name '*.yml' | head -n 300 | xargs -r -I{} cp {} "$work/seeds/" || true
+  fi
   if [ "$t" = fuzz_sigma ] && [ -d ../shared/data/sigma/rules/windows ]; then
     find ../shared/data/sigma/rules/windows -name '*.yml' | head -n 300 | xargs -r -I{} cp {} "$work/seeds/" || true
     # compiled rule files, their records only (the target adds the header)

@@ -7,14 +7,17 @@
  *     error loses one document, not the rest of the file.
  *  2. libyaml's event API builds a small generic tree (ynode) in a scratch
  *     arena, with node, depth, key, anchor and string caps; aliases share
- *     nodes and are charged the size of what they expand to.
+ *     nodes and are charged the size of what they expand to.  A segment in
+ *     the plain block YAML that rules are written in is read by
+ *     yaml_fast.c instead (the same nodes, a quarter of the time); anything
+ *     else, and every error, is libyaml's.
  *  3. Rule collections (action: global/reset/repeat, from Sigma 1.0's "rule
  *     collections": a global document is deep-merged into every following
  *     rule, reset forgets it, repeat deep-merges into the previous rule) are
  *     applied, and the tree is checked and converted into an sg_rule in the
  *     caller's arena.
  *
- * This is the only file that includes <yaml.h>. */
+ * This is the only file of the library that includes <yaml.h>. */
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +30,7 @@
 #include "engine/sigma_ast.h"
 #include "engine/sigma_limits.h"
 #include "engine/sigma_tree.h"
+#include "engine/yaml_fast.h"
 
 /* ---------------------------------------------------------------- tree -- */
 
@@ -175,16 +179,17 @@ static const char *scratch_str(loader *L, const unsigned char *s)
     return d;
 }
 
-static ynode *new_ynode(loader *L, yn_kind kind, const yaml_mark_t *mark)
+/* A node starting on line `mark_line` (0-based) of the current segment. */
+static ynode *new_ynode(loader *L, yn_kind kind, size_t mark_line)
 {
     ynode *n = ig_arena_alloc(&L->scratch, sizeof(*n));
     if (n == NULL) {
-        fail(L, to_line(L, mark->line), "%s", oom_text);
+        fail(L, to_line(L, mark_line), "%s", oom_text);
         return NULL;
     }
     memset(n, 0, sizeof(*n));
     n->kind = kind;
-    n->line = to_line(L, mark->line);
+    n->line = to_line(L, mark_line);
     n->size = 1;
     n->height = 1;
     return n;
@@ -233,12 +238,11 @@ static bool close_node(loader *L)
     return add_anchor(L, anchor_name, n) && add_node(L, n);
 }
 
-static bool open_node(loader *L, yn_kind kind, const yaml_event_t *ev, const unsigned char *anch)
+static bool open_node(loader *L, yn_kind kind, size_t mark_line, const unsigned char *anch)
 {
     if (L->depth >= IG_MAX_SIGMA_DEPTH)
-        return fail(L, to_line(L, ev->start_mark.line), "YAML nesting is deeper than %u",
-                    IG_MAX_SIGMA_DEPTH);
-    ynode *n = new_ynode(L, kind, &ev->start_mark);
+        return fail(L, to_line(L, mark_line), "YAML nesting is deeper than %u", IG_MAX_SIGMA_DEPTH);
+    ynode *n = new_ynode(L, kind, mark_line);
     if (n == NULL || !charge(L, 1, n->line))
         return false;
     frame *f = &L->stack[L->depth++];
@@ -249,29 +253,38 @@ static bool open_node(loader *L, yn_kind kind, const yaml_event_t *ev, const uns
     return true;
 }
 
-static bool on_scalar(loader *L, const yaml_event_t *ev)
+/* A scalar of `len` bytes at `text` (copied), starting on line
+ * `mark_line`; `plain`: plain style without a tag that makes it a string. */
+static bool add_scalar(loader *L, size_t mark_line, const char *text, size_t len, bool plain,
+                       const unsigned char *anch)
 {
-    ynode *n = new_ynode(L, YN_SCALAR, &ev->start_mark);
+    ynode *n = new_ynode(L, YN_SCALAR, mark_line);
     if (n == NULL || !charge(L, 1, n->line))
         return false;
-    size_t len = ev->data.scalar.length;
     if (len > IG_MAX_SIGMA_STRING)
         return fail(L, n->line, "scalar is longer than %u bytes", IG_MAX_SIGMA_STRING);
     char *s = ig_arena_alloc(&L->scratch, len + 1);
     if (s == NULL)
         return fail(L, n->line, "%s", oom_text);
     if (len)
-        memcpy(s, ev->data.scalar.value, len);
+        memcpy(s, text, len);
     s[len] = '\0';
     n->s = s;
     n->len = len;
-    const char *tag = (const char *)ev->data.scalar.tag;
-    n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-               (tag == NULL || (strcmp(tag, "!") != 0 && strcmp(tag, YAML_STR_TAG) != 0));
+    n->plain = plain;
     const char *a = NULL;
-    if (ev->data.scalar.anchor != NULL && (a = scratch_str(L, ev->data.scalar.anchor)) == NULL)
+    if (anch != NULL && (a = scratch_str(L, anch)) == NULL)
         return fail(L, n->line, "%s", oom_text);
     return add_anchor(L, a, n) && add_node(L, n);
+}
+
+static bool on_scalar(loader *L, const yaml_event_t *ev)
+{
+    const char *tag = (const char *)ev->data.scalar.tag;
+    bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+                 (tag == NULL || (strcmp(tag, "!") != 0 && strcmp(tag, YAML_STR_TAG) != 0));
+    return add_scalar(L, ev->start_mark.line, (const char *)ev->data.scalar.value,
+                      ev->data.scalar.length, plain, ev->data.scalar.anchor);
 }
 
 static bool on_alias(loader *L, const yaml_event_t *ev)
@@ -297,8 +310,10 @@ static bool on_event(loader *L, const yaml_event_t *ev)
     switch (ev->type) {
     case YAML_SCALAR_EVENT: return on_scalar(L, ev);
     case YAML_ALIAS_EVENT: return on_alias(L, ev);
-    case YAML_SEQUENCE_START_EVENT: return open_node(L, YN_SEQ, ev, ev->data.sequence_start.anchor);
-    case YAML_MAPPING_START_EVENT: return open_node(L, YN_MAP, ev, ev->data.mapping_start.anchor);
+    case YAML_SEQUENCE_START_EVENT:
+        return open_node(L, YN_SEQ, ev->start_mark.line, ev->data.sequence_start.anchor);
+    case YAML_MAPPING_START_EVENT:
+        return open_node(L, YN_MAP, ev->start_mark.line, ev->data.mapping_start.anchor);
     case YAML_SEQUENCE_END_EVENT:
     case YAML_MAPPING_END_EVENT: return L->depth > 0 ? close_node(L) : true;
     default: return true;
@@ -1277,9 +1292,66 @@ static void yaml_failure(loader *L, yaml_parser_t *p, const char *seg, size_t se
         fail(L, line, "YAML: %s", p->problem ? p->problem : "syntax error");
 }
 
-/* Parses one segment of the file (normally one document). */
+/* A document starts on line `mark_line`; false when the file has too many
+ * (the rest of it is then left out). */
+static bool doc_start(loader *L, size_t mark_line)
+{
+    tree_reset(L);
+    if (L->ndocs++ >= IG_MAX_SIGMA_DOCUMENTS) {
+        fail(L, to_line(L, mark_line),
+             "more than %u YAML documents; the rest of the file is ignored",
+             IG_MAX_SIGMA_DOCUMENTS);
+        return false;
+    }
+    return true;
+}
+
+/* The current document has ended: its tree becomes a rule (or errors). */
+static void doc_end(loader *L)
+{
+    if (!L->failed) {
+        if (L->rec != NULL && L->root != NULL)
+            sgt_put_tree(L->rec, L->root);
+        L->converting = true;
+        sgt_process_document(L, L->root);
+        L->converting = false;
+    }
+    sgt_flush_error(L);
+    tree_reset(L);
+}
+
+/* Parses a segment that yaml_fast.c reads (false: it does not; nothing
+ * was done).  *more: false when the file has too many documents. */
+static bool fast_segment(loader *L, const char *seg, size_t seglen, bool *more)
+{
+    yf_events evs;
+    if (!yf_read(seg, seglen, &L->scratch, &evs))
+        return false;
+    bool ok = true;
+    for (size_t i = 0; ok && i < evs.n; i++) {
+        const yf_ev *e = &evs.v[i];
+        switch (e->kind) {
+        case YF_DOC: ok = *more = doc_start(L, e->line); break;
+        case YF_SCALAR: ok = add_scalar(L, e->line, e->s, e->len, e->plain, NULL); break;
+        case YF_SEQ: ok = open_node(L, YN_SEQ, e->line, NULL); break;
+        case YF_MAP: ok = open_node(L, YN_MAP, e->line, NULL); break;
+        default: ok = L->depth == 0 || close_node(L); break;
+        }
+    }
+    if (ok && evs.n > 0)
+        doc_end(L);
+    sgt_flush_error(L);
+    tree_reset(L);
+    return true;
+}
+
+/* Parses one segment of the file (normally one document): by yaml_fast.c
+ * when it reads it, else by libyaml. */
 static bool parse_segment(loader *L, const char *seg, size_t seglen)
 {
+    bool more = true;
+    if (fast_segment(L, seg, seglen, &more))
+        return more;
     yaml_parser_t p;
     if (!yaml_parser_initialize(&p)) {
         fail(L, to_line(L, 0), "%s", oom_text);
@@ -1287,7 +1359,7 @@ static bool parse_segment(loader *L, const char *seg, size_t seglen)
         return true;
     }
     yaml_parser_set_input_string(&p, (const unsigned char *)seg, seglen);
-    bool more = true, in_doc = false;
+    bool in_doc = false;
     for (;;) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&p, &ev)) {
@@ -1296,23 +1368,12 @@ static bool parse_segment(loader *L, const char *seg, size_t seglen)
         }
         bool stop = ev.type == YAML_STREAM_END_EVENT;
         if (ev.type == YAML_DOCUMENT_START_EVENT) {
-            if (L->ndocs++ >= IG_MAX_SIGMA_DOCUMENTS) {
-                fail(L, to_line(L, ev.start_mark.line),
-                     "more than %u YAML documents; the rest of the file is ignored",
-                     IG_MAX_SIGMA_DOCUMENTS);
-                stop = true;
-                more = false;
-            }
-            tree_reset(L);
+            if (!doc_start(L, ev.start_mark.line))
+                stop = true, more = false;
             in_doc = true;
         } else if (ev.type == YAML_DOCUMENT_END_EVENT) {
-            if (in_doc && !L->failed) {
-                if (L->rec != NULL && L->root != NULL)
-                    sgt_put_tree(L->rec, L->root);
-                L->converting = true;
-                sgt_process_document(L, L->root);
-                L->converting = false;
-            }
+            if (in_doc)
+                doc_end(L);
             sgt_flush_error(L);
             tree_reset(L);
             in_doc = false;
