@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* memmem */
 /* Sigma rule loader: YAML text (untrusted) → the AST of sigma_ast.h.
  *
  * Three stages, each bounded by sigma_limits.h:
@@ -1433,6 +1434,8 @@ unsigned sg_load_text_rec(const char *file, const char *text, size_t len, ig_are
         bool more = true;
         bool lf_only = len > 0 && memchr(text, '\r', len) == NULL &&
                        memchr(text, 0xC2, len) == NULL && memchr(text, 0xE2, len) == NULL;
+        if (lf_only && memmem(text, len, "\n---", 4) == NULL)
+            pos = len; /* one segment (most files): no line to look at */
         while (pos < len && more) {
             if (pos > 0 && is_doc_start(text, len, pos)) {
                 size_t b = dir != SIZE_MAX ? dir : pos;

@@ -296,11 +296,18 @@ enum { G_LIT, G_STAR, G_ONE };
 
 bool vp_glob_build(ig_arena *a, const vp_str *v, bool lead, bool trail, vp_glob *out)
 {
-    /* tokens: kind + byte */
-    uint8_t *kind = ig_arena_alloc(a, (size_t)v->len + 2);
-    char *byte = ig_arena_alloc(a, (size_t)v->len + 2);
-    if (kind == NULL || byte == NULL)
-        return false;
+    /* tokens: kind + byte (on the stack unless the value is long: only
+     * the pattern made of them is kept) */
+    uint8_t kind_buf[256];
+    char byte_buf[256];
+    uint8_t *kind = kind_buf;
+    char *byte = byte_buf;
+    if ((size_t)v->len + 2 > sizeof(kind_buf)) {
+        kind = ig_arena_alloc(a, (size_t)v->len + 2);
+        byte = ig_arena_alloc(a, (size_t)v->len + 2);
+        if (kind == NULL || byte == NULL)
+            return false;
+    }
     uint32_t n = 0;
     if (lead)
         kind[n] = G_STAR, byte[n++] = '*';
