@@ -9,6 +9,9 @@
 #include "engine/yaml_fast.h"
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "engine/sigma_limits.h"
 
@@ -72,6 +75,22 @@ static bool peek(yf *p, yl *l)
 static bool text_ok(const unsigned char *s, size_t len)
 {
     for (size_t i = 0; i < len;) {
+#if defined(__SSE2__)
+        /* sixteen bytes at a time while all are ' '..'~' or '\n' */
+        const __m128i lo = _mm_set1_epi8(0x1f), del = _mm_set1_epi8(0x7f), nl = _mm_set1_epi8('\n');
+        while (len - i >= 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            /* signed compares: bytes >= 0x80 are negative, so "not above 0x1f" */
+            __m128i bad = _mm_or_si128(_mm_cmpgt_epi8(lo, x), _mm_cmpeq_epi8(x, lo));
+            bad =
+                _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(x, nl), bad), _mm_cmpeq_epi8(x, del));
+            if (_mm_movemask_epi8(bad) != 0)
+                break;
+            i += 16;
+        }
+        if (i >= len)
+            break;
+#endif
         unsigned c = s[i];
         if (c < 0x80) {
             if ((c < 0x20 && c != '\n') || c == 0x7f)
