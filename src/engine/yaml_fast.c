@@ -373,26 +373,43 @@ static bool value(yf *p, const yl *l, size_t v, int ctx, bool in_seq)
     }
 }
 
+/* A collection (YF_MAP or YF_SEQ) starts on line `line`: false when that
+ * is nested too deep. */
+static bool open_collection(yf *p, yf_kind kind, uint32_t line)
+{
+    return ++p->depth <= IG_MAX_SIGMA_DEPTH && emit(p, kind, line, NULL, 0, false);
+}
+
+static bool close_collection(yf *p)
+{
+    p->depth--;
+    return emit(p, YF_END, 0, NULL, 0, false);
+}
+
+/* The next line of a collection at column col, in *l: 1 when it is at col,
+ * 0 when the collection has ended (no more lines, or a line less
+ * indented), -1 when it is deeper (declined). */
+static int next_line(yf *p, yl *l, int col)
+{
+    if (!peek(p, l) || l->indent < col)
+        return 0;
+    return l->indent > col ? -1 : 1;
+}
+
 /* A mapping whose first key is at k of line l, column col. */
 static bool mapping(yf *p, yl l, size_t k, int col)
 {
-    if (++p->depth > IG_MAX_SIGMA_DEPTH || !emit(p, YF_MAP, l.line, NULL, 0, false))
+    if (!open_collection(p, YF_MAP, l.line))
         return false;
-    for (bool first = true;; first = false) {
-        if (!first) {
-            if (!peek(p, &l) || l.indent < col)
-                break;
-            if (l.indent > col || is_entry(p, &l, l.text))
-                return false;
-            k = l.text;
-        }
+    for (int r = 1; r > 0; r = next_line(p, &l, col), k = l.text) {
+        if (r < 0 || is_entry(p, &l, k))
+            return false;
         size_t kend, v;
         if (!key_at(p, &l, k, &kend, &v) || !emit(p, YF_SCALAR, l.line, p->s + k, kend - k, true) ||
             !value(p, &l, v, col, false))
             return false;
     }
-    p->depth--;
-    return emit(p, YF_END, 0, NULL, 0, false);
+    return close_collection(p);
 }
 
 /* A sequence whose first '-' starts line l, at column col; an indentless
@@ -400,20 +417,13 @@ static bool mapping(yf *p, yl l, size_t k, int col)
  * item. */
 static bool sequence(yf *p, yl l, int col, bool indentless)
 {
-    if (++p->depth > IG_MAX_SIGMA_DEPTH || !emit(p, YF_SEQ, l.line, NULL, 0, false))
+    if (!open_collection(p, YF_SEQ, l.line))
         return false;
-    for (bool first = true;; first = false) {
-        if (!first) {
-            if (!peek(p, &l) || l.indent < col)
-                break;
-            if (l.indent > col)
-                return false;
-            if (!is_entry(p, &l, l.text)) {
-                if (indentless)
-                    break;
-                return false;
-            }
-        }
+    for (int r = 1; r > 0; r = next_line(p, &l, col)) {
+        if (r < 0 || (!is_entry(p, &l, l.text) && !indentless))
+            return false;
+        if (!is_entry(p, &l, l.text))
+            break; /* the next key of the mapping around */
         size_t v = l.text + 1, k = v, kend, kv;
         while (k < l.end && p->s[k] == ' ')
             k++;
@@ -427,8 +437,7 @@ static bool sequence(yf *p, yl l, int col, bool indentless)
         if (!ok)
             return false;
     }
-    p->depth--;
-    return emit(p, YF_END, 0, NULL, 0, false);
+    return close_collection(p);
 }
 
 /* A collection starting at line l, deeper than ctx (a scalar alone on its
