@@ -1325,9 +1325,13 @@ static void doc_end(loader *L)
  * was done).  *more: false when the file has too many documents. */
 static bool fast_segment(loader *L, const char *seg, size_t seglen, bool *more)
 {
+    ig_arena tmp; /* the events: gone once the tree is built */
+    ig_arena_init(&tmp, IG_MAX_SIGMA_SCRATCH);
     yf_events evs;
-    if (!yf_read(seg, seglen, &L->scratch, &evs))
+    if (!yf_read(seg, seglen, &tmp, &evs)) {
+        ig_arena_destroy(&tmp);
         return false;
+    }
     bool ok = true;
     for (size_t i = 0; ok && i < evs.n; i++) {
         const yf_ev *e = &evs.v[i];
@@ -1339,6 +1343,7 @@ static bool fast_segment(loader *L, const char *seg, size_t seglen, bool *more)
         default: ok = L->depth == 0 || close_node(L); break;
         }
     }
+    ig_arena_destroy(&tmp);
     if (ok && evs.n > 0)
         doc_end(L);
     sgt_flush_error(L);
@@ -1369,8 +1374,10 @@ static bool parse_segment(loader *L, const char *seg, size_t seglen)
         }
         bool stop = ev.type == YAML_STREAM_END_EVENT;
         if (ev.type == YAML_DOCUMENT_START_EVENT) {
-            if (!doc_start(L, ev.start_mark.line))
-                stop = true, more = false;
+            if (!doc_start(L, ev.start_mark.line)) {
+                stop = true;
+                more = false;
+            }
             in_doc = true;
         } else if (ev.type == YAML_DOCUMENT_END_EVENT) {
             if (in_doc)
