@@ -7,7 +7,9 @@
 #     jq -c 'select(...)' on the same events (target: ≥ 10×), hunted with every
 #     SigmaHQ Windows rule, with the built-in pack, and with one rule that
 #     selects what the jq filter selects;
-#   - 1 → 2 threads (target: ≥ 1.8×); peak RSS printed;
+#   - 1 → 2 threads (target: ≥ 1.8×), each ratio from runs of the two that
+#     alternate (measure_pair), so that a slow spell of the machine does not
+#     fall on one side only; peak RSS printed;
 #   - loading every SigmaHQ rule alone (a one-line input), and with the
 #     one-rule hunt what no rule evaluation can go below;
 #   - the same rules compiled ahead (`iisguard rules compile`): loading them,
@@ -72,10 +74,16 @@ r13=$(measure rules-load-2t 5 "$ig" hunt -q --no-builtin --threads 2 --format js
 r14=$(measure compiled-load-1t 5 "$ig" hunt -q --no-builtin --threads 1 --format jsonl --rules "$work/rules.igr" "$work/one.jsonl" -o /dev/null)
 r15=$(measure jsonl-compiled-1t 5 "$ig" hunt -q --no-builtin --threads 1 --format jsonl --rules "$work/rules.igr" "$work/big.jsonl" -o /dev/null)
 r16=$(measure jsonl-compiled-2t 5 "$ig" hunt -q --no-builtin --threads 2 --format jsonl --rules "$work/rules.igr" "$work/big.jsonl" -o /dev/null)
+h1=("$ig" hunt -q --no-builtin --threads 1 --format jsonl -o /dev/null --rules)
+h2=("$ig" hunt -q --no-builtin --threads 2 --format jsonl -o /dev/null --rules)
+s1=$(measure_pair big-scale-1t big-scale-2t 7 "${h1[@]}" "$rules" "$work/big.evtx" -- "${h2[@]}" "$rules" "$work/big.evtx")
+s2=$(measure_pair jsonl-scale-1t jsonl-scale-2t 5 "${h1[@]}" "$rules" "$work/big.jsonl" -- "${h2[@]}" "$rules" "$work/big.jsonl")
+s3=$(measure_pair jsonl-cscale-1t jsonl-cscale-2t 5 "${h1[@]}" "$work/rules.igr" "$work/big.jsonl" -- "${h2[@]}" "$work/rules.igr" "$work/big.jsonl")
 
 python3 - "$records" "$alerts" "$(stat -c %s "$work/big.evtx")" "$(stat -c %s "$work/big.jsonl")" \
   "$r1" "$r2" "$r3" "$r4" "$r5" "$r6" "$r7" "$r8" "$r9" "$r10" "$r11" "$r12" "$r13" \
-  "$r14" "$r15" "$r16" <<'PY'
+  "$r14" "$r15" "$r16" "$(sed -n 1p <<<"$s1")" "$(sed -n 2p <<<"$s1")" \
+  "$(sed -n 1p <<<"$s2")" "$(sed -n 2p <<<"$s2")" "$(sed -n 1p <<<"$s3")" "$(sed -n 2p <<<"$s3")" <<'PY'
 import sys
 records, alerts, big, jl = map(int, sys.argv[1:5])
 rows = {}
@@ -88,19 +96,19 @@ for n, (t, rss) in rows.items():
     print(f'  {n:22s} {t:8.3f} s   peak RSS {rss:7.1f} MiB')
 def ratio(a, b, target, what):
     r = rows[a][0] / rows[b][0]
-    print(f'{what:52s} {r:6.1f}x  target >= {target}x  {"ok" if r >= target else "MISSED"}')
+    print(f'{what:52s} {r:6.2f}x  target >= {target}x  {"ok" if r >= target else "MISSED"}')
 ratio('corpus-evtxexport', 'corpus-hunt-1t', 10, 'corpus: hunt (1 thread) vs evtxexport parsing')
 ratio('corpus-evtxexport', 'corpus-hunt-2t', 10, 'corpus: hunt (2 threads) vs evtxexport parsing')
 ratio('big-evtxexport', 'big-hunt-1t', 10, 'large file: hunt (1 thread) vs evtxexport parsing')
-ratio('big-hunt-1t', 'big-hunt-2t', 1.8, 'large file: 1 -> 2 threads')
+ratio('big-scale-1t', 'big-scale-2t', 1.8, 'large file: 1 -> 2 threads')
 ratio('jsonl-jq', 'jsonl-hunt-sigma-1t', 10, 'JSONL: hunt, every SigmaHQ rule (1 thread) vs jq')
 ratio('jsonl-jq', 'jsonl-hunt-sigma-2t', 10, 'JSONL: hunt, every SigmaHQ rule (2 threads) vs jq')
 ratio('jsonl-jq', 'jsonl-hunt-pack-1t', 10, 'JSONL: hunt, built-in pack (1 thread) vs jq')
 ratio('jsonl-jq', 'jsonl-hunt-select-1t', 10, 'JSONL: hunt, the jq filter as a rule (1 thread) vs jq')
-ratio('jsonl-hunt-sigma-1t', 'jsonl-hunt-sigma-2t', 1.8, 'JSONL, every SigmaHQ rule: 1 -> 2 threads')
+ratio('jsonl-scale-1t', 'jsonl-scale-2t', 1.8, 'JSONL, every SigmaHQ rule: 1 -> 2 threads')
 ratio('jsonl-jq', 'jsonl-compiled-1t', 10, 'JSONL: hunt, every SigmaHQ rule compiled (1 thread) vs jq')
 ratio('jsonl-jq', 'jsonl-compiled-2t', 10, 'JSONL: hunt, every SigmaHQ rule compiled (2 threads) vs jq')
-ratio('jsonl-compiled-1t', 'jsonl-compiled-2t', 1.8, 'JSONL, every SigmaHQ rule compiled: 1 -> 2 threads')
+ratio('jsonl-cscale-1t', 'jsonl-cscale-2t', 1.8, 'JSONL, every SigmaHQ rule compiled: 1 -> 2 threads')
 # what no rule evaluation can go below: loading every rule (a one-line input)
 # plus reading the JSON lines into events (the one-rule hunt)
 floor = rows['rules-load-1t'][0] + rows['jsonl-hunt-select-1t'][0]
