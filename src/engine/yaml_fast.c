@@ -281,41 +281,52 @@ static bool literal(yf *p, const yl *l, size_t k, int ctx)
     }
     if (ind <= ctx || lead > (size_t)ind)
         return false;
-    /* the text: at most the bytes it is made of */
-    char *d = ig_arena_alloc(p->a, p->n - first + 1);
-    if (d == NULL)
-        return false;
-    size_t o = 0, text_end = 0; /* text_end: after the last line with text */
-    bool text_break = false;    /* that line has a break */
+    /* its lines: up to the first with text less indented (or the end) */
+    size_t stop = first;
     uint32_t line = l->line + 1;
-    for (pos = first; pos < p->n; line++) {
-        size_t i = pos;
-        while (i < p->n && s[i] == ' ' && i - pos < (size_t)ind)
+    while (stop < p->n) {
+        size_t i = stop;
+        while (i < p->n && s[i] == ' ' && i - stop < (size_t)ind)
             i++;
         const char *nl = memchr(s + i, '\n', p->n - i);
         size_t end = nl != NULL ? (size_t)(nl - s) : p->n;
         bool blank = true;
         for (size_t j = i; j < end && blank; j++)
             blank = s[j] == ' ';
-        if (!blank && i - pos < (size_t)ind)
-            break;      /* less indented: the scalar has ended */
+        if (!blank && i - stop < (size_t)ind)
+            break;
+        stop = end < p->n ? end + 1 : p->n;
+        line++;
+    }
+    /* the text: at most the bytes of those lines */
+    char *d = ig_arena_alloc(p->a, stop - first + 1);
+    if (d == NULL)
+        return false;
+    size_t o = 0, text_end = 0; /* text_end: after the last line with text */
+    bool text_break = false;    /* that line has a break */
+    for (pos = first; pos < stop;) {
+        size_t i = pos;
+        while (i < stop && s[i] == ' ' && i - pos < (size_t)ind)
+            i++;
+        const char *nl = memchr(s + i, '\n', stop - i);
+        size_t end = nl != NULL ? (size_t)(nl - s) : stop;
         if (i == end) { /* a blank line, as a break */
-            if (end < p->n)
+            if (end < stop)
                 d[o++] = '\n';
         } else {
             memcpy(d + o, s + i, end - i);
             o += end - i;
             text_end = o;
-            text_break = end < p->n;
+            text_break = end < stop;
             if (text_break)
                 d[o++] = '\n';
         }
-        pos = end < p->n ? end + 1 : p->n;
+        pos = end < stop ? end + 1 : stop;
     }
     size_t len = chomp > 0 ? o : chomp < 0 ? text_end : text_end + (text_break ? 1 : 0);
     if (!emit(p, YF_SCALAR, l->line, d, len, false))
         return false;
-    p->pos = pos;
+    p->pos = stop;
     p->line = line;
     yl n;
     return !peek(p, &n) || n.indent <= ctx;
