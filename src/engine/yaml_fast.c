@@ -351,7 +351,7 @@ static bool plain(yf *p, const yl *l, size_t k, int ctx)
     return emit(p, YF_SCALAR, l->line, s + k, end - k, true) && scalar_done(p, l, ctx);
 }
 
-static bool node(yf *p, const yl *l, int ctx);
+static bool node(yf *p, const yl *l);
 static bool mapping(yf *p, yl l, size_t k, int col);
 static bool sequence(yf *p, yl l, int col, bool indentless);
 
@@ -370,7 +370,7 @@ static bool value(yf *p, const yl *l, size_t v, int ctx, bool in_seq)
         yl n;
         if (peek(p, &n)) {
             if (n.indent > ctx)
-                return node(p, &n, ctx);
+                return node(p, &n);
             if (n.indent == ctx && !in_seq && is_entry(p, &n, n.text))
                 return sequence(p, n, ctx, true);
         }
@@ -451,11 +451,10 @@ static bool sequence(yf *p, yl l, int col, bool indentless)
     return close_collection(p);
 }
 
-/* A collection starting at line l, deeper than ctx (a scalar alone on its
- * line is declined). */
-static bool node(yf *p, const yl *l, int ctx)
+/* A collection starting at line l, which the caller saw is deeper than
+ * its own (a scalar alone on its line is declined). */
+static bool node(yf *p, const yl *l)
 {
-    (void)ctx;
     size_t kend, v;
     if (is_entry(p, l, l->text))
         return sequence(p, *l, l->indent, false);
@@ -490,7 +489,7 @@ bool yf_read(const char *text, size_t len, ig_arena *a, yf_events *out)
             return !p.bad; /* no document */
         doc_line = l.line;
     }
-    if (!emit(&p, YF_DOC, doc_line, NULL, 0, false) || !node(&p, &l, -1) || peek(&p, &l) || p.bad)
+    if (!emit(&p, YF_DOC, doc_line, NULL, 0, false) || !node(&p, &l) || peek(&p, &l) || p.bad)
         return false;
     out->v = p.ev;
     out->n = p.nev;
