@@ -177,13 +177,20 @@ static bool key_at(const yf *p, const yl *l, size_t k, size_t *kend, size_t *v)
     return false;
 }
 
-/* After a scalar that ends line l: no more-indented line may follow (one
- * would continue a plain scalar, or be an error after any other). */
+/* After a scalar, in a collection indented by ctx: no more-indented line
+ * may follow (one would continue a plain scalar, or be an error after any
+ * other). */
+static bool nothing_deeper(yf *p, int ctx)
+{
+    yl n;
+    return !peek(p, &n) || n.indent <= ctx;
+}
+
+/* nothing_deeper after a scalar that ends line l */
 static bool scalar_done(yf *p, const yl *l, int ctx)
 {
     consume(p, l);
-    yl n;
-    return !peek(p, &n) || n.indent <= ctx;
+    return nothing_deeper(p, ctx);
 }
 
 /* What follows a closing quote at q: spaces, then the end of the line or a
@@ -328,8 +335,7 @@ static bool literal(yf *p, const yl *l, size_t k, int ctx)
         return false;
     p->pos = stop;
     p->line = line;
-    yl n;
-    return !peek(p, &n) || n.indent <= ctx;
+    return nothing_deeper(p, ctx);
 }
 
 /* A plain scalar from k to the end of line l or a comment; declined when it
@@ -431,10 +437,13 @@ static bool sequence(yf *p, yl l, int col, bool indentless)
     if (!open_collection(p, YF_SEQ, l.line))
         return false;
     for (int r = 1; r > 0; r = next_line(p, &l, col)) {
-        if (r < 0 || (!is_entry(p, &l, l.text) && !indentless))
+        if (r < 0)
             return false;
-        if (!is_entry(p, &l, l.text))
-            break; /* the next key of the mapping around */
+        if (!is_entry(p, &l, l.text)) {
+            if (indentless)
+                break; /* the next key of the mapping around */
+            return false;
+        }
         size_t v = l.text + 1, k = v, kend, kv;
         while (k < l.end && p->s[k] == ' ')
             k++;
@@ -455,12 +464,9 @@ static bool sequence(yf *p, yl l, int col, bool indentless)
  * its own (a scalar alone on its line is declined). */
 static bool node(yf *p, const yl *l)
 {
-    size_t kend, v;
     if (is_entry(p, l, l->text))
         return sequence(p, *l, l->indent, false);
-    if (key_at(p, l, l->text, &kend, &v))
-        return mapping(p, *l, l->text, l->indent);
-    return false;
+    return mapping(p, *l, l->text, l->indent); /* declined without a key */
 }
 
 bool yf_read(const char *text, size_t len, ig_arena *a, yf_events *out)
