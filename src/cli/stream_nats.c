@@ -3,8 +3,8 @@
  *
  * At least once, and exactly once on the alert stream:
  *  - a message is acknowledged only after the alerts it raised were
- *    published (JetStream publish, acknowledged by the server); a failed
- *    publish leaves it unacknowledged (it is redelivered);
+ *    published (JetStream publish, acknowledged by the server); after a
+ *    failed publish it is negatively acknowledged, redelivered a second later;
  *  - each alert carries a message id made of its rule id and the event's
  *    stream sequence (or, for a correlation, its rule, group and first
  *    event), so JetStream's duplicate window drops a re-published alert;
@@ -21,7 +21,11 @@
  * delivers the next one while this one is worked on.
  * SIGTERM: stop fetching, finish the batches fetched, evaluate correlations
  * over all that is kept, acknowledge everything, exit 0/1 (a graceful stop
- * gives up the state of windows still open; a crash does not). */
+ * gives up the state of windows still open; a crash does not).  The server
+ * takes acknowledgements in through a queue it works on later, so the last
+ * one is sent again as a request: its reply, which comes after the server
+ * has handled every acknowledgement before it, means none is still waiting
+ * there when the process exits. */
 #define _DEFAULT_SOURCE /* nanosleep */
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +55,44 @@ typedef struct nats_ctx {
     volatile bool closing; /* the disconnection is ours: not worth a line */
     natsMsg **toack;       /* done with in this batch: acknowledged together after it */
     size_t ntoack, captoack;
+    char last_ack[256]; /* reply subject of the latest acknowledged message ("" if none) */
 } nats_ctx;
+
+/* Acknowledges `m` (not destroyed) and remembers where the acknowledgement
+ * went, for the confirmation at the end. */
+static void ack(nats_ctx *n, natsMsg *m)
+{
+    natsMsg_Ack(m, NULL);
+    n->acked++;
+    const char *r = natsMsg_GetReply(m);
+    size_t l = r ? strlen(r) : 0;
+    if (l < sizeof(n->last_ack))
+        memcpy(n->last_ack, r ? r : "", l + 1);
+}
+
+/* The stop's last round trip: the latest acknowledgement again, as a
+ * request.  The server handles the acknowledgements of a consumer in the
+ * order they came, and answers this one once it is handled (acknowledging
+ * a message twice changes nothing). */
+static void confirm_acks(nats_ctx *n)
+{
+    if (natsConnection_Status(n->nc) != NATS_CONN_STATUS_CONNECTED) {
+        fputs("iisguard: stream: not connected to NATS at the stop: the messages whose "
+              "acknowledgement did not reach it are delivered again\n",
+              stderr);
+        return;
+    }
+    if (n->last_ack[0] == '\0') {
+        natsConnection_Flush(n->nc);
+        return;
+    }
+    natsMsg *reply = NULL;
+    natsStatus st = natsConnection_RequestString(&reply, n->nc, n->last_ack, "+ACK", 5000);
+    natsMsg_Destroy(reply);
+    if (st != NATS_OK)
+        fprintf(stderr, "iisguard: stream: the server did not confirm the acknowledgements: %s\n",
+                natsStatus_GetText(st));
+}
 
 static bool publish(stream *s, const char *id, const char *data, size_t len)
 {
@@ -175,9 +216,8 @@ static void release_held(stream *s, nats_ctx *n, bool all_pruned)
     size_t k = 0;
     for (size_t i = 0; i < n->nheld; i++) {
         if (all_pruned || n->held[i].time < before) {
-            natsMsg_Ack(n->held[i].msg, NULL);
+            ack(n, n->held[i].msg);
             natsMsg_Destroy(n->held[i].msg);
-            n->acked++;
         } else {
             n->held[k++] = n->held[i];
         }
@@ -197,6 +237,13 @@ static bool hold(nats_ctx *n, natsMsg *m, uint64_t t)
     }
     n->held[n->nheld++] = (held){m, t};
     return true;
+}
+
+/* A message whose alerts or dead letter could not be published: the server
+ * delivers it again in a second (it would wait the 30 s AckWait). */
+static void retry_later(natsMsg *m)
+{
+    natsMsg_NakWithDelay(m, 1000, NULL);
 }
 
 /* One message: an event (its alerts published, then acknowledged or held)
@@ -228,10 +275,10 @@ static void one_message(stream *s, nats_ctx *n, ig_json_lines *jl, natsMsg *m)
         /* not an event: the dead-letter subject gets it with the reason */
         natsMsg *dl = NULL;
         const char *dsub = n->o->dead_letter ? n->o->dead_letter : "iisguard.deadletter";
-        bool ok = natsMsg_Create(&dl, dsub, NULL, data, len > 0 ? len : 0) == NATS_OK;
+        natsStatus pst = natsMsg_Create(&dl, dsub, NULL, data, len > 0 ? len : 0);
         char id[64];
         snprintf(id, sizeof(id), "dl-%llu", (unsigned long long)seq);
-        if (ok) {
+        if (pst == NATS_OK) {
             natsMsgHeader_Set(dl, "Iisguard-Error", n->why);
             natsMsgHeader_Set(dl, "Iisguard-Subject", natsMsg_GetSubject(m));
             jsPubOptions po;
@@ -239,21 +286,26 @@ static void one_message(stream *s, nats_ctx *n, ig_json_lines *jl, natsMsg *m)
             po.MsgId = id;
             jsPubAck *pa = NULL;
             jsErrCode jerr = 0;
-            ok = js_PublishMsg(&pa, n->js, dl, &po, &jerr) == NATS_OK;
+            pst = js_PublishMsg(&pa, n->js, dl, &po, &jerr);
             jsPubAck_Destroy(pa);
         }
         natsMsg_Destroy(dl);
         s->errors++;
-        if (ok) {
+        if (pst == NATS_OK) {
             n->dead++;
-            natsMsg_Ack(m, NULL);
-            n->acked++;
+            ack(n, m);
+        } else {
+            fprintf(stderr,
+                    "iisguard: stream: publishing message %llu to %s failed: %s; it comes back\n",
+                    (unsigned long long)seq, dsub, natsStatus_GetText(pst));
+            retry_later(m);
         }
         natsMsg_Destroy(m);
         return;
     }
     if (s->publish_failed) {
-        natsMsg_Destroy(m); /* not acknowledged: it comes back */
+        retry_later(m);
+        natsMsg_Destroy(m);
         return;
     }
     if (ig_scanner_pending(s->sc) > before && hold(n, m, n->last_time))
@@ -262,8 +314,7 @@ static void one_message(stream *s, nats_ctx *n, ig_json_lines *jl, natsMsg *m)
         size_t cap = n->captoack ? n->captoack * 2 : 256;
         natsMsg **v = realloc(n->toack, sizeof(*v) * cap);
         if (v == NULL) {
-            natsMsg_Ack(m, NULL);
-            n->acked++;
+            ack(n, m);
             natsMsg_Destroy(m);
             return;
         }
@@ -278,10 +329,9 @@ static void one_message(stream *s, nats_ctx *n, ig_json_lines *jl, natsMsg *m)
 static void ack_batch(nats_ctx *n)
 {
     for (size_t i = 0; i < n->ntoack; i++) {
-        natsMsg_Ack(n->toack[i], NULL);
+        ack(n, n->toack[i]);
         natsMsg_Destroy(n->toack[i]);
     }
-    n->acked += n->ntoack;
     n->ntoack = 0;
 }
 
@@ -394,7 +444,7 @@ int stream_nats_run(stream *s, const stream_nats_opts *o, ig_json_lines *unused)
     s->final = true;
     stream_evaluate(s);
     release_held(s, &n, true);
-    natsConnection_Flush(n.nc);
+    confirm_acks(&n);
     fprintf(stderr,
             "iisguard: stream: %llu events, %llu alerts, %llu dead-lettered, %llu acknowledged, "
             "%zu still held\n",

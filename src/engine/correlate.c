@@ -238,11 +238,32 @@ static int by_group_time(const void *a, const void *b)
         return x->glen < y->glen ? -1 : 1;
     if (x->m->time != y->m->time)
         return x->m->time < y->m->time ? -1 : 1;
-    /* stable: input order (path, offset) */
+    /* stable: input order (path, offset), then the rule and the record */
     c = strcmp(x->m->path, y->m->path);
     if (c != 0)
         return c;
-    return x->m->offset < y->m->offset ? -1 : x->m->offset > y->m->offset;
+    if (x->m->offset != y->m->offset)
+        return x->m->offset < y->m->offset ? -1 : 1;
+    if (x->base != y->base)
+        return x->base < y->base ? -1 : 1;
+    return x->m->record_id < y->m->record_id ? -1 : x->m->record_id > y->m->record_id;
+}
+
+/* The same event seen twice (a message delivered again, a file given
+ * twice): same group, time, input, place and record, for the same rule. */
+static bool same_event(const cand *x, const cand *y)
+{
+    return by_group_time(x, y) == 0;
+}
+
+/* Drops repeated events from the sorted candidates; the new count. */
+static size_t drop_repeats(cand *v, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || !same_event(&v[k - 1], &v[i]))
+            v[k++] = v[i];
+    return k;
 }
 
 static void emit(const ig_rules *rs, const em_rule *r, const cand *v, size_t n, uint64_t count,
@@ -425,6 +446,7 @@ size_t ig_corr_run(ig_corr *cr, ig_corr_alert_fn fn, void *ud)
             }
         }
         qsort(v, n, sizeof(*v), by_group_time);
+        n = drop_repeats(v, n);
         for (size_t i = 0; i < n;) {
             size_t j = i + 1;
             while (j < n && v[j].glen == v[i].glen &&

@@ -58,3 +58,11 @@ def events(exe, igfix, tmp, count):
         out.append(subprocess.run([exe, 'dump', '-q', path],
                                   capture_output=True).stdout.decode().splitlines())
     return out[0], out[1]
+
+
+def log_tail(tmp, name, lines=8):
+    """The last lines an instance wrote to its log file in `tmp`."""
+    try:
+        return open(os.path.join(tmp, name)).read().splitlines()[-lines:]
+    except OSError as e:
+        return [str(e)]

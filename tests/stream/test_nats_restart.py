@@ -111,8 +111,8 @@ try:
     rc = inst.wait(timeout=60)
     text = log('inst.log')
     check(rc in (0, 1), f'instance exit {rc}')
-    check('not reachable' in text and 'disconnected' in text and 'reconnected' in text,
-          f'log lines: {text!r}')
+    check('not reachable' in text and 'disconnected' in text and 'reconnected' in text and
+          'did not confirm' not in text, f'log lines: {text!r}')
     check(pending() == (0, 0), f'nothing left unacknowledged: {pending()}')
     got = subprocess.run([ctl, url, 'dump', 'ALERTS'], capture_output=True).stdout.decode().splitlines()
     ids = [identity(json.loads(l)) for l in got]

@@ -47,6 +47,10 @@ typedef struct evspec {
     uint64_t minute;
 } evspec;
 
+/* Record ids of the events fed next (0: the event's position); NULL: all
+ * by position.  A repeat gives an earlier event's. */
+static const uint64_t *records;
+
 static int plain_alerts;
 static void on_alert(void *ud, const ig_alert *a)
 {
@@ -76,7 +80,7 @@ static ig_corr *feed(ig_rules *rs, const evspec *ev, size_t n, unsigned nscan)
         ev_add(&e, "Computer", 8, ev[i].host, (uint32_t)strlen(ev[i].host), NULL);
         ev_add(&e, "TargetUserName", 14, ev[i].user, (uint32_t)strlen(ev[i].user), NULL);
         e.time = T0 + ev[i].minute * MIN;
-        e.origin.record_id = i + 1;
+        e.origin.record_id = records && records[i] ? records[i] : i + 1;
         e.origin.path = "mem";
         ig_scanner_scan(sc[i % nscan], &e);
         ev_free(&e);
@@ -143,6 +147,21 @@ static void event_count(void)
     snprintf(gen, sizeof(gen), "%sgenerate: true\n", brute);
     RUN(gen, late, 1, "event_count Computer=A count=3 n=3 first=0;");
     CHECK(plain_alerts == 4);
+    /* an event seen twice (a message delivered again) counts once */
+    const evspec again[] = {{4625, "A", "u", 0}, {4625, "A", "u", 5}, {4625, "A", "u", 0}};
+    const uint64_t again_rec[] = {0, 0, 1};
+    records = again_rec;
+    RUN(brute, again, 1, "");
+    RUN(brute, again, 2, "");
+    const evspec again3[] = {
+        {4625, "A", "u", 0}, {4625, "A", "u", 5}, {4625, "A", "u", 5}, {4625, "A", "u", 7}};
+    const uint64_t again3_rec[] = {0, 0, 2, 0};
+    records = again3_rec;
+    RUN(brute, again3, 1, "event_count Computer=A count=3 n=3 first=0;");
+    records = NULL;
+    /* events alike but for their record are distinct events */
+    const evspec twins[] = {{4625, "A", "u", 0}, {4625, "A", "u", 0}, {4625, "A", "u", 0}};
+    RUN(brute, twins, 1, "event_count Computer=A count=3 n=3 first=0;");
 }
 
 static void value_count(void)
