@@ -5,6 +5,8 @@ is up it binds its consumer; the server is then stopped mid-stream and started
 again on the same store while events keep coming.  Afterwards the alert stream
 holds every alert `hunt` finds in the events exactly once, nothing is left
 unacknowledged, and the instance logged the disconnection and the reconnection.
+An event whose alert cannot be published (no stream takes the alerts' subject)
+comes back about every second and is still unacknowledged after the stop.
 A stream that does not exist is an error (exit 2) naming it.
 usage: test_nats_restart.py IISGUARD IGFIX NATSCTL   (exit 77 without nats-server)"""
 import json, os, shutil, signal, subprocess, sys, time
@@ -25,10 +27,10 @@ def start_server():
     return p
 
 
-def instance(log, stream='EVENTS'):
+def instance(log, stream='EVENTS', subject='winlog.>', durable='one', alerts='alerts.ig'):
     p = subprocess.Popen([exe, 'stream', '-q', '--late', '216000', '--nats', url, '--stream', stream,
-                          '--subject', 'winlog.>', '--durable', 'one', '--alerts-subject',
-                          'alerts.ig', '--dead-letter', 'iisguard.deadletter'],
+                          '--subject', subject, '--durable', durable, '--alerts-subject',
+                          alerts, '--dead-letter', 'iisguard.deadletter'],
                          stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, log), 'w'))
     procs.append(p)
     return p
@@ -119,6 +121,32 @@ try:
     check(sorted(ids) == want, f'alerts: {len(ids)} on the stream ({len(set(ids))} distinct), '
                                 f'hunt {len(want)}; missing {sorted(set(want) - set(ids))[:5]}, '
                                 f'unexpected {sorted(set(ids) - set(want))[:5]}')
+
+    # alerts that cannot be published (no stream takes their subject): the
+    # event comes back about every second (not after the 30 s ack wait) and
+    # stays unacknowledged when the instance stops
+    one = None
+    for d in demo:
+        line = d.replace('"Computer":"WEB01"', '"Computer":"NOPUB"')
+        path = os.path.join(tmp, 'nopub.jsonl')
+        open(path, 'w').write(line + '\n')
+        h = subprocess.run([exe, 'hunt', '-q', '--format', 'jsonl', path], capture_output=True)
+        if len(h.stdout.decode().splitlines()) == 1:
+            one = path
+            break
+    check(one is not None, 'a demo event that raises one alert')
+    if one is not None:
+        nopub = instance('nopub.log', subject='winlog.0.NOPUB', durable='nopub', alerts='nowhere.ig')
+        time.sleep(1.0)
+        subprocess.run([ctl, url, 'publish', one, '1'], capture_output=True)
+        time.sleep(7.0)
+        nopub.send_signal(signal.SIGTERM)
+        rc = nopub.wait(timeout=60)
+        fails = log('nopub.log').count('publishing an alert to nowhere.ig failed')
+        check(3 <= fails <= 12, f'the event came back every second: {fails} attempts in 7 s, '
+                                f'rc {rc}, {log("nopub.log")[-400:]!r}')
+        check(natsrv.pending(ctl, url, 'nopub') == (0, 1),
+              f'left unacknowledged: {natsrv.pending(ctl, url, "nopub")}')
 
     # a stream that does not exist
     bad = instance('bad.log', stream='NO_SUCH_STREAM')
