@@ -249,19 +249,14 @@ static int by_group_time(const void *a, const void *b)
     return x->m->record_id < y->m->record_id ? -1 : x->m->record_id > y->m->record_id;
 }
 
-/* The same event seen twice (a message delivered again, a file given
- * twice): same group, time, input, place and record, for the same rule. */
-static bool same_event(const cand *x, const cand *y)
-{
-    return by_group_time(x, y) == 0;
-}
-
-/* Drops repeated events from the sorted candidates; the new count. */
+/* Drops repeated events from the sorted candidates; the new count.  A
+ * repeat (a message delivered again, a file given twice) compares equal:
+ * same group, time, input, place and record, for the same rule. */
 static size_t drop_repeats(cand *v, size_t n)
 {
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (k == 0 || !same_event(&v[k - 1], &v[i]))
+        if (k == 0 || by_group_time(&v[k - 1], &v[i]) != 0)
             v[k++] = v[i];
     return k;
 }

@@ -76,11 +76,11 @@ try:
     rcs = [p.wait(timeout=60) for p in procs]
     check(all(rc in (0, 1) for rc in rcs), f'instances exit: {rcs}')
     logs = [open(os.path.join(tmp, f'ig{k}.log')).read() for k in (0, 1)]
+    tails = [natsrv.log_tail(tmp, f'ig{k}.log') for k in (0, 1)]
     check(not any('did not confirm' in t for t in logs),
-          f'the server confirmed the acknowledgements: {[natsrv.log_tail(tmp, f"ig{k}.log") for k in (0, 1)]}')
+          f'the server confirmed the acknowledgements: {tails}')
     left = [pending(k) for k in (0, 1)]
-    check(all(p == (0, 0) for p in left), f'nothing left unacknowledged: {left}; the instances said: '
-                                          f'{[natsrv.log_tail(tmp, f"ig{k}.log") for k in (0, 1)]}')
+    check(all(p == (0, 0) for p in left), f'nothing left unacknowledged: {left}; the instances said: {tails}')
     got = subprocess.run([ctl, url, 'dump', 'ALERTS'], capture_output=True).stdout.decode().splitlines()
     ids = [identity(json.loads(l)) for l in got]
     check(sorted(ids) == want, f'alerts: {len(ids)} on the stream ({len(set(ids))} distinct), '
